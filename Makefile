@@ -1,0 +1,27 @@
+# Kith's two commands:
+#   make run    builds Kith (release) and serves it at http://127.0.0.1:3000 on the embedded
+#               SQLite database under data/
+#   make test   runs every test: formatting, clippy, unit and integration tests, and the
+#               Playwright end-to-end tests in headless Chromium
+# Missing tools are installed first (see scripts/ensure-tools.sh).
+
+.PHONY: run test lint unit e2e
+
+run:
+	scripts/ensure-tools.sh release
+	cargo leptos serve --release
+
+test: lint unit e2e
+
+lint:
+	scripts/ensure-tools.sh
+	cargo fmt --all -- --check
+	cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+
+unit:
+	cargo test --workspace --exclude frontend --locked
+
+e2e:
+	scripts/ensure-tools.sh e2e
+	scripts/end2end.sh

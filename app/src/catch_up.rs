@@ -1,0 +1,178 @@
+//! Read your writes: after a command, wait until the page's projection has applied its event.
+//!
+//! The hydrated app holds the command's receipt and asks the server (a long-poll of up to a
+//! second) whether the projection has reached it, pausing with backoff between asks. The wait
+//! is bounded: after a few seconds the page says the change is saved and still processing and
+//! shows the health of the background workers, and it keeps checking quietly until the change
+//! lands or a couple of minutes pass.
+
+use leptos::prelude::*;
+use leptos::server;
+
+use crate::components::health::HealthPanel;
+use crate::error::AppError;
+use crate::receipt::{EventId, EventReceipt};
+use crate::views::{CatchUp, HealthView, ProjectionName};
+
+/// The longest a single long-poll may hold the request on the server.
+pub const MAX_WAIT_MS: u32 = 2_000;
+
+/// Has `projection` applied `event_id`? Waits up to `wait_ms` (capped) for it to happen.
+#[server]
+pub async fn await_projection(
+    projection: ProjectionName,
+    event_id: EventId,
+    wait_ms: u32,
+) -> Result<CatchUp, AppError> {
+    let wait = std::time::Duration::from_millis(wait_ms.min(MAX_WAIT_MS).into());
+    crate::backend::backend()?
+        .catch_up(projection, event_id, wait)
+        .await
+}
+
+/// The background workers' health, for the "still processing" notice and the processing page.
+#[server]
+pub async fn worker_health() -> Result<HealthView, AppError> {
+    crate::backend::backend()?.health().await
+}
+
+/// Where the wait for the latest command stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CatchUpStatus {
+    Idle,
+    /// Saved; waiting for the projection to apply the event.
+    Waiting(EventId),
+    /// Saved, but the projection has not applied it within the bound; still checking.
+    StillProcessing(EventId, Option<HealthView>),
+    /// The projection did not apply it even after the long check.
+    GaveUp(EventId, Option<HealthView>),
+}
+
+/// Tracks the wait after a page's commands. Cheap to copy into closures.
+#[derive(Clone, Copy)]
+pub struct CatchUpTracker {
+    status: RwSignal<CatchUpStatus>,
+}
+
+impl Default for CatchUpTracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CatchUpTracker {
+    pub fn new() -> Self {
+        Self {
+            status: RwSignal::new(CatchUpStatus::Idle),
+        }
+    }
+
+    pub fn status(&self) -> CatchUpStatus {
+        self.status.get()
+    }
+
+    /// Waits (in the browser) until `projection` has applied the receipt's event, then runs
+    /// `done`, typically a refetch of the page's data.
+    pub fn track(&self, projection: ProjectionName, receipt: EventReceipt, done: impl FnOnce() + 'static) {
+        let status = self.status;
+        status.set(CatchUpStatus::Waiting(receipt.event_id));
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let caught_up = browser::wait(projection, receipt.event_id, status).await;
+            if caught_up {
+                status.set(CatchUpStatus::Idle);
+                done();
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (projection, done);
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::time::Duration;
+
+    use gloo_timers::future::sleep;
+    use leptos::prelude::*;
+
+    use super::{CatchUpStatus, await_projection, worker_health};
+    use crate::receipt::EventId;
+    use crate::views::ProjectionName;
+
+    /// Asks made before the page admits the change is still processing (about three seconds).
+    const PATIENT_ASKS: u32 = 3;
+    /// Asks made after that, two seconds each, before giving up (about two minutes).
+    const QUIET_ASKS: u32 = 60;
+
+    async fn applied(projection: ProjectionName, event_id: EventId, wait_ms: u32) -> bool {
+        matches!(await_projection(projection, event_id, wait_ms).await, Ok(c) if c.applied)
+    }
+
+    /// True once the projection has applied `event_id`; false when the long check ran out.
+    pub async fn wait(
+        projection: ProjectionName,
+        event_id: EventId,
+        status: RwSignal<CatchUpStatus>,
+    ) -> bool {
+        let mut pause = Duration::from_millis(25);
+        for _ in 0..PATIENT_ASKS {
+            if applied(projection, event_id, 1_000).await {
+                return true;
+            }
+            sleep(pause).await;
+            pause = (pause * 4).min(Duration::from_millis(400));
+        }
+        status.set(CatchUpStatus::StillProcessing(
+            event_id,
+            worker_health().await.ok(),
+        ));
+        for ask in 0..QUIET_ASKS {
+            if applied(projection, event_id, super::MAX_WAIT_MS).await {
+                return true;
+            }
+            if ask % 5 == 4 {
+                let health = worker_health().await.ok();
+                status.set(CatchUpStatus::StillProcessing(event_id, health));
+            }
+            sleep(Duration::from_millis(250)).await;
+        }
+        status.set(CatchUpStatus::GaveUp(event_id, worker_health().await.ok()));
+        false
+    }
+}
+
+/// The line under a form that says where the latest change stands.
+#[component]
+pub fn CatchUpNotice(tracker: CatchUpTracker) -> impl IntoView {
+    move || match tracker.status() {
+        CatchUpStatus::Idle => None,
+        CatchUpStatus::Waiting(_) => {
+            Some(view! { <p class="notice notice-progress" role="status">"Saving…"</p> }.into_any())
+        }
+        CatchUpStatus::StillProcessing(event_id, health) => Some(
+            view! {
+                <div class="notice notice-warn" role="status">
+                    <p>
+                        "Saved (event #" {event_id} "), still processing. "
+                        "This page will update by itself once the change is applied."
+                    </p>
+                    <HealthPanel health />
+                </div>
+            }
+            .into_any(),
+        ),
+        CatchUpStatus::GaveUp(event_id, health) => Some(
+            view! {
+                <div class="notice notice-error" role="alert">
+                    <p>
+                        "Saved (event #" {event_id} "), but the background workers have not "
+                        "applied it yet. Nothing is lost: reload the page later to see it."
+                    </p>
+                    <HealthPanel health />
+                </div>
+            }
+            .into_any(),
+        ),
+    }
+}

@@ -1,0 +1,5 @@
+//! Components shared by several pages.
+
+pub mod contact_fields;
+pub mod field;
+pub mod health;

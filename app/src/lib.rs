@@ -1,0 +1,77 @@
+//! Kith, an event-sourced personal CRM: the crate shared by the browser and the server.
+//!
+//! It holds the contract between them: the event types and their schemas, the views pages
+//! render, the receipt, the server functions (commands and queries) and the pages themselves.
+//! Server-only code sits behind the `ssr` feature so it never reaches the WebAssembly build.
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod catch_up;
+pub mod components;
+pub mod contact;
+pub mod error;
+pub mod events;
+pub mod plain_form;
+pub mod receipt;
+pub mod routes;
+pub mod views;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use routes::{contact::ContactPage, contacts::ContactsPage, not_found::NotFound, processing::ProcessingPage};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Marks the page once the browser app has taken over (end-to-end tests wait for it).
+    #[cfg(feature = "hydrate")]
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/crm.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Kith".to_owned() } else { format!("{page} · Kith") } />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="site-header">
+                <A href="/contacts" attr:class="brand">"Kith"</A>
+                <nav aria-label="Main">
+                    <A href="/contacts">"Contacts"</A>
+                </nav>
+            </header>
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/contacts" /> } />
+                    <Route path=path!("/contacts") view=ContactsPage />
+                    <Route path=path!("/contacts/:name") view=ContactPage ssr=SsrMode::Async />
+                    <Route path=path!("/processing") view=ProcessingPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

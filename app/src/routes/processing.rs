@@ -1,0 +1,119 @@
+//! The "Processing..." page, `/processing`, for forms posted without JavaScript (the seed's
+//! approach): it refreshes itself until the projection behind the next page has applied the
+//! event, then sends the browser on. It never waits forever without saying why: after a few
+//! refreshes it shows the health of the background workers.
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use crate::catch_up::{await_projection, worker_health};
+use crate::components::health::HealthPanel;
+use crate::plain_form::safe_next;
+use crate::views::{HealthView, ProjectionName};
+
+/// Refreshes after which the page shows the workers' health.
+const PATIENT_REFRESHES: u32 = 3;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Request {
+    projection: ProjectionName,
+    event_id: i64,
+    next: String,
+    attempt: u32,
+}
+
+impl Request {
+    fn from_query(query: &leptos_router::params::ParamsMap) -> Option<Self> {
+        Some(Self {
+            projection: ProjectionName::parse(query.get_str("projection")?)?,
+            event_id: query.get_str("event")?.parse().ok()?,
+            next: safe_next(query.get_str("next").unwrap_or("/contacts")).to_owned(),
+            attempt: query.get_str("attempt").and_then(|a| a.parse().ok()).unwrap_or(0),
+        })
+    }
+
+    fn refresh_url(&self) -> String {
+        format!(
+            "/processing?projection={}&event={}&next={}&attempt={}",
+            self.projection,
+            self.event_id,
+            urlencoding::encode(&self.next),
+            self.attempt + 1
+        )
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+enum Progress {
+    Applied,
+    Waiting(Option<HealthView>),
+}
+
+async fn progress(request: Request) -> Progress {
+    match await_projection(request.projection, request.event_id, 500).await {
+        Ok(catch_up) if catch_up.applied => Progress::Applied,
+        _ if request.attempt >= PATIENT_REFRESHES => Progress::Waiting(worker_health().await.ok()),
+        _ => Progress::Waiting(None),
+    }
+}
+
+#[component]
+pub fn ProcessingPage() -> impl IntoView {
+    let Some(request) = Request::from_query(&use_query_map().get_untracked()) else {
+        return view! {
+            <Title text="Processing" />
+            <section class="card empty">
+                <h1>"Nothing to wait for"</h1>
+                <p>"This link does not say which change to wait for. " <a href="/contacts">"Go to your contacts"</a> "."</p>
+            </section>
+        }
+        .into_any();
+    };
+    let waiting = Resource::new_blocking(
+        {
+            let request = request.clone();
+            move || request.clone()
+        },
+        progress,
+    );
+    view! {
+        <Title text="Processing…" />
+        <Suspense fallback=|| view! { <p class="loading">"Processing…"</p> }>
+            {move || {
+                let request = request.clone();
+                Suspend::new(async move {
+                    match waiting.await {
+                        Progress::Applied => view! {
+                            <Redirect path=request.next.clone() />
+                            <p>"Done. " <a href=request.next.clone()>"Continue"</a></p>
+                        }
+                        .into_any(),
+                        Progress::Waiting(health) => {
+                            let slow = request.attempt >= PATIENT_REFRESHES;
+                            let delay = if slow { 3 } else { 1 };
+                            view! {
+                                <Meta http_equiv="refresh" content=format!("{delay}; url={}", request.refresh_url()) />
+                                <section class="card processing" aria-live="polite">
+                                    <h1>"Processing…"</h1>
+                                    <p>
+                                        "Your change is saved (event #" {request.event_id} "). "
+                                        "This page refreshes itself until it shows up."
+                                    </p>
+                                    {slow.then(|| view! {
+                                        <p>"This is taking longer than it should. Here is how the background workers are doing:"</p>
+                                        <HealthPanel health />
+                                    })}
+                                    <p><a href=request.refresh_url()>"Check again now"</a> " · " <a href=request.next.clone()>"Go on without waiting"</a></p>
+                                </section>
+                            }
+                            .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+    .into_any()
+}

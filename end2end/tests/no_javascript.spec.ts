@@ -1,0 +1,60 @@
+// Every form works with JavaScript off: posts redirect through the "Processing..." page (the
+// seed's approach) and refusals come back to the form with the message and the typed values.
+import { expect, test } from "@playwright/test";
+import { fillAddForm, recordNavigations, unique } from "./helpers";
+
+test.use({ javaScriptEnabled: false });
+
+test("adding a contact goes through the Processing page and lands on the list showing it", async ({ page }) => {
+  const name = unique("Steve Wozniak");
+  await page.goto("/contacts");
+  const navigations = recordNavigations(page);
+  await fillAddForm(page, name, "Engineer", "woz@apple.com");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(page.locator("table.contact-table tr", { hasText: name })).toContainText("Engineer");
+  expect(navigations).toContain("/processing");
+  expect(navigations.at(-1)).toBe("/contacts");
+});
+
+test("editing and deleting work without JavaScript", async ({ page }) => {
+  const name = unique("Linus");
+  await page.goto("/contacts");
+  await fillAddForm(page, name, "Kernel", "");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await page.getByRole("link", { name, exact: true }).click();
+
+  const edit = page.locator("section", { has: page.getByRole("heading", { name: "Edit" }) });
+  await edit.getByLabel("Description").fill("Git, too");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.locator("dl.facts")).toContainText("Git, too");
+
+  await page.getByText("Delete this contact…").click();
+  await page.getByRole("button", { name: `Delete ${name}` }).click();
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(page.locator("table.contact-table", { hasText: name })).toHaveCount(0);
+});
+
+test("a refusal comes back to the form with the message and what was typed", async ({ page }) => {
+  const name = unique("Margaret Hamilton");
+  await page.goto("/contacts");
+  await fillAddForm(page, name, "Apollo", "");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await expect(page.locator("table.contact-table tr", { hasText: name })).toBeVisible();
+
+  await fillAddForm(page, name, "A second one", "margaret@example.com");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await expect(page.locator("#add-name-error")).toContainText("You already have a contact named");
+  const form = page.locator("section.add-contact");
+  await expect(form.getByLabel("Name")).toHaveValue(name);
+  await expect(form.getByLabel("Description")).toHaveValue("A second one");
+  await expect(form.getByLabel("Contact method")).toHaveValue("margaret@example.com");
+});
+
+test("the Processing page refreshes itself and shows the workers' health when it waits long", async ({ page }) => {
+  await page.goto("/processing?projection=projected_contacts&event=999999999&next=/contacts&attempt=3");
+  await expect(page.getByRole("heading", { name: "Processing…" })).toBeVisible();
+  await expect(page.locator('meta[http-equiv="refresh"]')).toHaveAttribute("content", /attempt=4/);
+  await expect(page.getByText("how the background workers are doing")).toBeVisible();
+  await expect(page.locator(".health")).toContainText("projected_contacts");
+});

@@ -1,0 +1,268 @@
+//! The dispatcher: hands every event of the stream to every listener, in order, exactly once.
+//!
+//! Each projection has one listener task. It reads the events after its checkpoint, applies
+//! them to its table and advances its row in `projections` in one transaction, so a crash
+//! loses or repeats nothing. The checkpoint is advanced with a compare-and-set: if anyone else
+//! moved it meanwhile (a rebuild, another worker), the batch is rolled back and re-read.
+//! Listeners sleep until an append wakes them, with a slow poll for appends by other processes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::receipt::EventId;
+use app::views::{CatchUp, HealthView, WorkerHealth};
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::projections::Projection;
+use crate::store::{EventStore, StoreError};
+
+/// Events applied in one transaction.
+pub const BATCH: i64 = 500;
+
+/// A listener that has not shown a sign of life for this long is reported as not responding.
+const ALIVE_WITHIN: Duration = Duration::from_secs(5);
+
+/// One projection's listener: its checkpoint and its signs of life.
+struct Listener {
+    projection: Arc<dyn Projection>,
+    checkpoint: watch::Sender<EventId>,
+    heartbeat: Mutex<Option<Instant>>,
+    error: Mutex<Option<String>>,
+}
+
+impl Listener {
+    fn beat(&self) {
+        *self.heartbeat.lock().expect("heartbeat lock") = Some(Instant::now());
+    }
+
+    fn report(&self, error: Option<String>) {
+        *self.error.lock().expect("error lock") = error;
+    }
+
+    /// Applies the next batch of events after the checkpoint; returns how many were applied.
+    async fn apply_batch(&self, store: &EventStore) -> Result<usize, StoreError> {
+        loop {
+            let from = *self.checkpoint.borrow();
+            let events = store.events_after(from, BATCH).await?;
+            let Some(last) = events.last() else { return Ok(0) };
+            let name = self.projection.name();
+            let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
+            for stored in &events {
+                let event = stored.decode()?;
+                self.projection.apply(&mut tx, stored, &event).await?;
+            }
+            let now = Utc::now();
+            let advanced = sqlx::query(
+                "UPDATE projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3 \
+                 WHERE name = $4 AND last_event_id = $5",
+            )
+            .bind(last.id)
+            .bind(last.created_at)
+            .bind(now)
+            .bind(name)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if advanced != 1 {
+                // Someone else moved the checkpoint (a rebuild rewound it): undo, start from there.
+                tx.rollback().await?;
+                self.checkpoint.send_replace(checkpoint_of(store, name).await?);
+                continue;
+            }
+            sqlx::query(
+                "UPDATE events SET processed_at = $1 \
+                 WHERE processed_at IS NULL AND id <= (SELECT MIN(last_event_id) FROM projections)",
+            )
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            self.checkpoint.send_replace(last.id);
+            return Ok(events.len());
+        }
+    }
+
+    async fn run(self: Arc<Self>, store: Arc<EventStore>, poll: Duration) {
+        let mut appended = store.subscribe();
+        let mut failures = 0u32;
+        loop {
+            self.beat();
+            appended.borrow_and_update();
+            match self.apply_batch(&store).await {
+                Ok(0) => {
+                    let _ = tokio::time::timeout(poll, appended.changed()).await;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    self.report(None);
+                }
+                Err(error) => {
+                    // Never skip an event: report, wait, and try the same batch again.
+                    failures += 1;
+                    let name = self.projection.name();
+                    tracing::error!(projection = %name, %error, failures, "listener failed; retrying");
+                    self.report(Some(error.to_string()));
+                    let pause = Duration::from_millis(100 * 2u64.pow(failures.min(8)));
+                    tokio::time::sleep(pause.min(Duration::from_secs(30))).await;
+                }
+            }
+        }
+    }
+}
+
+async fn checkpoint_of(store: &EventStore, name: &str) -> Result<EventId, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT last_event_id FROM projections WHERE name = $1")
+            .bind(name)
+            .fetch_one(store.reader())
+            .await?,
+    )
+}
+
+/// The listeners of every projection, and what the web side asks of them.
+pub struct Dispatcher {
+    store: Arc<EventStore>,
+    listeners: HashMap<&'static str, Arc<Listener>>,
+}
+
+impl Dispatcher {
+    /// Registers `projections` in the `projections` table and loads their checkpoints.
+    pub async fn new(
+        store: Arc<EventStore>,
+        projections: Vec<Arc<dyn Projection>>,
+    ) -> Result<Self, StoreError> {
+        let mut listeners = HashMap::new();
+        for projection in projections {
+            let name = projection.name();
+            sqlx::query("INSERT OR IGNORE INTO projections (name) VALUES ($1)")
+                .bind(name)
+                .execute(store.writer())
+                .await?;
+            let checkpoint = checkpoint_of(&store, name).await?;
+            let listener = Listener {
+                projection,
+                checkpoint: watch::Sender::new(checkpoint),
+                heartbeat: Mutex::new(None),
+                error: Mutex::new(None),
+            };
+            listeners.insert(name, Arc::new(listener));
+        }
+        Ok(Self { store, listeners })
+    }
+
+    pub fn store(&self) -> &Arc<EventStore> {
+        &self.store
+    }
+
+    /// Starts one listener task per projection, each polling every `poll` at the slowest.
+    pub fn start(&self, poll: Duration) -> Vec<JoinHandle<()>> {
+        self.listeners
+            .values()
+            .map(|listener| tokio::spawn(listener.clone().run(self.store.clone(), poll)))
+            .collect()
+    }
+
+    fn listener(&self, projection: &str) -> Result<&Arc<Listener>, StoreError> {
+        self.listeners
+            .get(projection)
+            .ok_or_else(|| StoreError::Schema(format!("there is no projection called {projection}")))
+    }
+
+    /// Applies everything in the stream to every projection, without background tasks
+    /// (tests and command-line tools).
+    pub async fn run_until_caught_up(&self) -> Result<(), StoreError> {
+        for listener in self.listeners.values() {
+            while listener.apply_batch(&self.store).await? > 0 {}
+        }
+        Ok(())
+    }
+
+    /// Empties `projection` and rewinds its checkpoint, so its listener rebuilds it from the
+    /// start of the stream.
+    pub async fn reset(&self, projection: &str) -> Result<(), StoreError> {
+        let listener = self.listener(projection)?;
+        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        listener.projection.reset(&mut tx).await?;
+        sqlx::query(
+            "UPDATE projections SET last_event_id = 0, last_event_at = NULL, last_updated_at = $1 WHERE name = $2",
+        )
+        .bind(Utc::now())
+        .bind(projection)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        listener.checkpoint.send_replace(0);
+        Ok(())
+    }
+
+    /// The last event `projection` applied and when it last moved.
+    pub async fn freshness(&self, projection: &str) -> Result<(EventId, Option<DateTime<Utc>>), StoreError> {
+        Ok(
+            sqlx::query_as("SELECT last_event_id, last_updated_at FROM projections WHERE name = $1")
+                .bind(projection)
+                .fetch_one(self.store.reader())
+                .await?,
+        )
+    }
+
+    /// Waits up to `wait` for `projection` to have applied `event_id`.
+    pub async fn catch_up(
+        &self,
+        projection: &str,
+        event_id: EventId,
+        wait: Duration,
+    ) -> Result<CatchUp, StoreError> {
+        let mut checkpoint = self.listener(projection)?.checkpoint.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let applied_up_to = *checkpoint.borrow_and_update();
+            if applied_up_to >= event_id {
+                return Ok(CatchUp {
+                    applied: true,
+                    checkpoint: applied_up_to,
+                });
+            }
+            match tokio::time::timeout_at(deadline, checkpoint.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => break,
+            }
+        }
+        // The in-process signal only hears this process's listener; the table hears everyone.
+        let (applied_up_to, _) = self.freshness(projection).await?;
+        Ok(CatchUp {
+            applied: applied_up_to >= event_id,
+            checkpoint: applied_up_to,
+        })
+    }
+
+    /// How every listener is doing.
+    pub async fn health(&self) -> Result<HealthView, StoreError> {
+        let head = self.store.head().await?;
+        let mut workers: Vec<WorkerHealth> = self
+            .listeners
+            .iter()
+            .map(|(&projection, listener)| {
+                let since = listener
+                    .heartbeat
+                    .lock()
+                    .expect("heartbeat lock")
+                    .map(|beat| beat.elapsed());
+                let checkpoint = *listener.checkpoint.borrow();
+                WorkerHealth {
+                    projection: projection.to_owned(),
+                    alive: since.is_some_and(|since| since < ALIVE_WITHIN),
+                    seconds_since_heartbeat: since.map(|since| since.as_secs_f64()),
+                    checkpoint,
+                    behind: (head - checkpoint).max(0),
+                    error: listener.error.lock().expect("error lock").clone(),
+                }
+            })
+            .collect();
+        workers.sort_by(|a, b| a.projection.cmp(&b.projection));
+        Ok(HealthView { head, workers })
+    }
+}

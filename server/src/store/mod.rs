@@ -1,0 +1,284 @@
+//! The event store on SQLite: opening and migrating the database, the entities that cause
+//! events, appending validated events durably, and reading the stream in order.
+
+mod contact_names;
+mod schemas;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use app::backend::Actor;
+use app::error::Rejection;
+use app::events::{DecodeError, EVENT_TYPES, Event, EventType};
+use app::receipt::{EventId, EventReceipt};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tokio::sync::watch;
+
+pub use schemas::Schemas;
+
+/// A failure of the store itself; refusals of bad input are [`Rejection`]s instead.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("could not migrate the database: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("event schema problem: {0}")]
+    Schema(String),
+    #[error("could not create the data folder {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("stored event {id} cannot be read: {source}")]
+    Decode { id: EventId, source: DecodeError },
+}
+
+/// An event as stored in the stream.
+#[derive(Clone, Debug)]
+pub struct StoredEvent {
+    pub id: EventId,
+    pub event_type: EventType,
+    pub payload: Value,
+    pub entity_id: i64,
+    /// The account whose data the event is about.
+    pub account_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl StoredEvent {
+    /// The typed event, as listeners see it.
+    pub fn decode(&self) -> Result<Event, StoreError> {
+        Event::from_payload(
+            self.event_type.name,
+            self.event_type.version,
+            self.payload.clone(),
+        )
+        .map_err(|source| StoreError::Decode { id: self.id, source })
+    }
+}
+
+/// The event store: a writer pool of one connection (SQLite has one writer at a time, so
+/// appends and projection updates queue here instead of failing as busy) and a reader pool.
+pub struct EventStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    schemas: Schemas,
+    head: watch::Sender<EventId>,
+}
+
+/// Where the database lives: a path, or a `sqlite:` URL.
+fn database_path(location: &str) -> PathBuf {
+    let path = location
+        .strip_prefix("sqlite://")
+        .or_else(|| location.strip_prefix("sqlite:"))
+        .unwrap_or(location);
+    PathBuf::from(path.split('?').next().unwrap_or(path))
+}
+
+impl EventStore {
+    /// Opens (creating and migrating on first use) the SQLite database at `location` and
+    /// registers the event types. WAL with `synchronous=FULL`: a receipt means the event is on disk.
+    pub async fn open(location: &str) -> Result<Self, StoreError> {
+        let path = database_path(location);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        let schemas = Schemas::register(&mut *writer.acquire().await?, EVENT_TYPES).await?;
+        let head = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+            .fetch_one(&reader)
+            .await?;
+        Ok(Self {
+            writer,
+            reader,
+            schemas,
+            head: watch::Sender::new(head),
+        })
+    }
+
+    /// The pool that writes: appends, and listeners updating their projections.
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// The pool that reads: the stream, and queries of projections.
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    pub fn schemas(&self) -> &Schemas {
+        &self.schemas
+    }
+
+    /// The newest event id appended by this process, to wake listeners.
+    pub fn subscribe(&self) -> watch::Receiver<EventId> {
+        self.head.subscribe()
+    }
+
+    /// The newest event in the stream (appended by any process).
+    pub async fn head(&self) -> Result<EventId, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    /// Appends a typed event caused by `actor`.
+    pub async fn append(
+        &self,
+        actor: Actor,
+        event: &Event,
+    ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
+        let event_type = event.event_type();
+        self.append_payload(actor, event_type.name, event_type.version, event.to_payload())
+            .await
+    }
+
+    /// Appends a payload of the event type `name` v`version` caused by `actor`, once it matches
+    /// the type's schema and the account's contacts allow it. Returns once the event is durably
+    /// stored; a refusal stores nothing.
+    pub async fn append_payload(
+        &self,
+        actor: Actor,
+        name: &str,
+        version: i32,
+        payload: Value,
+    ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
+        let event_type_id = match self.schemas.check(name, version, &payload) {
+            Ok(id) => id,
+            Err(rejection) => return Ok(Err(rejection)),
+        };
+        let event = Event::from_payload(name, version, payload.clone()).map_err(|e| {
+            StoreError::Schema(format!(
+                "the schema of {name} v{version} accepts what its payload type refuses: {e}"
+            ))
+        })?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        if let Err(rejection) = contact_names::check_and_record(&mut tx, actor.account_id, &event).await? {
+            tx.rollback().await?;
+            return Ok(Err(rejection));
+        }
+        let created_at = Utc::now();
+        let event_id: EventId = sqlx::query_scalar(
+            "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(payload.to_string())
+        .bind(event_type_id)
+        .bind(actor.entity_id)
+        .bind(actor.account_id)
+        .bind(created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.head.send_if_modified(|head| {
+            let newer = event_id > *head;
+            *head = (*head).max(event_id);
+            newer
+        });
+        Ok(Ok(EventReceipt { event_id, created_at }))
+    }
+
+    /// Up to `limit` events after `after`, in stream order.
+    pub async fn events_after(&self, after: EventId, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows: Vec<(i64, i64, String, i64, Option<i64>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT id, event_type_id, payload, entity_id, account_id, created_at \
+             FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(id, type_id, payload, entity_id, account_id, created_at)| {
+                let event_type = self.schemas.by_id(type_id).ok_or_else(|| {
+                    StoreError::Schema(format!(
+                        "event {id} has an event type ({type_id}) this version does not know"
+                    ))
+                })?;
+                let payload = serde_json::from_str(&payload).map_err(|e| {
+                    StoreError::Schema(format!("event {id} has a payload that is not JSON: {e}"))
+                })?;
+                Ok(StoredEvent {
+                    id,
+                    event_type,
+                    payload,
+                    entity_id,
+                    account_id,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    /// The entity and account called `name`, created on first use.
+    pub async fn ensure_account(&self, name: &str, display_name: &str) -> Result<Actor, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let entity_id = ensure_entity(&mut tx, "account", name).await?;
+        sqlx::query(
+            "INSERT OR IGNORE INTO accounts (entity_id, display_name, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(entity_id)
+        .bind(display_name)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+        let account_id = sqlx::query_scalar("SELECT id FROM accounts WHERE entity_id = $1")
+            .bind(entity_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Actor {
+            entity_id,
+            account_id,
+        })
+    }
+
+    /// The entity of the system process called `name`, created on first use.
+    pub async fn ensure_process(&self, name: &str) -> Result<i64, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let id = ensure_entity(&mut tx, "process", name).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}
+
+async fn ensure_entity(conn: &mut sqlx::SqliteConnection, kind: &str, name: &str) -> Result<i64, StoreError> {
+    sqlx::query("INSERT OR IGNORE INTO entities (kind, name, created_at) VALUES ($1, $2, $3)")
+        .bind(kind)
+        .bind(name)
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await?;
+    let (id, stored_kind): (i64, String) = sqlx::query_as("SELECT id, kind FROM entities WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await?;
+    if stored_kind != kind {
+        return Err(StoreError::Schema(format!(
+            "the entity {name} is a {stored_kind}, not a {kind}"
+        )));
+    }
+    Ok(id)
+}

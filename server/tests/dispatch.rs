@@ -1,0 +1,428 @@
+//! The dispatcher and the contacts projection: every event applied once and in order, the
+//! checkpoint moving with the table, concurrent appends, rebuilds and the catch-up wait.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use app::events::{ContactDeleted, Event};
+use app::views::ProjectionName;
+use common::{TestDb, created, edited};
+use server::dispatch::Dispatcher;
+use server::projections::{self, Projection};
+use server::store::{StoreError, StoredEvent};
+use sqlx::SqliteConnection;
+
+const CONTACTS: &str = "projected_contacts";
+
+type Row = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+async fn contact_rows(db: &TestDb) -> Vec<Row> {
+    sqlx::query_as(
+        "SELECT id, name, description, contact_method, account_id, last_interacted_on, \
+                next_meeting_notes, next_meeting_at, last_updated_at \
+         FROM projected_contacts ORDER BY account_id, name",
+    )
+    .fetch_all(db.store().reader())
+    .await
+    .unwrap()
+}
+
+async fn checkpoint(db: &TestDb) -> i64 {
+    db.dispatcher().freshness(CONTACTS).await.unwrap().0
+}
+
+#[tokio::test]
+async fn an_append_then_a_dispatch_updates_the_projection_and_its_checkpoint() {
+    let db = TestDb::new().await;
+    let store = db.store();
+    store
+        .append(db.local(), &created("Steve Jobs", "CEO of NEXT"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        contact_rows(&db).await.is_empty(),
+        "projections change only through the dispatcher"
+    );
+
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    let rows = contact_rows(&db).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].1.as_str(), rows[0].2.as_str()),
+        ("Steve Jobs", "CEO of NEXT")
+    );
+    assert_eq!(rows[0].4, db.local().account_id);
+
+    let receipt = store
+        .append(db.local(), &edited("Steve Jobs", None, "CEO of Apple"))
+        .await
+        .unwrap()
+        .unwrap();
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    assert_eq!(contact_rows(&db).await[0].2, "CEO of Apple");
+    assert_eq!(checkpoint(&db).await, receipt.event_id);
+
+    let receipt = store
+        .append(db.local(), &edited("Steve Jobs", Some("Steve"), "CEO of Apple"))
+        .await
+        .unwrap()
+        .unwrap();
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    assert_eq!(contact_rows(&db).await[0].1, "Steve", "a rename keeps the row");
+    assert_eq!(
+        contact_rows(&db).await[0].0,
+        1,
+        "the row keeps the id of the event that created it"
+    );
+
+    store
+        .append(db.local(), &Event::from(ContactDeleted { name: "Steve".into() }))
+        .await
+        .unwrap()
+        .unwrap();
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    assert!(contact_rows(&db).await.is_empty());
+    assert!(checkpoint(&db).await > receipt.event_id);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM events WHERE processed_at IS NULL")
+            .await,
+        0,
+        "every event applied by every projection is marked processed"
+    );
+}
+
+/// Applies the contacts handler, then fails on the second event of the batch.
+struct FailsOnSecondEvent {
+    applied: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Projection for FailsOnSecondEvent {
+    fn name(&self) -> &'static str {
+        CONTACTS
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        stored: &StoredEvent,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        if self.applied.fetch_add(1, Ordering::SeqCst) == 1 {
+            return Err(StoreError::Schema("a handler failure, on purpose".into()));
+        }
+        projections::all()[0].apply(conn, stored, event).await
+    }
+
+    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        projections::all()[0].reset(conn).await
+    }
+}
+
+#[tokio::test]
+async fn the_checkpoint_and_the_projection_change_commit_together() {
+    let db = TestDb::new().await;
+    db.store()
+        .append(db.local(), &created("Ada", ""))
+        .await
+        .unwrap()
+        .unwrap();
+    db.store()
+        .append(db.local(), &created("Bob", ""))
+        .await
+        .unwrap()
+        .unwrap();
+
+    let failing = Arc::new(FailsOnSecondEvent {
+        applied: AtomicUsize::new(0),
+    });
+    let dispatcher = Dispatcher::new(db.store().clone(), vec![failing.clone()])
+        .await
+        .unwrap();
+    let error = dispatcher.run_until_caught_up().await.unwrap_err();
+    assert!(error.to_string().contains("on purpose"));
+    assert!(
+        contact_rows(&db).await.is_empty(),
+        "Ada's row was rolled back with the failed batch"
+    );
+    assert_eq!(checkpoint(&db).await, 0, "and so was the checkpoint");
+
+    // The next attempt starts from the same place and applies both, once each.
+    dispatcher.run_until_caught_up().await.unwrap();
+    assert_eq!(contact_rows(&db).await.len(), 2);
+    assert_eq!(checkpoint(&db).await, 2);
+    assert_eq!(
+        failing.applied.load(Ordering::SeqCst),
+        4,
+        "2 in the failed batch, 2 in the retry"
+    );
+}
+
+/// Records every event it is given, so a second delivery breaks the primary key.
+struct AppliedLog;
+
+#[async_trait::async_trait]
+impl Projection for AppliedLog {
+    fn name(&self) -> &'static str {
+        "test_applied_log"
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        stored: &StoredEvent,
+        _: &Event,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO test_applied_log (event_id) VALUES ($1)")
+            .bind(stored.id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM test_applied_log").execute(conn).await?;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_in_order() {
+    const WRITERS: usize = 4;
+    const APPENDS: usize = 500;
+    let db = TestDb::new().await;
+    sqlx::query("CREATE TABLE test_applied_log (event_id INTEGER PRIMARY KEY, applied_seq INTEGER NOT NULL DEFAULT 0)")
+        .execute(db.store().writer())
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER test_applied_order AFTER INSERT ON test_applied_log BEGIN \
+         UPDATE test_applied_log SET applied_seq = (SELECT COUNT(*) FROM test_applied_log) WHERE event_id = NEW.event_id; END",
+    )
+    .execute(db.store().writer())
+    .await
+    .unwrap();
+    let mut all = projections::all();
+    all.push(Arc::new(AppliedLog));
+    let dispatcher = Arc::new(Dispatcher::new(db.store().clone(), all).await.unwrap());
+    let listeners = dispatcher.start(Duration::from_millis(50));
+
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let store = db.store().clone();
+            let actor = db.local();
+            tokio::spawn(async move {
+                for i in 0..APPENDS {
+                    // Every other append edits the contact the previous one created.
+                    let name = format!("Writer {writer} contact {}", i / 2);
+                    let event = if i % 2 == 0 {
+                        created(&name, "new")
+                    } else {
+                        edited(&name, None, &format!("edited by {writer}"))
+                    };
+                    store
+                        .append(actor, &event)
+                        .await
+                        .unwrap()
+                        .expect("every append is valid");
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let head = db.store().head().await.unwrap();
+    assert_eq!(head as usize, WRITERS * APPENDS);
+    for projection in [CONTACTS, "test_applied_log"] {
+        let caught_up = dispatcher
+            .catch_up(projection, head, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(caught_up.applied, "{projection}: {caught_up:?}");
+    }
+    let (applied, distinct, first, last): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(DISTINCT event_id), MIN(event_id), MAX(event_id) FROM test_applied_log",
+    )
+    .fetch_one(db.store().reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        (applied, distinct, first, last),
+        (head, head, 1, head),
+        "every event exactly once"
+    );
+    let out_of_order = db
+        .count("SELECT COUNT(*) FROM test_applied_log WHERE applied_seq != event_id")
+        .await;
+    assert_eq!(out_of_order, 0, "events were applied in stream order");
+
+    let rows = contact_rows(&db).await;
+    assert_eq!(rows.len(), WRITERS * APPENDS / 2);
+    assert!(
+        rows.iter().all(|row| row.2.starts_with("edited by")),
+        "every edit landed on its contact"
+    );
+    for listener in listeners {
+        listener.abort();
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_projection_and_replaying_gives_exactly_the_same_rows() {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let other = store.ensure_account("other", "Other").await.unwrap();
+    for i in 0..120 {
+        let actor = if i % 3 == 0 { other } else { db.local() };
+        store
+            .append(actor, &created(&format!("Person {i}"), "first"))
+            .await
+            .unwrap()
+            .unwrap();
+        if i % 4 == 0 {
+            store
+                .append(actor, &edited(&format!("Person {i}"), None, "second"))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        if i % 5 == 0 {
+            store
+                .append(
+                    actor,
+                    &edited(&format!("Person {i}"), Some(&format!("Renamed {i}")), "third"),
+                )
+                .await
+                .unwrap()
+                .unwrap();
+        }
+        if i % 7 == 0 {
+            let name = if i % 5 == 0 {
+                format!("Renamed {i}")
+            } else {
+                format!("Person {i}")
+            };
+            store
+                .append(actor, &Event::from(ContactDeleted { name }))
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    }
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    let incremental = contact_rows(&db).await;
+    assert!(incremental.len() > 90);
+
+    db.dispatcher().reset(CONTACTS).await.unwrap();
+    assert!(contact_rows(&db).await.is_empty());
+    assert_eq!(checkpoint(&db).await, 0);
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    assert_eq!(contact_rows(&db).await, incremental);
+    assert_eq!(checkpoint(&db).await, store.head().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_running_listener_follows_a_rebuild() {
+    let db = TestDb::new().await;
+    let listeners = db.dispatcher().start(Duration::from_millis(20));
+    for i in 0..10 {
+        db.store()
+            .append(db.local(), &created(&format!("P{i}"), ""))
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    db.wait_until_caught_up(CONTACTS).await;
+    db.dispatcher().reset(CONTACTS).await.unwrap();
+    db.wait_until_caught_up(CONTACTS).await;
+    assert_eq!(contact_rows(&db).await.len(), 10);
+    for listener in listeners {
+        listener.abort();
+    }
+}
+
+#[tokio::test]
+async fn the_catch_up_wait_answers_as_soon_as_the_event_is_applied_and_gives_up_when_bounded() {
+    let db = TestDb::new().await;
+    let receipt = db
+        .store()
+        .append(db.local(), &created("Ada", ""))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // No listener running: the wait ends at its bound and says the event is not applied.
+    let waited = db
+        .dispatcher()
+        .catch_up(CONTACTS, receipt.event_id, Duration::from_millis(100))
+        .await
+        .unwrap();
+    assert!(!waited.applied);
+    assert_eq!(waited.checkpoint, 0);
+    let health = db.dispatcher().health().await.unwrap();
+    assert_eq!(health.head, receipt.event_id);
+    let worker = &health.workers[0];
+    assert_eq!(
+        (worker.projection.as_str(), worker.alive, worker.behind),
+        (CONTACTS, false, 1)
+    );
+
+    let listeners = db.dispatcher().start(Duration::from_secs(60));
+    let waited = db
+        .dispatcher()
+        .catch_up(CONTACTS, receipt.event_id, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(
+        waited.applied,
+        "a starting listener applies what is already in the stream"
+    );
+
+    // The listener now sleeps on a one-minute poll: only the append's wake-up can bring it back.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let second = db
+        .store()
+        .append(db.local(), &created("Bob", ""))
+        .await
+        .unwrap()
+        .unwrap();
+    let waited = db
+        .dispatcher()
+        .catch_up(CONTACTS, second.event_id, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(waited.applied, "the append woke the listener");
+    let health = db.dispatcher().health().await.unwrap();
+    assert!(health.workers[0].alive);
+    assert_eq!(health.workers[0].behind, 0);
+    for listener in listeners {
+        listener.abort();
+    }
+}
+
+#[test]
+fn every_page_projection_is_kept_by_a_listener() {
+    let kept: Vec<&str> = projections::all().iter().map(|p| p.name()).collect();
+    for page_projection in ProjectionName::ALL {
+        assert!(
+            kept.contains(&page_projection.as_str()),
+            "{page_projection} has no listener"
+        );
+    }
+}

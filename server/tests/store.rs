@@ -1,0 +1,288 @@
+//! The event store: schema validation before anything is stored, the command-side checks,
+//! receipts, and the durability settings.
+
+mod common;
+
+use app::error::FieldError;
+use common::{TestDb, created, edited};
+use serde_json::json;
+
+/// The seed's own example: a contact named Steve Jobs, the CEO of NeXT.
+fn seed_example() -> serde_json::Value {
+    json!({ "name": "Steve Jobs", "description": "CEO of NEXT", "contact_method": "steve@next.com" })
+}
+
+#[tokio::test]
+async fn the_seed_example_is_accepted_and_stored() {
+    let db = TestDb::new().await;
+    let receipt = db
+        .store()
+        .append_payload(db.local(), "contact-created", 1, seed_example())
+        .await
+        .unwrap()
+        .expect("the seed's example matches its schema");
+    assert!(receipt.event_id > 0);
+    let (payload, entity_id, account_id): (String, i64, i64) =
+        sqlx::query_as("SELECT payload, entity_id, account_id FROM events WHERE id = $1")
+            .bind(receipt.event_id)
+            .fetch_one(db.store().reader())
+            .await
+            .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&payload).unwrap(),
+        seed_example()
+    );
+    assert_eq!(
+        (entity_id, account_id),
+        (db.local().entity_id, db.local().account_id)
+    );
+}
+
+async fn refused(db: &TestDb, payload: serde_json::Value) -> Vec<FieldError> {
+    db.store()
+        .append_payload(db.local(), "contact-created", 1, payload)
+        .await
+        .unwrap()
+        .expect_err("the payload breaks the schema")
+        .errors
+}
+
+#[tokio::test]
+async fn a_payload_that_breaks_the_schema_is_refused_naming_the_field_and_nothing_is_stored() {
+    let db = TestDb::new().await;
+
+    let mut missing = seed_example();
+    missing.as_object_mut().unwrap().remove("description");
+    assert_eq!(
+        refused(&db, missing).await,
+        [FieldError::new("description", "“description” is required.")]
+    );
+
+    let mut wrong_type = seed_example();
+    wrong_type["name"] = json!(42);
+    assert_eq!(
+        refused(&db, wrong_type).await,
+        [FieldError::new("name", "“name” must be of type string.")]
+    );
+
+    let mut extra = seed_example();
+    extra["twitter"] = json!("@sj");
+    assert_eq!(
+        refused(&db, extra).await,
+        [FieldError::new(
+            "twitter",
+            "“twitter” is not a field of contact-created v1."
+        )]
+    );
+
+    let mut empty_name = seed_example();
+    empty_name["name"] = json!("");
+    assert_eq!(
+        refused(&db, empty_name).await,
+        [FieldError::new("name", "“name” must not be empty.")]
+    );
+
+    let unknown = db
+        .store()
+        .append_payload(db.local(), "contact-created", 7, seed_example())
+        .await
+        .unwrap();
+    assert_eq!(unknown.unwrap_err().errors[0].field, "event_type");
+
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM events").await,
+        0,
+        "nothing was stored"
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM contact_names").await,
+        0,
+        "no name was taken"
+    );
+}
+
+#[tokio::test]
+async fn a_duplicate_name_is_refused_whatever_its_case_and_nothing_is_stored() {
+    let db = TestDb::new().await;
+    db.store()
+        .append(db.local(), &created("Ada Lovelace", "Analyst"))
+        .await
+        .unwrap()
+        .unwrap();
+    let refusal = db
+        .store()
+        .append(db.local(), &created("ada lovelace", "Someone else"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        refusal.errors,
+        [FieldError::new(
+            "name",
+            "You already have a contact named “Ada Lovelace”. Choose another name."
+        )]
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 1);
+}
+
+#[tokio::test]
+async fn another_account_may_use_the_same_name() {
+    let db = TestDb::new().await;
+    let other = db
+        .store()
+        .ensure_account("someone-else", "Someone else")
+        .await
+        .unwrap();
+    db.store()
+        .append(db.local(), &created("Bob", "Mine"))
+        .await
+        .unwrap()
+        .unwrap();
+    db.store()
+        .append(other, &created("Bob", "Theirs"))
+        .await
+        .unwrap()
+        .expect("names are per account");
+}
+
+#[tokio::test]
+async fn edits_and_deletions_must_name_a_contact_that_exists_now() {
+    let db = TestDb::new().await;
+    let store = db.store();
+    let missing = store
+        .append(db.local(), &edited("Nobody", None, "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(missing.errors[0].field, "contact");
+
+    store
+        .append(db.local(), &created("Bob", "Friend"))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .append(db.local(), &created("Carol", "Friend"))
+        .await
+        .unwrap()
+        .unwrap();
+    let clash = store
+        .append(db.local(), &edited("Bob", Some("carol"), "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        clash.errors[0].field, "name",
+        "renaming onto another contact is refused"
+    );
+
+    store
+        .append(db.local(), &edited("Bob", Some("Robert"), "Friend"))
+        .await
+        .unwrap()
+        .unwrap();
+    let stale = store
+        .append(db.local(), &edited("Bob", None, "x"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        stale.errors[0].field, "contact",
+        "the old name is gone after a rename"
+    );
+    store
+        .append(db.local(), &created("Bob", "A new Bob"))
+        .await
+        .unwrap()
+        .expect("the old name is free again");
+
+    let delete = |name: &str| app::events::Event::from(app::events::ContactDeleted { name: name.into() });
+    store
+        .append(db.local(), &delete("Robert"))
+        .await
+        .unwrap()
+        .unwrap();
+    let twice = store
+        .append(db.local(), &delete("Robert"))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(twice.errors[0].field, "contact");
+    assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 5);
+}
+
+#[tokio::test]
+async fn receipts_carry_growing_ids_and_the_creation_time() {
+    let db = TestDb::new().await;
+    let before = chrono::Utc::now();
+    let first = db
+        .store()
+        .append(db.local(), &created("A", ""))
+        .await
+        .unwrap()
+        .unwrap();
+    let second = db
+        .store()
+        .append(db.local(), &created("B", ""))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(second.event_id > first.event_id);
+    assert!(first.created_at >= before && second.created_at >= first.created_at);
+    let stored: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT created_at FROM events WHERE id = $1")
+            .bind(first.event_id)
+            .fetch_one(db.store().reader())
+            .await
+            .unwrap();
+    assert_eq!(stored, first.created_at);
+}
+
+#[tokio::test]
+async fn the_database_is_durable_wal_with_full_sync() {
+    let db = TestDb::new().await;
+    let mut conn = db.store().writer().acquire().await.unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+    assert_eq!(synchronous, 2, "2 is FULL: every commit is synced to disk");
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_stream_and_the_registered_types() {
+    let db = TestDb::new().await;
+    db.store()
+        .append(db.local(), &created("Ada", ""))
+        .await
+        .unwrap()
+        .unwrap();
+    let types = db.count("SELECT COUNT(*) FROM event_types").await;
+    assert_eq!(types as usize, app::events::EVENT_TYPES.len());
+    let again = server::Kith::open(&db.url()).await.unwrap();
+    assert_eq!(again.dispatcher.store().head().await.unwrap(), 1);
+    assert_eq!(again.local, db.local(), "the local account is the same entity");
+    assert_eq!(db.count("SELECT COUNT(*) FROM event_types").await, types);
+}
+
+#[tokio::test]
+async fn a_changed_schema_of_a_registered_version_stops_the_start() {
+    let db = TestDb::new().await;
+    sqlx::query("UPDATE event_types SET schema = '{\"type\": \"object\"}' WHERE name = 'contact-created'")
+        .execute(db.store().writer())
+        .await
+        .unwrap();
+    let error = match server::Kith::open(&db.url()).await {
+        Ok(_) => panic!("a changed schema must not be accepted silently"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.contains("contact-created v1") && error.contains("add version 2"),
+        "{error}"
+    );
+}
