@@ -65,9 +65,11 @@ pub fn App() -> impl IntoView {
                 </nav>
             </header>
             <main id="main">
+                // Pages render whole on the server (async mode) so that they are complete
+                // without JavaScript; the hydrated app then takes over navigation.
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/contacts" /> } />
-                    <Route path=path!("/contacts") view=ContactsPage />
+                    <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:name") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/processing") view=ProcessingPage ssr=SsrMode::Async />
                 </Routes>
