@@ -17,7 +17,7 @@ lint:
 	scripts/ensure-tools.sh
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
-	cargo clippy -p frontend --target wasm32-unknown-unknown --locked -- -D warnings
+	cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown --locked -- -D warnings
 
 unit:
 	cargo test --workspace --exclude frontend --locked

@@ -51,10 +51,9 @@ test("a refusal comes back to the form with the message and what was typed", asy
   await expect(form.getByLabel("Contact method")).toHaveValue("margaret@example.com");
 });
 
-test("the Processing page refreshes itself and shows the workers' health when it waits long", async ({ page }) => {
-  await page.goto("/processing?projection=projected_contacts&event=999999999&next=/contacts&attempt=3");
-  await expect(page.getByRole("heading", { name: "Processing…" })).toBeVisible();
-  await expect(page.locator('meta[http-equiv="refresh"]')).toHaveAttribute("content", /attempt=4/);
-  await expect(page.getByText("how the background workers are doing")).toBeVisible();
-  await expect(page.locator(".health")).toContainText("projected_contacts");
+test("the Processing page says when there is nothing to wait for", async ({ page }) => {
+  await page.goto("/processing?projection=projected_contacts&event=999999999&next=/contacts");
+  await expect(page.getByRole("heading", { name: "Nothing to wait for" })).toBeVisible();
+  await expect(page.getByText("There is no event #999999999 in the stream.")).toBeVisible();
+  await expect(page.locator('meta[http-equiv="refresh"]')).toHaveCount(0);
 });

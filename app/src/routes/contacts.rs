@@ -91,6 +91,20 @@ pub fn ContactsPage() -> impl IntoView {
     view! {
         <Title text="Contacts" />
         <div class="page contacts-page">
+            <section class="contacts" aria-labelledby="contacts-heading">
+                <div class="section-head">
+                    <h1 id="contacts-heading">"Contacts"</h1>
+                    <a class="jump" href="#add-heading">"Add a contact"</a>
+                </div>
+                <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
+                    {move || Suspend::new(async move {
+                        match contacts.await {
+                            Ok(view) => contact_table(view).into_any(),
+                            Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
             <section class="card add-contact" aria-labelledby="add-heading">
                 <h2 id="add-heading">"Add a contact"</h2>
                 <ActionForm action=add node_ref=form attr:novalidate="true">
@@ -103,17 +117,6 @@ pub fn ContactsPage() -> impl IntoView {
                 </ActionForm>
                 {failure}
                 <CatchUpNotice tracker />
-            </section>
-            <section class="contacts" aria-labelledby="contacts-heading">
-                <h1 id="contacts-heading">"Contacts"</h1>
-                <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
-                    {move || Suspend::new(async move {
-                        match contacts.await {
-                            Ok(view) => contact_table(view).into_any(),
-                            Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
             </section>
         </div>
     }
@@ -156,16 +159,25 @@ fn contact_table(view: ContactsView) -> impl IntoView {
 }
 
 fn contact_row(contact: ContactSummary) -> impl IntoView {
-    let or_dash = |text: Option<String>| text.unwrap_or_else(|| "—".to_owned());
+    // Empty cells show a dash, and are left out of the one-column layout on phones.
+    let cell = |label: &'static str, text: Option<String>| {
+        let text = text.filter(|t| !t.is_empty());
+        let empty = text.is_none();
+        view! {
+            <td data-label=label class=("empty-cell", empty)>
+                {text.unwrap_or_else(|| "—".to_owned())}
+            </td>
+        }
+    };
     view! {
         <tr>
             <td data-label="Name">
                 <a href=contact_path(&contact.name)>{contact.name.clone()}</a>
             </td>
-            <td data-label="Description">{contact.description}</td>
-            <td data-label="Contact method">{contact.contact_method}</td>
-            <td data-label="Last interaction">{or_dash(contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}</td>
-            <td data-label="Next meeting">{or_dash(contact.next_meeting_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()))}</td>
+            {cell("Description", Some(contact.description))}
+            {cell("Contact method", Some(contact.contact_method))}
+            {cell("Last interaction", contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}
+            {cell("Next meeting", contact.next_meeting_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()))}
         </tr>
     }
 }

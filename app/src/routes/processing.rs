@@ -48,14 +48,19 @@ impl Request {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Progress {
     Applied,
+    /// The event is not in the stream: there is nothing to wait for.
+    Unknown,
     Waiting(Option<HealthView>),
 }
 
 async fn progress(request: Request) -> Progress {
-    match await_projection(request.projection, request.event_id, 500).await {
-        Ok(catch_up) if catch_up.applied => Progress::Applied,
-        _ if request.attempt >= PATIENT_REFRESHES => Progress::Waiting(worker_health().await.ok()),
-        _ => Progress::Waiting(None),
+    if matches!(await_projection(request.projection, request.event_id, 500).await, Ok(c) if c.applied) {
+        return Progress::Applied;
+    }
+    let health = worker_health().await.ok();
+    match health {
+        Some(health) if request.event_id > health.head => Progress::Unknown,
+        health => Progress::Waiting(health),
     }
 }
 
@@ -88,6 +93,16 @@ pub fn ProcessingPage() -> impl IntoView {
                         Progress::Applied => view! {
                             <Redirect path=request.next.clone() />
                             <p>"Done. " <a href=request.next.clone()>"Continue"</a></p>
+                        }
+                        .into_any(),
+                        Progress::Unknown => view! {
+                            <section class="card empty">
+                                <h1>"Nothing to wait for"</h1>
+                                <p>
+                                    "There is no event #" {request.event_id} " in the stream. "
+                                    <a href=request.next.clone()>"Continue"</a>
+                                </p>
+                            </section>
                         }
                         .into_any(),
                         Progress::Waiting(health) => {

@@ -78,10 +78,10 @@ pub async fn check_and_record(
                 return Ok(Err(missing(name)));
             }
             if let Some(new_name) = new_name {
-                if key(new_name) != key(name) {
-                    if let Some(existing) = spelling(conn, account_id, new_name).await? {
-                        return Ok(Err(duplicate(&existing)));
-                    }
+                if key(new_name) != key(name)
+                    && let Some(existing) = spelling(conn, account_id, new_name).await?
+                {
+                    return Ok(Err(duplicate(&existing)));
                 }
                 forget(conn, account_id, name).await?;
                 record(conn, account_id, new_name).await?;

@@ -60,6 +60,17 @@ impl StoredEvent {
     }
 }
 
+/// A row of `events`, as read.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: EventId,
+    event_type_id: i64,
+    payload: String,
+    entity_id: i64,
+    account_id: Option<i64>,
+    created_at: DateTime<Utc>,
+}
+
 /// The event store: a writer pool of one connection (SQLite has one writer at a time, so
 /// appends and projection updates queue here instead of failing as busy) and a reader pool.
 pub struct EventStore {
@@ -202,7 +213,7 @@ impl EventStore {
 
     /// Up to `limit` events after `after`, in stream order.
     pub async fn events_after(&self, after: EventId, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows: Vec<(i64, i64, String, i64, Option<i64>, DateTime<Utc>)> = sqlx::query_as(
+        let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT id, event_type_id, payload, entity_id, account_id, created_at \
              FROM events WHERE id > $1 ORDER BY id LIMIT $2",
         )
@@ -210,26 +221,33 @@ impl EventStore {
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        rows.into_iter()
-            .map(|(id, type_id, payload, entity_id, account_id, created_at)| {
-                let event_type = self.schemas.by_id(type_id).ok_or_else(|| {
-                    StoreError::Schema(format!(
-                        "event {id} has an event type ({type_id}) this version does not know"
-                    ))
-                })?;
-                let payload = serde_json::from_str(&payload).map_err(|e| {
-                    StoreError::Schema(format!("event {id} has a payload that is not JSON: {e}"))
-                })?;
-                Ok(StoredEvent {
-                    id,
-                    event_type,
-                    payload,
-                    entity_id,
-                    account_id,
-                    created_at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(|row| self.stored_event(row)).collect()
+    }
+
+    fn stored_event(&self, row: EventRow) -> Result<StoredEvent, StoreError> {
+        let EventRow {
+            id,
+            event_type_id,
+            payload,
+            entity_id,
+            account_id,
+            created_at,
+        } = row;
+        let event_type = self.schemas.by_id(event_type_id).ok_or_else(|| {
+            StoreError::Schema(format!(
+                "event {id} has an event type ({event_type_id}) this version does not know"
+            ))
+        })?;
+        let payload = serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Schema(format!("event {id} has a payload that is not JSON: {e}")))?;
+        Ok(StoredEvent {
+            id,
+            event_type,
+            payload,
+            entity_id,
+            account_id,
+            created_at,
+        })
     }
 
     /// The entity and account called `name`, created on first use.
