@@ -16,6 +16,7 @@ test: lint unit e2e
 lint:
 	scripts/ensure-tools.sh
 	cargo fmt --all -- --check
+	scripts/check-wasm-deps.sh
 	cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
 	cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown --locked -- -D warnings
 

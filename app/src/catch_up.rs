@@ -48,10 +48,12 @@ pub enum CatchUpStatus {
     GaveUp(EventId, Option<HealthView>),
 }
 
-/// Tracks the wait after a page's commands. Cheap to copy into closures.
+/// Tracks the wait after a page's commands. Cheap to copy into closures. Only the latest
+/// command's wait speaks on the page; an earlier one still refreshes the data when it ends.
 #[derive(Clone, Copy)]
 pub struct CatchUpTracker {
     status: RwSignal<CatchUpStatus>,
+    latest: StoredValue<EventId>,
 }
 
 impl Default for CatchUpTracker {
@@ -64,6 +66,7 @@ impl CatchUpTracker {
     pub fn new() -> Self {
         Self {
             status: RwSignal::new(CatchUpStatus::Idle),
+            latest: StoredValue::new(0),
         }
     }
 
@@ -74,18 +77,27 @@ impl CatchUpTracker {
     /// Waits (in the browser) until `projection` has applied the receipt's event, then runs
     /// `done`, typically a refetch of the page's data.
     pub fn track(&self, projection: ProjectionName, receipt: EventReceipt, done: impl FnOnce() + 'static) {
-        let status = self.status;
-        status.set(CatchUpStatus::Waiting(receipt.event_id));
+        let tracker = *self;
+        tracker.latest.set_value(receipt.event_id);
+        tracker.status.set(CatchUpStatus::Waiting(receipt.event_id));
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            let caught_up = browser::wait(projection, receipt.event_id, status).await;
+            let caught_up = browser::wait(projection, receipt.event_id, tracker).await;
             if caught_up {
-                status.set(CatchUpStatus::Idle);
+                tracker.report(receipt.event_id, CatchUpStatus::Idle);
                 done();
             }
         });
         #[cfg(not(feature = "hydrate"))]
         let _ = (projection, done);
+    }
+
+    /// Shows `status` for the wait of `event_id`, unless a later command has taken over.
+    #[cfg(feature = "hydrate")]
+    fn report(&self, event_id: EventId, status: CatchUpStatus) {
+        if self.latest.get_value() == event_id {
+            self.status.set(status);
+        }
     }
 }
 
@@ -94,9 +106,8 @@ mod browser {
     use std::time::Duration;
 
     use gloo_timers::future::sleep;
-    use leptos::prelude::*;
 
-    use super::{CatchUpStatus, await_projection, worker_health};
+    use super::{CatchUpStatus, CatchUpTracker, await_projection, worker_health};
     use crate::receipt::EventId;
     use crate::views::ProjectionName;
 
@@ -110,11 +121,7 @@ mod browser {
     }
 
     /// True once the projection has applied `event_id`; false when the long check ran out.
-    pub async fn wait(
-        projection: ProjectionName,
-        event_id: EventId,
-        status: RwSignal<CatchUpStatus>,
-    ) -> bool {
+    pub async fn wait(projection: ProjectionName, event_id: EventId, tracker: CatchUpTracker) -> bool {
         let mut pause = Duration::from_millis(25);
         for _ in 0..PATIENT_ASKS {
             if applied(projection, event_id, 1_000).await {
@@ -123,21 +130,22 @@ mod browser {
             sleep(pause).await;
             pause = (pause * 4).min(Duration::from_millis(400));
         }
-        status.set(CatchUpStatus::StillProcessing(
-            event_id,
-            worker_health().await.ok(),
-        ));
+        let health = worker_health().await.ok();
+        tracker.report(event_id, CatchUpStatus::StillProcessing(event_id, health));
         for ask in 0..QUIET_ASKS {
             if applied(projection, event_id, super::MAX_WAIT_MS).await {
                 return true;
             }
             if ask % 5 == 4 {
                 let health = worker_health().await.ok();
-                status.set(CatchUpStatus::StillProcessing(event_id, health));
+                tracker.report(event_id, CatchUpStatus::StillProcessing(event_id, health));
             }
             sleep(Duration::from_millis(250)).await;
         }
-        status.set(CatchUpStatus::GaveUp(event_id, worker_health().await.ok()));
+        tracker.report(
+            event_id,
+            CatchUpStatus::GaveUp(event_id, worker_health().await.ok()),
+        );
         false
     }
 }

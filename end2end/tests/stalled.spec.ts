@@ -17,6 +17,7 @@ test("with JavaScript, the page says the change is saved and still processing", 
   await expect(notice).toContainText(/Saved \(event #\d+\)/);
   await expect(notice.locator(".health")).toContainText("projected_contacts");
   await expect(notice.locator(".health")).toContainText("not responding");
+  await expect(notice.locator(".health")).toContainText(/[1-9]\d* behind/);
   await expect(page.getByRole("button", { name: "Add contact" })).toBeEnabled();
 });
 

@@ -22,8 +22,9 @@ use crate::store::{EventStore, StoreError};
 /// Events applied in one transaction.
 pub const BATCH: i64 = 500;
 
-/// A listener that has not shown a sign of life for this long is reported as not responding.
-const ALIVE_WITHIN: Duration = Duration::from_secs(5);
+/// A listener that has not shown a sign of life for this many polls (and at least 5 s) is
+/// reported as not responding. An idle listener beats once per poll.
+const ALIVE_POLLS: u32 = 3;
 
 /// One projection's listener: its checkpoint and its signs of life.
 struct Listener {
@@ -127,6 +128,8 @@ async fn checkpoint_of(store: &EventStore, name: &str) -> Result<EventId, StoreE
 pub struct Dispatcher {
     store: Arc<EventStore>,
     listeners: HashMap<&'static str, Arc<Listener>>,
+    /// How long a listener may be silent before it is reported as not responding.
+    alive_within: Mutex<Duration>,
 }
 
 impl Dispatcher {
@@ -151,7 +154,11 @@ impl Dispatcher {
             };
             listeners.insert(name, Arc::new(listener));
         }
-        Ok(Self { store, listeners })
+        Ok(Self {
+            store,
+            listeners,
+            alive_within: Mutex::new(Duration::from_secs(5)),
+        })
     }
 
     pub fn store(&self) -> &Arc<EventStore> {
@@ -160,6 +167,7 @@ impl Dispatcher {
 
     /// Starts one listener task per projection, each polling every `poll` at the slowest.
     pub fn start(&self, poll: Duration) -> Vec<JoinHandle<()>> {
+        *self.alive_within.lock().expect("alive lock") = (poll * ALIVE_POLLS).max(Duration::from_secs(5));
         self.listeners
             .values()
             .map(|listener| tokio::spawn(listener.clone().run(self.store.clone(), poll)))
@@ -169,7 +177,7 @@ impl Dispatcher {
     fn listener(&self, projection: &str) -> Result<&Arc<Listener>, StoreError> {
         self.listeners
             .get(projection)
-            .ok_or_else(|| StoreError::Schema(format!("there is no projection called {projection}")))
+            .ok_or_else(|| StoreError::UnknownProjection(projection.to_owned()))
     }
 
     /// Applies everything in the stream to every projection, without background tasks
@@ -242,6 +250,7 @@ impl Dispatcher {
     /// How every listener is doing.
     pub async fn health(&self) -> Result<HealthView, StoreError> {
         let head = self.store.head().await?;
+        let alive_within = *self.alive_within.lock().expect("alive lock");
         let mut workers: Vec<WorkerHealth> = self
             .listeners
             .iter()
@@ -254,7 +263,7 @@ impl Dispatcher {
                 let checkpoint = *listener.checkpoint.borrow();
                 WorkerHealth {
                     projection: projection.to_owned(),
-                    alive: since.is_some_and(|since| since < ALIVE_WITHIN),
+                    alive: since.is_some_and(|since| since < alive_within),
                     seconds_since_heartbeat: since.map(|since| since.as_secs_f64()),
                     checkpoint,
                     behind: (head - checkpoint).max(0),

@@ -16,9 +16,6 @@ type ContactRow = (
     DateTime<Utc>,
 );
 
-const CONTACT_COLUMNS: &str =
-    "name, description, contact_method, last_interacted_on, next_meeting_at, last_updated_at";
-
 fn summary(
     (name, description, contact_method, last_interacted_on, next_meeting_at, last_updated_at): ContactRow,
 ) -> ContactSummary {
@@ -49,13 +46,13 @@ pub async fn contacts(
 ) -> Result<ContactsView, StoreError> {
     // Read the freshness first: the rows are then at least as new as it says.
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
-    let sql = format!(
-        "SELECT {CONTACT_COLUMNS} FROM projected_contacts WHERE account_id = $1 ORDER BY name COLLATE NOCASE, name"
-    );
-    let rows: Vec<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
-        .fetch_all(pool)
-        .await?;
+    let rows: Vec<ContactRow> = sqlx::query_as(
+        "SELECT name, description, contact_method, last_interacted_on, next_meeting_at, last_updated_at \
+         FROM projected_contacts WHERE account_id = $1 ORDER BY name COLLATE NOCASE, name",
+    )
+    .bind(account_id)
+    .fetch_all(pool)
+    .await?;
     Ok(ContactsView {
         contacts: rows.into_iter().map(summary).collect(),
         freshness,
@@ -70,12 +67,14 @@ pub async fn contact(
     name: &str,
 ) -> Result<ContactView, StoreError> {
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
-    let sql = format!("SELECT {CONTACT_COLUMNS} FROM projected_contacts WHERE account_id = $1 AND name = $2");
-    let row: Option<ContactRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(account_id)
-        .bind(name)
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<ContactRow> = sqlx::query_as(
+        "SELECT name, description, contact_method, last_interacted_on, next_meeting_at, last_updated_at \
+         FROM projected_contacts WHERE account_id = $1 AND name = $2",
+    )
+    .bind(account_id)
+    .bind(name)
+    .fetch_optional(pool)
+    .await?;
     Ok(ContactView {
         contact: row.map(summary),
         freshness,

@@ -123,7 +123,7 @@ impl Projection for FailsOnSecondEvent {
         event: &Event,
     ) -> Result<(), StoreError> {
         if self.applied.fetch_add(1, Ordering::SeqCst) == 1 {
-            return Err(StoreError::Schema("a handler failure, on purpose".into()));
+            return Err(StoreError::Inconsistent("a handler failure, on purpose".into()));
         }
         projections::all()[0].apply(conn, stored, event).await
     }

@@ -12,7 +12,7 @@ pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
         }
         .into_any();
     };
-    let rows = health
+    let workers = health
         .workers
         .into_iter()
         .map(|worker| {
@@ -25,36 +25,27 @@ pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
             };
             let heartbeat = worker
                 .seconds_since_heartbeat
-                .map(|s| format!("{s:.1} s ago"))
-                .unwrap_or_else(|| "never".into());
+                .map(|s| format!("last heartbeat {s:.1} s ago"))
+                .unwrap_or_else(|| "no heartbeat yet".into());
+            let facts = format!(
+                "applied up to #{} · {} behind · {heartbeat}",
+                worker.checkpoint, worker.behind
+            );
             view! {
-                <tr>
-                    <th scope="row">{worker.projection}</th>
-                    <td class=format!("state state-{}", state.replace(' ', "-"))>{state}</td>
-                    <td>{worker.checkpoint}</td>
-                    <td>{worker.behind}</td>
-                    <td>{heartbeat}</td>
-                    <td>{worker.error.unwrap_or_default()}</td>
-                </tr>
+                <li>
+                    <strong>{worker.projection}</strong>
+                    " "
+                    <span class=format!("state state-{}", state.replace(' ', "-"))>{state}</span>
+                    <span class="health-facts">{facts}</span>
+                    {worker.error.map(|error| view! { <span class="health-error">{error}</span> })}
+                </li>
             }
         })
         .collect_view();
     view! {
         <div class="health">
-            <table>
-                <caption>"Background workers (newest event #" {health.head} ")"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Projection"</th>
-                        <th scope="col">"State"</th>
-                        <th scope="col">"Applied up to"</th>
-                        <th scope="col">"Behind"</th>
-                        <th scope="col">"Last heartbeat"</th>
-                        <th scope="col">"Error"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
+            <p class="health-title">"Background workers · newest event #" {health.head}</p>
+            <ul>{workers}</ul>
         </div>
     }
     .into_any()

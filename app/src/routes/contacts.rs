@@ -128,7 +128,11 @@ fn contact_table(view: ContactsView) -> impl IntoView {
         view! {
             <div class="empty">
                 <p><strong>"No contacts yet."</strong></p>
-                <p>"Add the first person you want to keep track of with the form on this page."</p>
+                <p>
+                    "Add the first person you want to keep track of with "
+                    <a href="#add-name">"the form on this page"</a>
+                    "."
+                </p>
             </div>
         }
         .into_any()

@@ -23,7 +23,7 @@ impl Projection for ContactsProjection {
     ) -> Result<(), StoreError> {
         let account_id = || {
             stored.account_id.ok_or_else(|| {
-                StoreError::Schema(format!(
+                StoreError::Inconsistent(format!(
                     "event {} concerns a contact but names no account",
                     stored.id
                 ))

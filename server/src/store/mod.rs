@@ -34,6 +34,10 @@ pub enum StoreError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("stored event {id} cannot be read: {source}")]
     Decode { id: EventId, source: DecodeError },
+    #[error("the stored data breaks an invariant: {0}")]
+    Inconsistent(String),
+    #[error("there is no projection called {0}")]
+    UnknownProjection(String),
 }
 
 /// An event as stored in the stream.
@@ -234,12 +238,13 @@ impl EventStore {
             created_at,
         } = row;
         let event_type = self.schemas.by_id(event_type_id).ok_or_else(|| {
-            StoreError::Schema(format!(
+            StoreError::Inconsistent(format!(
                 "event {id} has an event type ({event_type_id}) this version does not know"
             ))
         })?;
-        let payload = serde_json::from_str(&payload)
-            .map_err(|e| StoreError::Schema(format!("event {id} has a payload that is not JSON: {e}")))?;
+        let payload = serde_json::from_str(&payload).map_err(|e| {
+            StoreError::Inconsistent(format!("event {id} has a payload that is not JSON: {e}"))
+        })?;
         Ok(StoredEvent {
             id,
             event_type,
@@ -294,7 +299,7 @@ async fn ensure_entity(conn: &mut sqlx::SqliteConnection, kind: &str, name: &str
         .fetch_one(&mut *conn)
         .await?;
     if stored_kind != kind {
-        return Err(StoreError::Schema(format!(
+        return Err(StoreError::Inconsistent(format!(
             "the entity {name} is a {stored_kind}, not a {kind}"
         )));
     }
