@@ -32,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -68,7 +69,7 @@ pub fn App() -> impl IntoView {
                 // Pages render whole on the server (async mode) so that they are complete
                 // without JavaScript; the hydrated app then takes over navigation.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/contacts" /> } />
+                    <Route path=path!("/") view=|| view! { <Redirect path="/contacts" /> } ssr=SsrMode::Async />
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:name") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/processing") view=ProcessingPage ssr=SsrMode::Async />

@@ -3,6 +3,12 @@
 import { expect, test } from "@playwright/test";
 import { documentIsUnchanged, fillAddForm, hydrated, markDocument, unique } from "./helpers";
 
+test("the front page redirects to the contacts", async ({ request }) => {
+  const response = await request.get("/", { maxRedirects: 0, headers: { accept: "text/html" } });
+  expect(response.status()).toBe(302);
+  expect(response.headers()["location"]).toBe("/contacts");
+});
+
 test("the first load of /contacts is rendered on the server, then hydrates", async ({ page, request }) => {
   const html = await (await request.get("/contacts")).text();
   expect(html).toContain("<h1 id=\"contacts-heading\">Contacts</h1>");
