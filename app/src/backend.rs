@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::error::{AppError, CommandOutcome};
 use crate::events::Event;
+use crate::plain_form::FormEcho;
 use crate::receipt::EventId;
 use crate::views::{CatchUp, ContactView, ContactsView, HealthView, ProjectionName};
 
@@ -40,6 +41,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<CatchUp, AppError>;
 
     async fn health(&self) -> Result<HealthView, AppError>;
+
+    /// Keeps the refusal of a plain form post for the page it returns to; returns its token.
+    async fn keep_refusal(&self, echo: &FormEcho) -> Result<String, AppError>;
+
+    /// The refusal kept under `token`, while it is kept.
+    async fn refusal(&self, token: &str) -> Result<Option<FormEcho>, AppError>;
 }
 
 pub type SharedBackend = Arc<dyn Backend>;

@@ -3,8 +3,8 @@
 //! The hydrated app holds the command's receipt and asks the server (a long-poll of up to a
 //! second) whether the projection has reached it, pausing with backoff between asks. The wait
 //! is bounded: after a few seconds the page says the change is saved and still processing and
-//! shows the health of the background workers, and it keeps checking quietly until the change
-//! lands or a couple of minutes pass.
+//! shows the health of the background workers (or that the server cannot be reached), and it
+//! keeps checking quietly, two seconds an ask, until the change lands or two minutes pass.
 
 use leptos::prelude::*;
 use leptos::server;
@@ -40,10 +40,14 @@ pub async fn worker_health() -> Result<HealthView, AppError> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum CatchUpStatus {
     Idle,
+    /// The projection has applied the latest command's event; the page shows it.
+    Applied,
     /// Saved; waiting for the projection to apply the event.
     Waiting(EventId),
     /// Saved, but the projection has not applied it within the bound; still checking.
     StillProcessing(EventId, Option<HealthView>),
+    /// Saved, but the server stopped answering while the page checked.
+    Unreachable(EventId, String),
     /// The projection did not apply it even after the long check.
     GaveUp(EventId, Option<HealthView>),
 }
@@ -84,7 +88,7 @@ impl CatchUpTracker {
         leptos::task::spawn_local(async move {
             let caught_up = browser::wait(projection, receipt.event_id, tracker).await;
             if caught_up {
-                tracker.report(receipt.event_id, CatchUpStatus::Idle);
+                tracker.report(receipt.event_id, CatchUpStatus::Applied);
                 done();
             }
         });
@@ -116,15 +120,25 @@ mod browser {
     /// Asks made after that, two seconds each, before giving up (about two minutes).
     const QUIET_ASKS: u32 = 60;
 
-    async fn applied(projection: ProjectionName, event_id: EventId, wait_ms: u32) -> bool {
-        matches!(await_projection(projection, event_id, wait_ms).await, Ok(c) if c.applied)
+    enum Answer {
+        Applied,
+        NotYet,
+        Unreachable(String),
+    }
+
+    async fn ask(projection: ProjectionName, event_id: EventId, wait_ms: u32) -> Answer {
+        match await_projection(projection, event_id, wait_ms).await {
+            Ok(catch_up) if catch_up.applied => Answer::Applied,
+            Ok(_) => Answer::NotYet,
+            Err(error) => Answer::Unreachable(error.to_string()),
+        }
     }
 
     /// True once the projection has applied `event_id`; false when the long check ran out.
     pub async fn wait(projection: ProjectionName, event_id: EventId, tracker: CatchUpTracker) -> bool {
         let mut pause = Duration::from_millis(25);
         for _ in 0..PATIENT_ASKS {
-            if applied(projection, event_id, 1_000).await {
+            if let Answer::Applied = ask(projection, event_id, 1_000).await {
                 return true;
             }
             sleep(pause).await;
@@ -132,15 +146,20 @@ mod browser {
         }
         let health = worker_health().await.ok();
         tracker.report(event_id, CatchUpStatus::StillProcessing(event_id, health));
-        for ask in 0..QUIET_ASKS {
-            if applied(projection, event_id, super::MAX_WAIT_MS).await {
-                return true;
+        for asked in 1..=QUIET_ASKS {
+            match ask(projection, event_id, super::MAX_WAIT_MS).await {
+                Answer::Applied => return true,
+                Answer::Unreachable(error) => {
+                    tracker.report(event_id, CatchUpStatus::Unreachable(event_id, error));
+                    // The ask failed at once: wait out the time a long-poll would have taken.
+                    sleep(Duration::from_millis(super::MAX_WAIT_MS.into())).await;
+                }
+                Answer::NotYet if asked % 5 == 0 => {
+                    let health = worker_health().await.ok();
+                    tracker.report(event_id, CatchUpStatus::StillProcessing(event_id, health));
+                }
+                Answer::NotYet => {}
             }
-            if ask % 5 == 4 {
-                let health = worker_health().await.ok();
-                tracker.report(event_id, CatchUpStatus::StillProcessing(event_id, health));
-            }
-            sleep(Duration::from_millis(250)).await;
         }
         tracker.report(
             event_id,
@@ -150,11 +169,13 @@ mod browser {
     }
 }
 
-/// The line under a form that says where the latest change stands.
 #[component]
 pub fn CatchUpNotice(tracker: CatchUpTracker) -> impl IntoView {
     move || match tracker.status() {
         CatchUpStatus::Idle => None,
+        CatchUpStatus::Applied => {
+            Some(view! { <p class="notice notice-ok" role="status">"Saved."</p> }.into_any())
+        }
         CatchUpStatus::Waiting(_) => {
             Some(view! { <p class="notice notice-progress" role="status">"Saving…"</p> }.into_any())
         }
@@ -166,6 +187,17 @@ pub fn CatchUpNotice(tracker: CatchUpTracker) -> impl IntoView {
                         "This page will update by itself once the change is applied."
                     </p>
                     <HealthPanel health />
+                </div>
+            }
+            .into_any(),
+        ),
+        CatchUpStatus::Unreachable(event_id, error) => Some(
+            view! {
+                <div class="notice notice-error" role="alert">
+                    <p>
+                        "Saved (event #" {event_id} "), but the server cannot be reached to check "
+                        "whether it is applied (" {error} "). This page keeps trying."
+                    </p>
                 </div>
             }
             .into_any(),

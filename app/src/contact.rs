@@ -27,11 +27,35 @@ struct Fields {
 }
 
 impl ContactForm {
+    /// What was typed into the form before a refusal, field by field, or else `fallback`.
+    pub fn from_echo(echo: &crate::plain_form::FormEcho, fallback: &ContactForm) -> Self {
+        let typed = |field: &str, stored: &str| echo.value(field).unwrap_or_else(|| stored.to_owned());
+        Self {
+            name: typed("name", &fallback.name),
+            description: typed("description", &fallback.description),
+            contact_method: typed("contact_method", &fallback.contact_method),
+        }
+    }
+
+    /// The fields as typed, by name, to keep with a refusal.
+    pub fn typed(&self) -> [(&'static str, &str); 3] {
+        [
+            ("name", &self.name),
+            ("description", &self.description),
+            ("contact_method", &self.contact_method),
+        ]
+    }
+
     fn check(self) -> Result<Fields, Rejection> {
         let mut errors = Vec::new();
         let name = normalize_name(&self.name);
         if name.is_empty() {
             errors.push(FieldError::new("name", "Name is required."));
+        } else if name == "." || name == ".." {
+            // A page address cannot end in "." or ".." (browsers resolve them away).
+            errors.push(FieldError::new("name", "Name must be more than dots."));
+        } else if name.chars().any(char::is_control) {
+            errors.push(FieldError::new("name", "Name cannot contain control characters."));
         }
         check_length(&mut errors, "name", "Name", &name, NAME_MAX);
         let description = self.description.trim().to_owned();
@@ -120,7 +144,7 @@ fn check_length(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{EVENT_TYPES, Payload};
+    use crate::events::EVENT_TYPES;
 
     fn form(name: &str, description: &str, contact_method: &str) -> ContactForm {
         ContactForm {
@@ -137,6 +161,17 @@ mod tests {
         let created = form("  Ada   Lovelace ", " Analyst ", "").create().unwrap();
         assert_eq!(created.name, "Ada Lovelace");
         assert_eq!(created.description, "Analyst");
+    }
+
+    #[test]
+    fn a_name_must_be_usable_in_an_address() {
+        for name in [".", "..", "bell\u{7}inside"] {
+            let rejected = form(name, "", "").create().unwrap_err();
+            assert!(rejected.for_field("name").is_some(), "{name:?} was accepted");
+        }
+        for name in ["...", "AC/DC", "100%41", "Who? C# & co", "Émile Zola"] {
+            assert_eq!(form(name, "", "").create().unwrap().name, name);
+        }
     }
 
     #[test]
@@ -161,19 +196,29 @@ mod tests {
 
     #[test]
     fn the_limits_here_match_the_schemas() {
+        let limits = [
+            ("name", NAME_MAX),
+            ("new_name", NAME_MAX),
+            ("description", DESCRIPTION_MAX),
+            ("contact_method", CONTACT_METHOD_MAX),
+        ];
+        let mut checked = 0;
         for event_type in EVENT_TYPES.iter().filter(|t| t.name.starts_with("contact-")) {
             let schema: serde_json::Value = serde_json::from_str(event_type.schema).unwrap();
-            for (field, max) in [
-                ("name", NAME_MAX),
-                ("new_name", NAME_MAX),
-                ("description", DESCRIPTION_MAX),
-                ("contact_method", CONTACT_METHOD_MAX),
-            ] {
-                if let Some(limit) = schema["properties"][field]["maxLength"].as_u64() {
-                    assert_eq!(limit as usize, max, "{event_type} {field}");
-                }
+            let properties = schema["properties"].as_object().expect("an object schema");
+            for (field, definition) in properties {
+                let (_, max) = limits
+                    .iter()
+                    .find(|(name, _)| name == field)
+                    .unwrap_or_else(|| panic!("{event_type}: no limit is known for {field}"));
+                let limit = definition["maxLength"].as_u64();
+                assert_eq!(limit, Some(*max as u64), "{event_type} {field}");
+                checked += 1;
             }
         }
-        assert_eq!(ContactCreated::TYPE.name, "contact-created");
+        assert_eq!(
+            checked, 8,
+            "every property of the three contact events was checked"
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod events;
 pub mod plain_form;
 pub mod receipt;
 pub mod routes;
+pub mod url;
 pub mod views;
 
 use leptos::prelude::*;

@@ -2,36 +2,30 @@
 //!
 //! A plain `<form>` post to a command gets a redirect instead of data: on success to the
 //! "Processing..." page, which refreshes itself until the page's projection has applied the
-//! event; on a refusal back to the form's page, with the messages and what was typed carried
-//! in the query string so the page can show them and nothing typed is lost.
+//! event; on a refusal back to the form's page. What the refusal said and what was typed are
+//! kept on the server under a random token (`?refused=<token>`), never in the URL: nothing
+//! typed is lost, private text stays out of addresses and logs, and a crafted link cannot put
+//! words into the app's mouth.
 
-use leptos_router::params::ParamsMap;
+use leptos::prelude::*;
+use leptos::server;
+use leptos_router::hooks::use_location;
+use serde::{Deserialize, Serialize};
 
-use crate::error::Rejection;
+use crate::error::{AppError, Rejection};
+use crate::url::{contact_path, query_value};
 
-/// What a refused plain form post left in the query string of the form's page.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The field name under which a refusal carries a failure that is no field's fault.
+pub const FORM_FIELD: &str = "form";
+
+/// What a refused plain form post said, and what had been typed into it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormEcho {
     pub rejection: Option<Rejection>,
-    values: Vec<(String, String)>,
+    pub values: Vec<(String, String)>,
 }
 
 impl FormEcho {
-    /// Reads the echo from a page's query; empty when the page was not reached by a refusal.
-    pub fn from_query(query: &ParamsMap) -> Self {
-        let mut errors = Vec::new();
-        let mut values = Vec::new();
-        for (key, value) in query.clone() {
-            if let Some(field) = key.strip_prefix("error.") {
-                errors.push(crate::error::FieldError::new(field, value));
-            } else if let Some(field) = key.strip_prefix("form.") {
-                values.push((field.to_owned(), value));
-            }
-        }
-        let rejection = (!errors.is_empty()).then_some(Rejection { errors });
-        Self { rejection, values }
-    }
-
     /// What was typed into `field` before the refusal.
     pub fn value(&self, field: &str) -> Option<String> {
         self.values
@@ -41,36 +35,67 @@ impl FormEcho {
     }
 }
 
-/// Where a refused plain form post goes: `page`, carrying the messages and the typed values.
-pub fn refusal_url(page: &str, rejection: &Rejection, values: &[(&str, &str)]) -> String {
-    let mut pairs: Vec<String> = rejection
-        .errors
-        .iter()
-        .map(|e| format!("error.{}={}", e.field, urlencoding::encode(&e.message)))
-        .collect();
-    pairs.extend(
-        values
-            .iter()
-            .map(|(field, value)| format!("form.{field}={}", urlencoding::encode(value))),
-    );
-    format!("{page}?{}", pairs.join("&"))
+/// The refusal kept under `token`, if it is still there.
+#[server]
+pub async fn form_refusal(token: String) -> Result<Option<FormEcho>, AppError> {
+    crate::backend::backend()?.refusal(&token).await
+}
+
+/// The refusal that brought the browser to this page (`?refused=<token>`), if any.
+pub fn use_form_echo() -> Resource<Option<FormEcho>> {
+    let location = use_location();
+    let token = move || query_value(&location.search.get(), "refused");
+    Resource::new_blocking(token, |token| async move {
+        match token {
+            Some(token) => form_refusal(token).await.ok().flatten(),
+            None => None,
+        }
+    })
+}
+
+/// Where the browser goes once the change shows: a fixed set of pages, never a URL taken from
+/// the request, so no link can send anyone elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NextPage {
+    Contacts,
+    Contact(String),
+}
+
+impl NextPage {
+    pub fn path(&self) -> String {
+        match self {
+            Self::Contacts => "/contacts".to_owned(),
+            Self::Contact(name) => contact_path(name),
+        }
+    }
+
+    /// The query parameters that name this page.
+    fn to_query(&self) -> String {
+        match self {
+            Self::Contacts => String::new(),
+            Self::Contact(name) => format!("&contact={}", urlencoding::encode(name)),
+        }
+    }
+
+    pub fn from_query(search: &str) -> Self {
+        match query_value(search, "contact") {
+            Some(name) => Self::Contact(name),
+            None => Self::Contacts,
+        }
+    }
 }
 
 /// The "Processing..." page that waits for `projection` to apply `event_id`, then goes to `next`.
-pub fn processing_url(projection: crate::views::ProjectionName, event_id: i64, next: &str) -> String {
+pub fn processing_url(
+    projection: crate::views::ProjectionName,
+    event_id: i64,
+    next: &NextPage,
+    attempt: u32,
+) -> String {
     format!(
-        "/processing?projection={projection}&event={event_id}&next={}",
-        urlencoding::encode(next)
+        "/processing?projection={projection}&event={event_id}{}&attempt={attempt}",
+        next.to_query()
     )
-}
-
-/// Only local paths may be redirected to, so a crafted link cannot send people elsewhere.
-pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/contacts"
-    }
 }
 
 #[cfg(feature = "ssr")]
@@ -78,8 +103,8 @@ mod redirects {
     use axum::http::{header::ACCEPT, request::Parts};
     use leptos::prelude::use_context;
 
-    use super::{processing_url, refusal_url};
-    use crate::error::CommandOutcome;
+    use super::{FORM_FIELD, FormEcho, NextPage, processing_url};
+    use crate::error::{AppError, CommandOutcome, Rejection};
     use crate::views::ProjectionName;
 
     /// True when the request is a plain HTML form post rather than a call from the hydrated app.
@@ -89,23 +114,42 @@ mod redirects {
             .is_some_and(|accept| accept.contains("text/html"))
     }
 
-    /// Sends a plain form post on: to the processing page for `next`, or back to `form_page`.
-    /// Does nothing for calls from the hydrated app, which wait for the projection themselves.
-    pub fn follow_up(
-        outcome: &CommandOutcome,
+    /// Sends a plain form post on: to the processing page for `next`, or back to `form_page`
+    /// with the refusal kept for it. Does nothing for calls from the hydrated app, which wait
+    /// for the projection themselves.
+    pub async fn follow_up(
+        result: &Result<CommandOutcome, AppError>,
         projection: ProjectionName,
-        next: &str,
+        next: NextPage,
         form_page: &str,
         values: &[(&str, &str)],
     ) {
         if !is_plain_form_post() {
             return;
         }
-        let target = match outcome {
-            CommandOutcome::Accepted(receipt) => processing_url(projection, receipt.event_id, next),
-            CommandOutcome::Rejected(rejection) => refusal_url(form_page, rejection, values),
+        let rejection = match result {
+            Ok(CommandOutcome::Accepted(receipt)) => {
+                return leptos_axum::redirect(&processing_url(projection, receipt.event_id, &next, 0));
+            }
+            Ok(CommandOutcome::Rejected(rejection)) => rejection.clone(),
+            Err(error) => Rejection::one(FORM_FIELD, error.to_string()),
         };
-        leptos_axum::redirect(&target);
+        let echo = FormEcho {
+            rejection: Some(rejection),
+            values: values
+                .iter()
+                .map(|(f, v)| (f.to_string(), v.to_string()))
+                .collect(),
+        };
+        let kept = match crate::backend::backend() {
+            Ok(backend) => backend.keep_refusal(&echo).await,
+            Err(error) => Err(error),
+        };
+        match kept {
+            Ok(token) => leptos_axum::redirect(&format!("{form_page}?refused={token}")),
+            // Nowhere to keep it: the post's own answer is the error.
+            Err(error) => tracing::error!(%error, "could not keep a refused form"),
+        }
     }
 }
 
@@ -115,37 +159,18 @@ pub use redirects::follow_up;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::FieldError;
 
     #[test]
-    fn a_refusal_round_trips_through_the_query_string() {
-        let rejection = Rejection {
-            errors: vec![FieldError::new(
-                "name",
-                "A contact named \"Bob & Co\" already exists.",
-            )],
-        };
-        let url = refusal_url(
-            "/contacts",
-            &rejection,
-            &[("name", "Bob & Co"), ("description", "50% off?")],
-        );
-        let query = url.split_once('?').unwrap().1;
-        let echo = FormEcho::from_query(&ParamsMap::from_iter(query.split('&').map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap();
-            (k.to_owned(), urlencoding::decode(v).unwrap().into_owned())
-        })));
-        assert_eq!(echo.rejection, Some(rejection));
-        assert_eq!(echo.value("name").as_deref(), Some("Bob & Co"));
-        assert_eq!(echo.value("description").as_deref(), Some("50% off?"));
-        assert_eq!(echo.value("contact_method"), None);
-    }
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(safe_next("/contacts/Bob"), "/contacts/Bob");
-        assert_eq!(safe_next("//evil.example"), "/contacts");
-        assert_eq!(safe_next("https://evil.example"), "/contacts");
-        assert_eq!(safe_next("/\\evil.example"), "/contacts");
+    fn the_next_page_survives_the_processing_url() {
+        for next in [
+            NextPage::Contacts,
+            NextPage::Contact("AC/DC 100%41 Who? C# & co".into()),
+        ] {
+            let url = processing_url(crate::views::ProjectionName::Contacts, 7, &next, 0);
+            let search = url.split_once('?').unwrap().1;
+            assert_eq!(NextPage::from_query(search), next, "{url}");
+            assert_eq!(query_value(search, "event").as_deref(), Some("7"));
+        }
+        assert_eq!(NextPage::Contact("A/B".into()).path(), "/contacts/A%2FB");
     }
 }

@@ -28,6 +28,7 @@ test("add, edit and delete a contact without reloading the page", async ({ page 
   const row = page.locator("table.contact-table tr", { hasText: name });
   await expect(row).toContainText("CEO of NEXT");
   await expect(row).toContainText("steve@next.com");
+  await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
   await expect(page.locator("section.add-contact").getByLabel("Name")).toHaveValue("");
   expect(await documentIsUnchanged(page)).toBe(true);
 
@@ -94,4 +95,23 @@ test("an unknown contact's page says so with a 404", async ({ page }) => {
   const response = await page.goto(`/contacts/${encodeURIComponent(unique("Nobody"))}`);
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: /No contact called/ })).toBeVisible();
+});
+
+test("a name with slashes, percent signs, question marks and hashes links to its own page", async ({ page }) => {
+  const name = unique("AC/DC 100%41 Who? C#");
+  await page.goto("/contacts");
+  await hydrated(page);
+  await fillAddForm(page, name, "Band", "");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await page.getByRole("link", { name, exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name, exact: true })).toBeVisible();
+  await hydrated(page);
+
+  const edit = page.locator("section", { has: page.getByRole("heading", { name: "Edit" }) });
+  await edit.getByLabel("Description").fill("Rock band");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.locator("dl.facts")).toContainText("Rock band");
+  await page.reload();
+  await expect(page.getByRole("heading", { level: 1, name, exact: true })).toBeVisible();
+  await expect(page.locator("dl.facts")).toContainText("Rock band");
 });

@@ -35,6 +35,20 @@ test("editing and deleting work without JavaScript", async ({ page }) => {
   await expect(page.locator("table.contact-table", { hasText: name })).toHaveCount(0);
 });
 
+test("an edit of a contact whose name needs escaping lands back on its page", async ({ page }) => {
+  const name = unique("50% Off / Who? #1");
+  await page.goto("/contacts");
+  await fillAddForm(page, name, "Shop", "");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await page.getByRole("link", { name, exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name, exact: true })).toBeVisible();
+  const edit = page.locator("section", { has: page.getByRole("heading", { name: "Edit" }) });
+  await edit.getByLabel("Description").fill("Corner shop");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByRole("heading", { level: 1, name, exact: true })).toBeVisible();
+  await expect(page.locator("dl.facts")).toContainText("Corner shop");
+});
+
 test("a refusal comes back to the form with the message and what was typed", async ({ page }) => {
   const name = unique("Margaret Hamilton");
   await page.goto("/contacts");
@@ -45,6 +59,7 @@ test("a refusal comes back to the form with the message and what was typed", asy
   await fillAddForm(page, name, "A second one", "margaret@example.com");
   await page.getByRole("button", { name: "Add contact" }).click();
   await expect(page.locator("#add-name-error")).toContainText("You already have a contact named");
+  await expect(page).toHaveURL(/\/contacts\?refused=[0-9a-f]{32}$/);
   const form = page.locator("section.add-contact");
   await expect(form.getByLabel("Name")).toHaveValue(name);
   await expect(form.getByLabel("Description")).toHaveValue("A second one");

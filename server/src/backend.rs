@@ -7,12 +7,13 @@ use std::time::Duration;
 use app::backend::{Actor, Backend};
 use app::error::{AppError, CommandOutcome};
 use app::events::Event;
+use app::plain_form::FormEcho;
 use app::receipt::EventId;
 use app::views::{CatchUp, ContactView, ContactsView, HealthView, ProjectionName};
 
 use crate::dispatch::Dispatcher;
-use crate::queries;
 use crate::store::StoreError;
+use crate::{queries, refusals};
 
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
@@ -74,5 +75,13 @@ impl Backend for Crm {
 
     async fn health(&self) -> Result<HealthView, AppError> {
         Ok(self.dispatcher.health().await?)
+    }
+
+    async fn keep_refusal(&self, echo: &FormEcho) -> Result<String, AppError> {
+        Ok(refusals::keep(self.dispatcher.store(), echo).await?)
+    }
+
+    async fn refusal(&self, token: &str) -> Result<Option<FormEcho>, AppError> {
+        Ok(refusals::find(self.dispatcher.store(), token).await?)
     }
 }

@@ -29,7 +29,12 @@ const ALIVE_POLLS: u32 = 3;
 /// One projection's listener: its checkpoint and its signs of life.
 struct Listener {
     projection: Arc<dyn Projection>,
+    /// The last event applied, as far as this process knows (the table is the authority).
     checkpoint: watch::Sender<EventId>,
+    /// Held while a batch or a reset runs, so they never interleave in this process.
+    batch: tokio::sync::Mutex<()>,
+    /// The names of every registered projection, as a JSON array, for `processed_at`.
+    registered: Arc<str>,
     heartbeat: Mutex<Option<Instant>>,
     error: Mutex<Option<String>>,
 }
@@ -44,47 +49,50 @@ impl Listener {
     }
 
     /// Applies the next batch of events after the checkpoint; returns how many were applied.
+    ///
+    /// The checkpoint is read inside the write transaction, so the `projections` table, not
+    /// this process's memory, decides where the batch starts: a rebuild may have rewound it.
     async fn apply_batch(&self, store: &EventStore) -> Result<usize, StoreError> {
-        loop {
-            let from = *self.checkpoint.borrow();
-            let events = store.events_after(from, BATCH).await?;
-            let Some(last) = events.last() else { return Ok(0) };
-            let name = self.projection.name();
-            let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
-            for stored in &events {
-                let event = stored.decode()?;
-                self.projection.apply(&mut tx, stored, &event).await?;
-            }
-            let now = Utc::now();
-            let advanced = sqlx::query(
-                "UPDATE projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3 \
-                 WHERE name = $4 AND last_event_id = $5",
-            )
-            .bind(last.id)
-            .bind(last.created_at)
-            .bind(now)
+        let _exclusive = self.batch.lock().await;
+        let name = self.projection.name();
+        let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        let from: EventId = sqlx::query_scalar("SELECT last_event_id FROM projections WHERE name = $1")
             .bind(name)
-            .bind(from)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if advanced != 1 {
-                // Someone else moved the checkpoint (a rebuild rewound it): undo, start from there.
-                tx.rollback().await?;
-                self.checkpoint.send_replace(checkpoint_of(store, name).await?);
-                continue;
-            }
-            sqlx::query(
-                "UPDATE events SET processed_at = $1 \
-                 WHERE processed_at IS NULL AND id <= (SELECT MIN(last_event_id) FROM projections)",
-            )
-            .bind(now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-            tx.commit().await?;
-            self.checkpoint.send_replace(last.id);
-            return Ok(events.len());
+        let events = store.events_after(&mut tx, from, BATCH).await?;
+        let Some(last) = events.last() else {
+            tx.rollback().await?;
+            self.checkpoint.send_replace(from);
+            return Ok(0);
+        };
+        for stored in &events {
+            let event = stored.decode()?;
+            self.projection.apply(&mut tx, stored, &event).await?;
         }
+        let now = Utc::now();
+        sqlx::query(
+            "UPDATE projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3 \
+             WHERE name = $4",
+        )
+        .bind(last.id)
+        .bind(last.created_at)
+        .bind(now)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        // An event is processed once every registered projection has applied it.
+        sqlx::query(
+            "UPDATE events SET processed_at = $1 WHERE processed_at IS NULL AND id <= \
+             (SELECT MIN(last_event_id) FROM projections WHERE name IN (SELECT value FROM json_each($2)))",
+        )
+        .bind(now)
+        .bind(self.registered.as_ref())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.checkpoint.send_replace(last.id);
+        Ok(events.len())
     }
 
     async fn run(self: Arc<Self>, store: Arc<EventStore>, poll: Duration) {
@@ -94,12 +102,12 @@ impl Listener {
             self.beat();
             appended.borrow_and_update();
             match self.apply_batch(&store).await {
-                Ok(0) => {
-                    let _ = tokio::time::timeout(poll, appended.changed()).await;
-                }
-                Ok(_) => {
+                Ok(applied) => {
                     failures = 0;
                     self.report(None);
+                    if applied == 0 {
+                        let _ = tokio::time::timeout(poll, appended.changed()).await;
+                    }
                 }
                 Err(error) => {
                     // Never skip an event: report, wait, and try the same batch again.
@@ -138,6 +146,8 @@ impl Dispatcher {
         store: Arc<EventStore>,
         projections: Vec<Arc<dyn Projection>>,
     ) -> Result<Self, StoreError> {
+        let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
+        let registered: Arc<str> = serde_json::to_string(&names).expect("names serialize").into();
         let mut listeners = HashMap::new();
         for projection in projections {
             let name = projection.name();
@@ -149,6 +159,8 @@ impl Dispatcher {
             let listener = Listener {
                 projection,
                 checkpoint: watch::Sender::new(checkpoint),
+                batch: tokio::sync::Mutex::new(()),
+                registered: registered.clone(),
                 heartbeat: Mutex::new(None),
                 error: Mutex::new(None),
             };
@@ -193,6 +205,7 @@ impl Dispatcher {
     /// start of the stream.
     pub async fn reset(&self, projection: &str) -> Result<(), StoreError> {
         let listener = self.listener(projection)?;
+        let _exclusive = listener.batch.lock().await;
         let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
         listener.projection.reset(&mut tx).await?;
         sqlx::query(

@@ -6,6 +6,7 @@ pub mod config;
 pub mod dispatch;
 pub mod projections;
 pub mod queries;
+pub mod refusals;
 pub mod store;
 pub mod web;
 
@@ -30,7 +31,6 @@ impl Kith {
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
         let store = Arc::new(EventStore::open(database_url).await?);
         let local = store.ensure_account(LOCAL_ACCOUNT, "You").await?;
-        store.ensure_process("dispatcher").await?;
         let dispatcher = Arc::new(Dispatcher::new(store, projections::all()).await?);
         Ok(Self { dispatcher, local })
     }

@@ -6,6 +6,10 @@ use std::net::SocketAddr;
 use app::backend::SharedBackend;
 use app::{App, shell};
 use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -20,7 +24,37 @@ pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(middleware::from_fn(same_origin_only))
         .with_state(options)
+}
+
+/// Refuses requests from other sites that would change something (cross-site request
+/// forgery): any page on the web could otherwise post a form that deletes a contact here.
+async fn same_origin_only(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && comes_from_another_site(request.headers()) {
+        let message = "This form was sent from another site, so it was refused. Nothing was changed.";
+        return (StatusCode::FORBIDDEN, message).into_response();
+    }
+    next.run(request).await
+}
+
+/// Browsers say where a request comes from in `Sec-Fetch-Site` or, failing that, `Origin`.
+/// Clients that send neither (command-line tools) are not browsers and are let through.
+fn comes_from_another_site(headers: &HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (text(header::ORIGIN), text(header::HOST)) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) != Some(host),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
 }
 
 /// Serves `router` on `address` until Ctrl-C or SIGTERM.

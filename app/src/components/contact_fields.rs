@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::field::Field;
+use crate::components::notice::RejectionSummary;
 use crate::contact::{CONTACT_METHOD_MAX, ContactForm, DESCRIPTION_MAX, NAME_MAX};
 use crate::error::Rejection;
 
@@ -24,27 +25,8 @@ pub fn ContactFields(
                 .and_then(|r| r.for_field(field).map(str::to_owned))
         })
     };
-    let summary = move || {
-        let messages: Vec<String> = rejection
-            .get()
-            .map(|r| {
-                r.errors
-                    .into_iter()
-                    .filter(|e| !FIELDS.contains(&e.field.as_str()))
-                    .map(|e| e.message)
-                    .collect()
-            })
-            .unwrap_or_default();
-        (!messages.is_empty()).then(|| {
-            view! {
-                <div class="notice notice-error" role="alert">
-                    {messages.into_iter().map(|m| view! { <p>{m}</p> }).collect_view()}
-                </div>
-            }
-        })
-    };
     view! {
-        {summary}
+        <RejectionSummary rejection except=FIELDS />
         <Field form name="name" label="Name" value=initial.name error=error_for("name") maxlength=NAME_MAX required=true />
         <Field
             form

@@ -3,3 +3,4 @@
 pub mod contact_fields;
 pub mod field;
 pub mod health;
+pub mod notice;

@@ -5,14 +5,15 @@ use leptos::prelude::*;
 use leptos::server;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::contact_fields::ContactFields;
-use crate::contact::ContactForm;
+use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, shown_rejection};
+use crate::contact::{ContactForm, normalize_name};
 use crate::error::{AppError, CommandOutcome};
-use crate::plain_form::FormEcho;
-use crate::routes::contact_path;
+use crate::plain_form::{FormEcho, use_form_echo};
+use crate::url::{contact_in_path, contact_path};
 use crate::views::{ContactSummary, ContactView, ProjectionName};
 
 /// The signed-in account's contact called `name`.
@@ -31,73 +32,69 @@ pub async fn edit_contact(
     description: String,
     contact_method: String,
 ) -> Result<CommandOutcome, AppError> {
-    let backend = crate::backend::backend()?;
-    let actor = backend.current_actor().await?;
     let form = ContactForm {
-        name: name.clone(),
-        description: description.clone(),
-        contact_method: contact_method.clone(),
+        name,
+        description,
+        contact_method,
     };
-    let outcome = match form.edit(&current_name) {
-        Ok(event) => backend.execute(actor, event.into()).await?,
-        Err(rejection) => rejection.into(),
-    };
-    let next = match &outcome {
-        CommandOutcome::Accepted(_) => contact_path(&crate::contact::normalize_name(&name)),
-        CommandOutcome::Rejected(_) => contact_path(&current_name),
-    };
-    let typed = [
-        ("name", name.as_str()),
-        ("description", &description),
-        ("contact_method", &contact_method),
-    ];
-    crate::plain_form::follow_up(
-        &outcome,
-        ProjectionName::Contacts,
-        &next,
-        &contact_path(&current_name),
-        &typed,
-    );
-    Ok(outcome)
+    let result = async {
+        let backend = crate::backend::backend()?;
+        let actor = backend.current_actor().await?;
+        Ok(match form.clone().edit(&current_name) {
+            Ok(event) => backend.execute(actor, event.into()).await?,
+            Err(rejection) => rejection.into(),
+        })
+    }
+    .await;
+    let next = crate::plain_form::NextPage::Contact(normalize_name(&form.name));
+    let page = contact_path(&current_name);
+    crate::plain_form::follow_up(&result, ProjectionName::Contacts, next, &page, &form.typed()).await;
+    result
 }
 
 /// Deletes the contact called `name`.
 #[server]
 pub async fn delete_contact(name: String) -> Result<CommandOutcome, AppError> {
-    let backend = crate::backend::backend()?;
-    let actor = backend.current_actor().await?;
-    let outcome = match crate::contact::delete(&name) {
-        Ok(event) => backend.execute(actor, event.into()).await?,
-        Err(rejection) => rejection.into(),
-    };
+    let result = async {
+        let backend = crate::backend::backend()?;
+        let actor = backend.current_actor().await?;
+        Ok(match crate::contact::delete(&name) {
+            Ok(event) => backend.execute(actor, event.into()).await?,
+            Err(rejection) => rejection.into(),
+        })
+    }
+    .await;
+    let page = contact_path(&name);
     crate::plain_form::follow_up(
-        &outcome,
+        &result,
         ProjectionName::Contacts,
-        "/contacts",
-        &contact_path(&name),
+        crate::plain_form::NextPage::Contacts,
+        &page,
         &[],
-    );
-    Ok(outcome)
+    )
+    .await;
+    result
 }
 
 #[component]
 pub fn ContactPage() -> impl IntoView {
-    let params = use_params_map();
-    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let location = use_location();
+    let name = Memo::new(move |_| contact_in_path(&location.pathname.get()).unwrap_or_default());
     let contact = Resource::new(move || name.get(), get_contact);
+    let echo = use_form_echo();
     let edit = ServerAction::<EditContact>::new();
     let delete = ServerAction::<DeleteContact>::new();
     let tracker = CatchUpTracker::new();
-    let navigate = use_navigate();
 
     // The action forgets its input once it resolves; keep the name that was submitted so a
     // rename can follow the contact to its new address.
     let submitted_name = StoredValue::new(String::new());
     Effect::new(move |_| {
         if let Some(input) = edit.input().get() {
-            submitted_name.set_value(crate::contact::normalize_name(&input.name));
+            submitted_name.set_value(normalize_name(&input.name));
         }
     });
+    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(CommandOutcome::Accepted(receipt))) = edit.value().get() {
             let new_name = submitted_name.get_value();
@@ -124,19 +121,25 @@ pub fn ContactPage() -> impl IntoView {
     view! {
         <Title text=move || name.get() />
         <div class="page contact-page">
-            <p class="breadcrumb"><A href="/contacts">"← All contacts"</A></p>
+            <p class="breadcrumb">
+                <A href="/contacts">"← All contacts"</A>
+            </p>
             <CatchUpNotice tracker />
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let echo = echo.await.unwrap_or_default();
                     match contact.await {
-                        Ok(ContactView { contact: Some(found), freshness }) => view! {
-                            <ContactDetails contact=found edit delete />
-                            <p class="freshness">
-                                "Read from " <code>{freshness.projection.as_str()}</code> ", up to event #" {freshness.last_event_id} "."
-                            </p>
-                        }.into_any(),
-                        Ok(ContactView { contact: None, .. }) => view! { <ContactMissing name=name.get_untracked() /> }.into_any(),
-                        Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Ok(ContactView { contact: Some(found), freshness }) => {
+                            view! {
+                                <ContactDetails contact=found edit delete echo />
+                                <FreshnessNote freshness />
+                            }
+                                .into_any()
+                        }
+                        Ok(ContactView { contact: None, .. }) => {
+                            view! { <ContactMissing name=name.get_untracked() /> }.into_any()
+                        }
+                        Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
                     }
                 })}
             </Transition>
@@ -149,40 +152,26 @@ fn ContactDetails(
     contact: ContactSummary,
     edit: ServerAction<EditContact>,
     delete: ServerAction<DeleteContact>,
+    echo: FormEcho,
 ) -> impl IntoView {
-    let echo = FormEcho::from_query(&use_query_map().get_untracked());
-    let typed = |field: &str, stored: &str| echo.value(field).unwrap_or_else(|| stored.to_owned());
-    let initial = ContactForm {
-        name: typed("name", &contact.name),
-        description: typed("description", &contact.description),
-        contact_method: typed("contact_method", &contact.contact_method),
+    let stored = ContactForm {
+        name: contact.name.clone(),
+        description: contact.description.clone(),
+        contact_method: contact.contact_method.clone(),
     };
-    let rejection = Memo::new(move |_| match edit.value().get() {
-        None => echo.rejection.clone(),
-        Some(Ok(outcome)) => outcome.rejection().cloned(),
-        Some(Err(_)) => None,
-    });
-    let delete_refusal = move || match delete.value().get() {
-        Some(Ok(CommandOutcome::Rejected(rejection))) => Some(rejection.to_string()),
-        Some(Err(error)) => Some(error.to_string()),
-        _ => None,
-    };
-    let edit_failure = move || match edit.value().get() {
-        Some(Err(error)) => {
-            Some(view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> })
-        }
-        _ => None,
-    };
-    let or_dash = |text: Option<String>| text.unwrap_or_else(|| "—".to_owned());
+    let initial = ContactForm::from_echo(&echo, &stored);
+    let edit_rejection = shown_rejection(move || edit.value().get(), echo);
+    let delete_rejection = shown_rejection(move || delete.value().get(), FormEcho::default());
+    let or_dash = |text: Option<String>| text.filter(|t| !t.is_empty()).unwrap_or_else(|| "—".to_owned());
     let name = contact.name.clone();
     view! {
         <article class="card contact-details" aria-labelledby="contact-heading">
             <h1 id="contact-heading">{contact.name.clone()}</h1>
             <dl class="facts">
                 <dt>"Description"</dt>
-                <dd>{or_dash(Some(contact.description.clone()).filter(|d| !d.is_empty()))}</dd>
+                <dd>{or_dash(Some(contact.description))}</dd>
                 <dt>"Contact method"</dt>
-                <dd>{or_dash(Some(contact.contact_method.clone()).filter(|c| !c.is_empty()))}</dd>
+                <dd>{or_dash(Some(contact.contact_method))}</dd>
                 <dt>"Last interaction"</dt>
                 <dd>{or_dash(contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}</dd>
                 <dt>"Next meeting"</dt>
@@ -193,20 +182,22 @@ fn ContactDetails(
             <h2 id="edit-heading">"Edit"</h2>
             <ActionForm action=edit attr:novalidate="true">
                 <input type="hidden" name="current_name" value=contact.name.clone() />
-                <ContactFields form="edit" initial rejection />
+                <ContactFields form="edit" initial rejection=edit_rejection />
                 <div class="actions">
                     <button type="submit" class="primary" disabled=move || edit.pending().get()>
                         "Save changes"
                     </button>
                 </div>
             </ActionForm>
-            {edit_failure}
         </section>
         <section class="card danger-zone" aria-labelledby="delete-heading">
             <h2 id="delete-heading">"Delete"</h2>
             <details>
                 <summary>"Delete this contact…"</summary>
-                <p>"This removes " <strong>{name.clone()}</strong> " from your contacts. The history of events stays in the stream."</p>
+                <p>
+                    "This removes " <strong>{name.clone()}</strong>
+                    " from your contacts. The history of events stays in the stream."
+                </p>
                 <ActionForm action=delete>
                     <input type="hidden" name="name" value=name.clone() />
                     <button type="submit" class="danger" disabled=move || delete.pending().get()>
@@ -214,7 +205,7 @@ fn ContactDetails(
                     </button>
                 </ActionForm>
             </details>
-            {move || delete_refusal().map(|message| view! { <p class="notice notice-error" role="alert">{message}</p> })}
+            <RejectionSummary rejection=delete_rejection except=&[] />
         </section>
     }
 }
@@ -229,7 +220,10 @@ fn ContactMissing(name: String) -> impl IntoView {
     view! {
         <section class="card empty">
             <h1>"No contact called “" {name} "”"</h1>
-            <p>"It may have been renamed or deleted. " <A href="/contacts">"See all your contacts"</A> "."</p>
+            <p>
+                "It may have been renamed or deleted. " <A href="/contacts">"See all your contacts"</A>
+                "."
+            </p>
         </section>
     }
 }

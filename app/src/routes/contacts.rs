@@ -4,14 +4,14 @@
 use leptos::prelude::*;
 use leptos::server;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::contact_fields::ContactFields;
+use crate::components::notice::{ErrorNotice, FreshnessNote, shown_rejection};
 use crate::contact::ContactForm;
 use crate::error::{AppError, CommandOutcome};
-use crate::plain_form::FormEcho;
-use crate::routes::contact_path;
+use crate::plain_form::{FormEcho, use_form_echo};
+use crate::url::contact_path;
 use crate::views::{ContactSummary, ContactsView, ProjectionName};
 
 /// The signed-in account's contacts, from `projected_contacts`.
@@ -29,36 +29,72 @@ pub async fn add_contact(
     description: String,
     contact_method: String,
 ) -> Result<CommandOutcome, AppError> {
-    let backend = crate::backend::backend()?;
-    let actor = backend.current_actor().await?;
     let form = ContactForm {
-        name: name.clone(),
-        description: description.clone(),
-        contact_method: contact_method.clone(),
+        name,
+        description,
+        contact_method,
     };
-    let outcome = match form.create() {
-        Ok(event) => backend.execute(actor, event.into()).await?,
-        Err(rejection) => rejection.into(),
-    };
-    let typed = [
-        ("name", name.as_str()),
-        ("description", &description),
-        ("contact_method", &contact_method),
-    ];
+    let result = async {
+        let backend = crate::backend::backend()?;
+        let actor = backend.current_actor().await?;
+        Ok(match form.clone().create() {
+            Ok(event) => backend.execute(actor, event.into()).await?,
+            Err(rejection) => rejection.into(),
+        })
+    }
+    .await;
+    let next = crate::plain_form::NextPage::Contacts;
     crate::plain_form::follow_up(
-        &outcome,
+        &result,
         ProjectionName::Contacts,
+        next,
         "/contacts",
-        "/contacts",
-        &typed,
-    );
-    Ok(outcome)
+        &form.typed(),
+    )
+    .await;
+    result
 }
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
-    let add = ServerAction::<AddContact>::new();
     let contacts = Resource::new(|| (), |_| list_contacts());
+    let echo = use_form_echo();
+    view! {
+        <Title text="Contacts" />
+        <div class="page contacts-page">
+            <section class="contacts" aria-labelledby="contacts-heading">
+                <div class="section-head">
+                    <h1 id="contacts-heading">"Contacts"</h1>
+                    <a class="jump" href="#add-heading">
+                        "Add a contact"
+                    </a>
+                </div>
+                <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
+                    {move || Suspend::new(async move {
+                        match contacts.await {
+                            Ok(view) => contact_table(view).into_any(),
+                            Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+            <section class="card add-contact" aria-labelledby="add-heading">
+                <h2 id="add-heading">"Add a contact"</h2>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let echo = echo.await.unwrap_or_default();
+                        view! { <AddContactForm echo on_shown=move || contacts.refetch() /> }
+                    })}
+                </Suspense>
+            </section>
+        </div>
+    }
+}
+
+/// The form that adds a contact; `on_shown` runs once the list's projection has the new one.
+#[component]
+fn AddContactForm(echo: FormEcho, on_shown: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let add = ServerAction::<AddContact>::new();
     let tracker = CatchUpTracker::new();
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
@@ -66,72 +102,34 @@ pub fn ContactsPage() -> impl IntoView {
             if let Some(form) = form.get_untracked() {
                 form.reset();
             }
-            tracker.track(ProjectionName::Contacts, receipt, move || contacts.refetch());
+            tracker.track(ProjectionName::Contacts, receipt, on_shown);
         }
     });
-
-    let echo = FormEcho::from_query(&use_query_map().get_untracked());
-    let initial = ContactForm {
-        name: echo.value("name").unwrap_or_default(),
-        description: echo.value("description").unwrap_or_default(),
-        contact_method: echo.value("contact_method").unwrap_or_default(),
-    };
-    let rejection = Memo::new(move |_| match add.value().get() {
-        None => echo.rejection.clone(),
-        Some(Ok(outcome)) => outcome.rejection().cloned(),
-        Some(Err(_)) => None,
-    });
-    let failure = move || match add.value().get() {
-        Some(Err(error)) => {
-            Some(view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> })
-        }
-        _ => None,
-    };
-
+    let initial = ContactForm::from_echo(&echo, &ContactForm::default());
+    let rejection = shown_rejection(move || add.value().get(), echo);
     view! {
-        <Title text="Contacts" />
-        <div class="page contacts-page">
-            <section class="contacts" aria-labelledby="contacts-heading">
-                <div class="section-head">
-                    <h1 id="contacts-heading">"Contacts"</h1>
-                    <a class="jump" href="#add-heading">"Add a contact"</a>
-                </div>
-                <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
-                    {move || Suspend::new(async move {
-                        match contacts.await {
-                            Ok(view) => contact_table(view).into_any(),
-                            Err(error) => view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
-            <section class="card add-contact" aria-labelledby="add-heading">
-                <h2 id="add-heading">"Add a contact"</h2>
-                <ActionForm action=add node_ref=form attr:novalidate="true">
-                    <ContactFields form="add" initial rejection />
-                    <div class="actions">
-                        <button type="submit" class="primary" disabled=move || add.pending().get()>
-                            "Add contact"
-                        </button>
-                    </div>
-                </ActionForm>
-                {failure}
-                <CatchUpNotice tracker />
-            </section>
-        </div>
+        <ActionForm action=add node_ref=form attr:novalidate="true">
+            <ContactFields form="add" initial rejection />
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || add.pending().get()>
+                    "Add contact"
+                </button>
+            </div>
+        </ActionForm>
+        <CatchUpNotice tracker />
     }
 }
 
 fn contact_table(view: ContactsView) -> impl IntoView {
-    let freshness = view.freshness;
     let body = if view.contacts.is_empty() {
         view! {
             <div class="empty">
-                <p><strong>"No contacts yet."</strong></p>
+                <p>
+                    <strong>"No contacts yet."</strong>
+                </p>
                 <p>
                     "Add the first person you want to keep track of with "
-                    <a href="#add-name">"the form on this page"</a>
-                    "."
+                    <a href="#add-name">"the form on this page"</a> "."
                 </p>
             </div>
         }
@@ -156,9 +154,7 @@ fn contact_table(view: ContactsView) -> impl IntoView {
     };
     view! {
         {body}
-        <p class="freshness">
-            "Read from " <code>{freshness.projection.as_str()}</code> ", up to event #" {freshness.last_event_id} "."
-        </p>
+        <FreshnessNote freshness=view.freshness />
     }
 }
 
@@ -176,12 +172,25 @@ fn contact_row(contact: ContactSummary) -> impl IntoView {
     view! {
         <tr>
             <td data-label="Name">
-                <a href=contact_path(&contact.name)>{contact.name.clone()}</a>
+                <ContactLink name=contact.name />
             </td>
             {cell("Description", Some(contact.description))}
             {cell("Contact method", Some(contact.contact_method))}
             {cell("Last interaction", contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}
             {cell("Next meeting", contact.next_meeting_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()))}
         </tr>
+    }
+}
+
+/// A link to a contact's page.
+#[component]
+pub fn ContactLink(name: String) -> impl IntoView {
+    // The router decodes a clicked link's path once before routing (leptos_router 0.8), which
+    // turns a name holding "%41" into "A"; such links load the page afresh instead.
+    let rel = name.contains('%').then_some("external");
+    view! {
+        <a href=contact_path(&name) rel=rel>
+            {name.clone()}
+        </a>
     }
 }

@@ -6,11 +6,12 @@
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::use_location;
 
 use crate::catch_up::{await_projection, worker_health};
 use crate::components::health::HealthPanel;
-use crate::plain_form::safe_next;
+use crate::plain_form::{NextPage, processing_url};
+use crate::url::query_value;
 use crate::views::{HealthView, ProjectionName};
 
 /// Refreshes after which the page shows the workers' health.
@@ -20,28 +21,24 @@ const PATIENT_REFRESHES: u32 = 3;
 struct Request {
     projection: ProjectionName,
     event_id: i64,
-    next: String,
+    next: NextPage,
     attempt: u32,
 }
 
 impl Request {
-    fn from_query(query: &leptos_router::params::ParamsMap) -> Option<Self> {
+    fn from_query(search: &str) -> Option<Self> {
         Some(Self {
-            projection: ProjectionName::parse(query.get_str("projection")?)?,
-            event_id: query.get_str("event")?.parse().ok()?,
-            next: safe_next(query.get_str("next").unwrap_or("/contacts")).to_owned(),
-            attempt: query.get_str("attempt").and_then(|a| a.parse().ok()).unwrap_or(0),
+            projection: ProjectionName::parse(&query_value(search, "projection")?)?,
+            event_id: query_value(search, "event")?.parse().ok()?,
+            next: NextPage::from_query(search),
+            attempt: query_value(search, "attempt")
+                .and_then(|a| a.parse().ok())
+                .unwrap_or(0),
         })
     }
 
     fn refresh_url(&self) -> String {
-        format!(
-            "/processing?projection={}&event={}&next={}&attempt={}",
-            self.projection,
-            self.event_id,
-            urlencoding::encode(&self.next),
-            self.attempt + 1
-        )
+        processing_url(self.projection, self.event_id, &self.next, self.attempt + 1)
     }
 }
 
@@ -66,7 +63,7 @@ async fn progress(request: Request) -> Progress {
 
 #[component]
 pub fn ProcessingPage() -> impl IntoView {
-    let Some(request) = Request::from_query(&use_query_map().get_untracked()) else {
+    let Some(request) = Request::from_query(&use_location().search.get_untracked()) else {
         return view! {
             <Title text="Processing" />
             <section class="card empty">
@@ -91,8 +88,8 @@ pub fn ProcessingPage() -> impl IntoView {
                 Suspend::new(async move {
                     match waiting.await {
                         Progress::Applied => view! {
-                            <Redirect path=request.next.clone() />
-                            <p>"Done. " <a href=request.next.clone()>"Continue"</a></p>
+                            <Redirect path=request.next.path() />
+                            <p>"Done. " <a href=request.next.path()>"Continue"</a></p>
                         }
                         .into_any(),
                         Progress::Unknown => view! {
@@ -100,7 +97,7 @@ pub fn ProcessingPage() -> impl IntoView {
                                 <h1>"Nothing to wait for"</h1>
                                 <p>
                                     "There is no event #" {request.event_id} " in the stream. "
-                                    <a href=request.next.clone()>"Continue"</a>
+                                    <a href=request.next.path()>"Continue"</a>
                                 </p>
                             </section>
                         }
@@ -120,7 +117,7 @@ pub fn ProcessingPage() -> impl IntoView {
                                         <p>"This is taking longer than it should. Here is how the background workers are doing:"</p>
                                         <HealthPanel health />
                                     })}
-                                    <p><a href=request.refresh_url()>"Check again now"</a> " · " <a href=request.next.clone()>"Go on without waiting"</a></p>
+                                    <p><a href=request.refresh_url()>"Check again now"</a> " · " <a href=request.next.path()>"Go on without waiting"</a></p>
                                 </section>
                             }
                             .into_any()

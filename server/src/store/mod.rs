@@ -215,15 +215,21 @@ impl EventStore {
         Ok(Ok(EventReceipt { event_id, created_at }))
     }
 
-    /// Up to `limit` events after `after`, in stream order.
-    pub async fn events_after(&self, after: EventId, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
+    /// Up to `limit` events after `after`, in stream order, read on `conn` (a listener reads
+    /// them inside the transaction that applies them).
+    pub async fn events_after(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        after: EventId,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT id, event_type_id, payload, entity_id, account_id, created_at \
              FROM events WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(&self.reader)
+        .fetch_all(conn)
         .await?;
         rows.into_iter().map(|row| self.stored_event(row)).collect()
     }
@@ -276,14 +282,6 @@ impl EventStore {
             entity_id,
             account_id,
         })
-    }
-
-    /// The entity of the system process called `name`, created on first use.
-    pub async fn ensure_process(&self, name: &str) -> Result<i64, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let id = ensure_entity(&mut tx, "process", name).await?;
-        tx.commit().await?;
-        Ok(id)
     }
 }
 

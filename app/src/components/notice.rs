@@ -1,0 +1,65 @@
+//! Small notices shared by the pages: errors, refusals and how fresh a projection is.
+
+use leptos::prelude::*;
+
+use crate::error::{AppError, CommandOutcome, Rejection};
+use crate::plain_form::{FORM_FIELD, FormEcho};
+use crate::views::Freshness;
+
+/// A failure the person should see at once.
+#[component]
+pub fn ErrorNotice(#[prop(into)] message: String) -> impl IntoView {
+    view! { <p class="notice notice-error" role="alert">{message}</p> }
+}
+
+/// The messages of a refusal that no field on the form shows (`except` lists those fields).
+#[component]
+pub fn RejectionSummary(
+    #[prop(into)] rejection: Signal<Option<Rejection>>,
+    except: &'static [&'static str],
+) -> impl IntoView {
+    move || {
+        let messages: Vec<String> = rejection
+            .get()
+            .map(|r| {
+                r.errors
+                    .into_iter()
+                    .filter(|e| !except.contains(&e.field.as_str()))
+            })
+            .into_iter()
+            .flatten()
+            .map(|e| e.message)
+            .collect();
+        (!messages.is_empty()).then(|| {
+            view! {
+                <div class="notice notice-error" role="alert">
+                    {messages.into_iter().map(|m| view! { <p>{m}</p> }).collect_view()}
+                </div>
+            }
+        })
+    }
+}
+
+/// Which projection a page was read from and how far it had got.
+#[component]
+pub fn FreshnessNote(freshness: Freshness) -> impl IntoView {
+    view! {
+        <p class="freshness">
+            "Read from " <code>{freshness.projection.as_str()}</code> ", up to event #"
+            {freshness.last_event_id} "."
+        </p>
+    }
+}
+
+/// The refusal a form shows: the latest answer to its action or, before any, the refusal of a
+/// plain form post that led here. A failure of the server is shown as the form's own error.
+pub fn shown_rejection(
+    outcome: impl Fn() -> Option<Result<CommandOutcome, AppError>> + Send + Sync + 'static,
+    echo: FormEcho,
+) -> Memo<Option<Rejection>> {
+    Memo::new(move |_| match outcome() {
+        None => echo.rejection.clone(),
+        Some(Ok(outcome)) => outcome.rejection().cloned(),
+        Some(Err(error)) => Some(Rejection::one(FORM_FIELD, error.to_string())),
+    })
+}

@@ -1,0 +1,43 @@
+//! Refused plain form posts, kept for an hour under a random token for the page they return
+//! to (see `app::plain_form`).
+
+use app::plain_form::FormEcho;
+use chrono::{Duration, Utc};
+
+use crate::store::{EventStore, StoreError};
+
+/// How long a refusal is kept: long enough to read it, and to reload the page.
+const KEPT_FOR: Duration = Duration::hours(1);
+
+/// Keeps `echo` and returns its token (128 random bits, hex). Older refusals are dropped.
+pub async fn keep(store: &EventStore, echo: &FormEcho) -> Result<String, StoreError> {
+    let echo = serde_json::to_string(echo).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+    let now = Utc::now();
+    let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
+    sqlx::query("DELETE FROM form_refusals WHERE created_at < $1")
+        .bind(now - KEPT_FOR)
+        .execute(&mut *tx)
+        .await?;
+    let token = sqlx::query_scalar(
+        "INSERT INTO form_refusals (token, echo, created_at) \
+         VALUES (lower(hex(randomblob(16))), $1, $2) RETURNING token",
+    )
+    .bind(echo)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The refusal kept under `token`, unless it has expired.
+pub async fn find(store: &EventStore, token: &str) -> Result<Option<FormEcho>, StoreError> {
+    let echo: Option<String> =
+        sqlx::query_scalar("SELECT echo FROM form_refusals WHERE token = $1 AND created_at >= $2")
+            .bind(token)
+            .bind(Utc::now() - KEPT_FOR)
+            .fetch_optional(store.reader())
+            .await?;
+    echo.map(|echo| serde_json::from_str(&echo).map_err(|e| StoreError::Inconsistent(e.to_string())))
+        .transpose()
+}
