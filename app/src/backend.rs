@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::{AppError, CommandOutcome};
+use crate::error::{AppError, CommandOutcome, Rejection};
 use crate::events::Event;
 use crate::plain_form::FormEcho;
 use crate::receipt::EventId;
@@ -50,6 +50,17 @@ pub trait Backend: Send + Sync + 'static {
 }
 
 pub type SharedBackend = Arc<dyn Backend>;
+
+/// Runs a command for the account of the current request: appends `event`, or hands back the
+/// refusal its input got.
+pub async fn execute(event: Result<Event, Rejection>) -> Result<CommandOutcome, AppError> {
+    let backend = backend()?;
+    let actor = backend.current_actor().await?;
+    match event {
+        Ok(event) => backend.execute(actor, event).await,
+        Err(rejection) => Ok(rejection.into()),
+    }
+}
 
 /// The back end of the running server, from the request's context.
 pub fn backend() -> Result<SharedBackend, AppError> {

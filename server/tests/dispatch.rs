@@ -47,12 +47,7 @@ async fn checkpoint(db: &TestDb) -> i64 {
 #[tokio::test]
 async fn an_append_then_a_dispatch_updates_the_projection_and_its_checkpoint() {
     let db = TestDb::new().await;
-    let store = db.store();
-    store
-        .append(db.local(), &created("Steve Jobs", "CEO of NEXT"))
-        .await
-        .unwrap()
-        .unwrap();
+    db.accept(db.local(), &created("Steve Jobs", "CEO of NEXT")).await;
     assert!(
         contact_rows(&db).await.is_empty(),
         "projections change only through the dispatcher"
@@ -67,20 +62,16 @@ async fn an_append_then_a_dispatch_updates_the_projection_and_its_checkpoint() {
     );
     assert_eq!(rows[0].4, db.local().account_id);
 
-    let receipt = store
-        .append(db.local(), &edited("Steve Jobs", None, "CEO of Apple"))
-        .await
-        .unwrap()
-        .unwrap();
+    let receipt = db
+        .accept(db.local(), &edited("Steve Jobs", None, "CEO of Apple"))
+        .await;
     db.dispatcher().run_until_caught_up().await.unwrap();
     assert_eq!(contact_rows(&db).await[0].2, "CEO of Apple");
     assert_eq!(checkpoint(&db).await, receipt.event_id);
 
-    let receipt = store
-        .append(db.local(), &edited("Steve Jobs", Some("Steve"), "CEO of Apple"))
-        .await
-        .unwrap()
-        .unwrap();
+    let receipt = db
+        .accept(db.local(), &edited("Steve Jobs", Some("Steve"), "CEO of Apple"))
+        .await;
     db.dispatcher().run_until_caught_up().await.unwrap();
     assert_eq!(contact_rows(&db).await[0].1, "Steve", "a rename keeps the row");
     assert_eq!(
@@ -89,11 +80,8 @@ async fn an_append_then_a_dispatch_updates_the_projection_and_its_checkpoint() {
         "the row keeps the id of the event that created it"
     );
 
-    store
-        .append(db.local(), &Event::from(ContactDeleted { name: "Steve".into() }))
-        .await
-        .unwrap()
-        .unwrap();
+    db.accept(db.local(), &Event::from(ContactDeleted { name: "Steve".into() }))
+        .await;
     db.dispatcher().run_until_caught_up().await.unwrap();
     assert!(contact_rows(&db).await.is_empty());
     assert!(checkpoint(&db).await > receipt.event_id);
@@ -136,16 +124,8 @@ impl Projection for FailsOnSecondEvent {
 #[tokio::test]
 async fn the_checkpoint_and_the_projection_change_commit_together() {
     let db = TestDb::new().await;
-    db.store()
-        .append(db.local(), &created("Ada", ""))
-        .await
-        .unwrap()
-        .unwrap();
-    db.store()
-        .append(db.local(), &created("Bob", ""))
-        .await
-        .unwrap()
-        .unwrap();
+    db.accept(db.local(), &created("Ada", "")).await;
+    db.accept(db.local(), &created("Bob", "")).await;
 
     let failing = Arc::new(FailsOnSecondEvent {
         applied: AtomicUsize::new(0),
@@ -332,11 +312,7 @@ async fn a_running_listener_follows_a_rebuild() {
     let db = TestDb::new().await;
     let listeners = db.dispatcher().start(Duration::from_millis(20));
     for i in 0..10 {
-        db.store()
-            .append(db.local(), &created(&format!("P{i}"), ""))
-            .await
-            .unwrap()
-            .unwrap();
+        db.accept(db.local(), &created(&format!("P{i}"), "")).await;
     }
     db.wait_until_caught_up(CONTACTS).await;
     db.dispatcher().reset(CONTACTS).await.unwrap();
@@ -350,12 +326,7 @@ async fn a_running_listener_follows_a_rebuild() {
 #[tokio::test]
 async fn the_catch_up_wait_answers_as_soon_as_the_event_is_applied_and_gives_up_when_bounded() {
     let db = TestDb::new().await;
-    let receipt = db
-        .store()
-        .append(db.local(), &created("Ada", ""))
-        .await
-        .unwrap()
-        .unwrap();
+    let receipt = db.accept(db.local(), &created("Ada", "")).await;
 
     // No listener running: the wait ends at its bound and says the event is not applied.
     let waited = db
@@ -386,12 +357,7 @@ async fn the_catch_up_wait_answers_as_soon_as_the_event_is_applied_and_gives_up_
 
     // The listener now sleeps on a one-minute poll: only the append's wake-up can bring it back.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let second = db
-        .store()
-        .append(db.local(), &created("Bob", ""))
-        .await
-        .unwrap()
-        .unwrap();
+    let second = db.accept(db.local(), &created("Bob", "")).await;
     let waited = db
         .dispatcher()
         .catch_up(CONTACTS, second.event_id, Duration::from_secs(10))

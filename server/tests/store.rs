@@ -104,17 +104,10 @@ async fn a_payload_that_breaks_the_schema_is_refused_naming_the_field_and_nothin
 #[tokio::test]
 async fn a_duplicate_name_is_refused_whatever_its_case_and_nothing_is_stored() {
     let db = TestDb::new().await;
-    db.store()
-        .append(db.local(), &created("Ada Lovelace", "Analyst"))
-        .await
-        .unwrap()
-        .unwrap();
+    db.accept(db.local(), &created("Ada Lovelace", "Analyst")).await;
     let refusal = db
-        .store()
-        .append(db.local(), &created("ada lovelace", "Someone else"))
-        .await
-        .unwrap()
-        .unwrap_err();
+        .refuse(db.local(), &created("ada lovelace", "Someone else"))
+        .await;
     assert_eq!(
         refusal.errors,
         [FieldError::new(
@@ -133,11 +126,7 @@ async fn another_account_may_use_the_same_name() {
         .ensure_account("someone-else", "Someone else")
         .await
         .unwrap();
-    db.store()
-        .append(db.local(), &created("Bob", "Mine"))
-        .await
-        .unwrap()
-        .unwrap();
+    db.accept(db.local(), &created("Bob", "Mine")).await;
     db.store()
         .append(other, &created("Bob", "Theirs"))
         .await
@@ -149,43 +138,20 @@ async fn another_account_may_use_the_same_name() {
 async fn edits_and_deletions_must_name_a_contact_that_exists_now() {
     let db = TestDb::new().await;
     let store = db.store();
-    let missing = store
-        .append(db.local(), &edited("Nobody", None, "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let missing = db.refuse(db.local(), &edited("Nobody", None, "x")).await;
     assert_eq!(missing.errors[0].field, "contact");
 
-    store
-        .append(db.local(), &created("Bob", "Friend"))
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .append(db.local(), &created("Carol", "Friend"))
-        .await
-        .unwrap()
-        .unwrap();
-    let clash = store
-        .append(db.local(), &edited("Bob", Some("carol"), "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    db.accept(db.local(), &created("Bob", "Friend")).await;
+    db.accept(db.local(), &created("Carol", "Friend")).await;
+    let clash = db.refuse(db.local(), &edited("Bob", Some("carol"), "x")).await;
     assert_eq!(
         clash.errors[0].field, "name",
         "renaming onto another contact is refused"
     );
 
-    store
-        .append(db.local(), &edited("Bob", Some("Robert"), "Friend"))
-        .await
-        .unwrap()
-        .unwrap();
-    let stale = store
-        .append(db.local(), &edited("Bob", None, "x"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    db.accept(db.local(), &edited("Bob", Some("Robert"), "Friend"))
+        .await;
+    let stale = db.refuse(db.local(), &edited("Bob", None, "x")).await;
     assert_eq!(
         stale.errors[0].field, "contact",
         "the old name is gone after a rename"
@@ -197,16 +163,8 @@ async fn edits_and_deletions_must_name_a_contact_that_exists_now() {
         .expect("the old name is free again");
 
     let delete = |name: &str| app::events::Event::from(app::events::ContactDeleted { name: name.into() });
-    store
-        .append(db.local(), &delete("Robert"))
-        .await
-        .unwrap()
-        .unwrap();
-    let twice = store
-        .append(db.local(), &delete("Robert"))
-        .await
-        .unwrap()
-        .unwrap_err();
+    db.accept(db.local(), &delete("Robert")).await;
+    let twice = db.refuse(db.local(), &delete("Robert")).await;
     assert_eq!(twice.errors[0].field, "contact");
     assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 5);
 }
@@ -215,18 +173,8 @@ async fn edits_and_deletions_must_name_a_contact_that_exists_now() {
 async fn receipts_carry_growing_ids_and_the_creation_time() {
     let db = TestDb::new().await;
     let before = chrono::Utc::now();
-    let first = db
-        .store()
-        .append(db.local(), &created("A", ""))
-        .await
-        .unwrap()
-        .unwrap();
-    let second = db
-        .store()
-        .append(db.local(), &created("B", ""))
-        .await
-        .unwrap()
-        .unwrap();
+    let first = db.accept(db.local(), &created("A", "")).await;
+    let second = db.accept(db.local(), &created("B", "")).await;
     assert!(second.event_id > first.event_id);
     assert!(first.created_at >= before && second.created_at >= first.created_at);
     let stored: chrono::DateTime<chrono::Utc> =
@@ -257,11 +205,7 @@ async fn the_database_is_durable_wal_with_full_sync() {
 #[tokio::test]
 async fn reopening_keeps_the_stream_and_the_registered_types() {
     let db = TestDb::new().await;
-    db.store()
-        .append(db.local(), &created("Ada", ""))
-        .await
-        .unwrap()
-        .unwrap();
+    db.accept(db.local(), &created("Ada", "")).await;
     let types = db.count("SELECT COUNT(*) FROM event_types").await;
     assert_eq!(types as usize, app::events::EVENT_TYPES.len());
     let again = server::Kith::open(&db.url()).await.unwrap();

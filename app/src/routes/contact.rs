@@ -37,15 +37,7 @@ pub async fn edit_contact(
         description,
         contact_method,
     };
-    let result = async {
-        let backend = crate::backend::backend()?;
-        let actor = backend.current_actor().await?;
-        Ok(match form.clone().edit(&current_name) {
-            Ok(event) => backend.execute(actor, event.into()).await?,
-            Err(rejection) => rejection.into(),
-        })
-    }
-    .await;
+    let result = crate::backend::execute(form.clone().edit(&current_name).map(Into::into)).await;
     let next = crate::plain_form::NextPage::Contact(normalize_name(&form.name));
     let page = contact_path(&current_name);
     crate::plain_form::follow_up(&result, ProjectionName::Contacts, next, &page, &form.typed()).await;
@@ -55,15 +47,7 @@ pub async fn edit_contact(
 /// Deletes the contact called `name`.
 #[server]
 pub async fn delete_contact(name: String) -> Result<CommandOutcome, AppError> {
-    let result = async {
-        let backend = crate::backend::backend()?;
-        let actor = backend.current_actor().await?;
-        Ok(match crate::contact::delete(&name) {
-            Ok(event) => backend.execute(actor, event.into()).await?,
-            Err(rejection) => rejection.into(),
-        })
-    }
-    .await;
+    let result = crate::backend::execute(crate::contact::delete(&name).map(Into::into)).await;
     let page = contact_path(&name);
     crate::plain_form::follow_up(
         &result,

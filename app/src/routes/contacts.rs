@@ -34,15 +34,7 @@ pub async fn add_contact(
         description,
         contact_method,
     };
-    let result = async {
-        let backend = crate::backend::backend()?;
-        let actor = backend.current_actor().await?;
-        Ok(match form.clone().create() {
-            Ok(event) => backend.execute(actor, event.into()).await?,
-            Err(rejection) => rejection.into(),
-        })
-    }
-    .await;
+    let result = crate::backend::execute(form.clone().create().map(Into::into)).await;
     let next = crate::plain_form::NextPage::Contacts;
     crate::plain_form::follow_up(
         &result,

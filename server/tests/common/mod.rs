@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::Actor;
+use app::error::Rejection;
 use app::events::{ContactCreated, ContactEdited, Event};
+use app::receipt::EventReceipt;
 use server::Kith;
 use server::dispatch::Dispatcher;
 use server::store::EventStore;
@@ -43,6 +45,32 @@ impl TestDb {
 
     pub fn local(&self) -> Actor {
         self.kith.local
+    }
+
+    /// Appends `event` caused by `actor`; it must be accepted.
+    pub async fn accept(&self, actor: Actor, event: &Event) -> EventReceipt {
+        match self
+            .store()
+            .append(actor, event)
+            .await
+            .expect("the store answers")
+        {
+            Ok(receipt) => receipt,
+            Err(rejection) => panic!("{event:?} was refused: {rejection}"),
+        }
+    }
+
+    /// Appends `event` caused by `actor`; it must be refused. Returns why.
+    pub async fn refuse(&self, actor: Actor, event: &Event) -> Rejection {
+        match self
+            .store()
+            .append(actor, event)
+            .await
+            .expect("the store answers")
+        {
+            Ok(receipt) => panic!("{event:?} was accepted as event {}", receipt.event_id),
+            Err(rejection) => rejection,
+        }
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
