@@ -1,9 +1,10 @@
 //! The dispatcher: hands every event of the stream to every listener, in order, exactly once.
 //!
-//! Each projection has one listener task. It reads the events after its checkpoint, applies
-//! them to its table and advances its row in `projections` in one transaction, so a crash
-//! loses or repeats nothing. The checkpoint is advanced with a compare-and-set: if anyone else
-//! moved it meanwhile (a rebuild, another worker), the batch is rolled back and re-read.
+//! Each projection has one listener task. In one write transaction it reads its checkpoint
+//! (its row in `projections`), the events after it, applies them to its table and advances
+//! the row, so a crash loses or repeats nothing, and a checkpoint rewound by a rebuild (or
+//! moved by another process) is always seen. SQLite commits appends one at a time in id
+//! order, so "every event after the checkpoint" never misses one that commits later.
 //! Listeners sleep until an append wakes them, with a slow poll for appends by other processes.
 
 use std::collections::HashMap;
