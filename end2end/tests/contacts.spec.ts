@@ -115,3 +115,14 @@ test("a name with slashes, percent signs, question marks and hashes links to its
   await expect(page.getByRole("heading", { level: 1, name, exact: true })).toBeVisible();
   await expect(page.locator("dl.facts")).toContainText("Rock band");
 });
+
+test("when the server cannot be reached to check, the page says so instead of blaming the workers", async ({ page }) => {
+  await page.goto("/contacts");
+  await hydrated(page);
+  await page.route("**/api/await_projection*", (route) => route.abort("connectionrefused"));
+  await fillAddForm(page, unique("Offline Olga"), "", "");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  const alert = page.getByRole("alert").filter({ hasText: "cannot be reached" });
+  await expect(alert).toBeVisible({ timeout: 15_000 });
+  await expect(alert).toContainText(/Saved \(event #\d+\)/);
+});
