@@ -70,13 +70,6 @@ pub enum CommandOutcome {
 }
 
 impl CommandOutcome {
-    pub fn receipt(&self) -> Option<&EventReceipt> {
-        match self {
-            Self::Accepted(receipt) => Some(receipt),
-            Self::Rejected(_) => None,
-        }
-    }
-
     pub fn rejection(&self) -> Option<&Rejection> {
         match self {
             Self::Accepted(_) => None,

@@ -19,7 +19,7 @@ use sqlx::sqlite::{
 };
 use tokio::sync::watch;
 
-pub use schemas::Schemas;
+use schemas::Schemas;
 
 /// A failure of the store itself; refusals of bad input are [`Rejection`]s instead.
 #[derive(Debug, thiserror::Error)]
@@ -141,10 +141,6 @@ impl EventStore {
     /// The pool that reads: the stream, and queries of projections.
     pub fn reader(&self) -> &SqlitePool {
         &self.reader
-    }
-
-    pub fn schemas(&self) -> &Schemas {
-        &self.schemas
     }
 
     /// The newest event id appended by this process, to wake listeners.
