@@ -36,7 +36,7 @@ export default defineConfig({
   webServer: serverBin
     ? {
         command: `"${serverBin}" serve --without-listeners`,
-        url: `${stalledURL}/contacts`,
+        url: `${stalledURL}/sign-in`,
         reuseExistingServer: false,
         timeout: 60_000,
         env: {

@@ -78,6 +78,17 @@ impl CommandOutcome {
     }
 }
 
+/// An outcome that may be a refusal of the person's input.
+pub trait Refusable {
+    fn refusal(&self) -> Option<&Rejection>;
+}
+
+impl Refusable for CommandOutcome {
+    fn refusal(&self) -> Option<&Rejection> {
+        self.rejection()
+    }
+}
+
 impl From<Rejection> for CommandOutcome {
     fn from(rejection: Rejection) -> Self {
         Self::Rejected(rejection)
@@ -90,6 +101,9 @@ pub enum AppError {
     /// The database could not be read or written.
     #[error("The database is not answering right now ({0}). Your change was not saved; please try again.")]
     Storage(String),
+    /// The request carries no valid session (never signed in, signed out, or expired).
+    #[error("You are signed out. Sign in again to continue; nothing you saved is lost.")]
+    SignedOut,
     /// The browser could not reach the server, or the answer was garbled.
     #[error("Could not reach the server ({0}). Check your connection and try again.")]
     Transport(String),

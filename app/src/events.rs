@@ -5,6 +5,7 @@
 //! the one in the repository, and adding an event type is a schema file, a payload struct and
 //! one line here.
 
+use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
@@ -96,6 +97,13 @@ event_types! {
     ContactCreated => "contact-created" v 1,
     ContactEdited => "contact-edited" v 1,
     ContactDeleted => "contact-deleted" v 1,
+    AccountRegistered => "account-registered" v 1,
+    AccountSettingsChanged => "account-settings-changed" v 1,
+    InteractionRecorded => "interaction-recorded" v 1,
+    InteractionCorrected => "interaction-corrected" v 1,
+    InteractionRemoved => "interaction-removed" v 1,
+    NextMeetingScheduled => "next-meeting-scheduled" v 1,
+    NextMeetingCancelled => "next-meeting-cancelled" v 1,
 }
 
 /// An account added a contact. With the account, `name` is the contact's natural key.
@@ -123,6 +131,113 @@ pub struct ContactEdited {
 #[serde(deny_unknown_fields)]
 pub struct ContactDeleted {
     pub name: String,
+}
+
+/// The settings of an account, as a person chooses them. Credentials are never in an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    pub display_name: String,
+    /// Where the morning email of meeting notes goes.
+    pub notes_email: String,
+    /// An IANA time zone name, e.g. "Europe/Paris".
+    pub time_zone: String,
+    /// The local hour (0-23) at which the morning email goes out.
+    pub morning_email_hour: u8,
+}
+
+/// A person signed up; the account starts with these settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountRegistered(pub AccountSettings);
+
+/// An account holder changed their settings (the whole new state).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountSettingsChanged(pub AccountSettings);
+
+/// An account recorded an interaction with a contact. The event's id identifies the interaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionRecorded {
+    pub contact: String,
+    /// The calendar day it happened, which may be long before it was recorded.
+    pub occurred_on: NaiveDate,
+    pub kind: String,
+    pub note: String,
+}
+
+/// An account corrected an interaction (the whole new state of it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionCorrected {
+    pub contact: String,
+    /// The id of the event that recorded the interaction.
+    pub interaction: i64,
+    pub occurred_on: NaiveDate,
+    pub kind: String,
+    pub note: String,
+}
+
+/// An account removed an interaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionRemoved {
+    pub contact: String,
+    pub interaction: i64,
+}
+
+/// An account scheduled the next meeting with a contact, or changed its time or notes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextMeetingScheduled {
+    pub contact: String,
+    /// The local date and time of the meeting, in `time_zone`.
+    pub meeting_on: NaiveDate,
+    #[serde(with = "hour_minute")]
+    pub meeting_time: NaiveTime,
+    pub time_zone: String,
+    /// Notes for the meeting, in Markdown.
+    pub notes: String,
+}
+
+/// An account cancelled the next meeting with a contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NextMeetingCancelled {
+    pub contact: String,
+}
+
+/// Times of day as `HH:MM`, as the schema has them.
+mod hour_minute {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(time: &NaiveTime, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&time.format("%H:%M").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveTime, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        NaiveTime::parse_from_str(&text, "%H:%M").map_err(D::Error::custom)
+    }
+}
+
+impl Event {
+    /// The name of the contact the event is about, if it is about one.
+    pub fn contact(&self) -> Option<&str> {
+        match self {
+            Self::ContactCreated(ContactCreated { name, .. })
+            | Self::ContactEdited(ContactEdited { name, .. })
+            | Self::ContactDeleted(ContactDeleted { name }) => Some(name),
+            Self::InteractionRecorded(InteractionRecorded { contact, .. })
+            | Self::InteractionCorrected(InteractionCorrected { contact, .. })
+            | Self::InteractionRemoved(InteractionRemoved { contact, .. })
+            | Self::NextMeetingScheduled(NextMeetingScheduled { contact, .. })
+            | Self::NextMeetingCancelled(NextMeetingCancelled { contact }) => Some(contact),
+            Self::AccountRegistered(_) | Self::AccountSettingsChanged(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -158,12 +273,52 @@ mod tests {
                 contact_method: "steve@apple.com".into(),
             }),
             Event::from(ContactDeleted { name: "Steve".into() }),
+            Event::from(AccountRegistered(AccountSettings {
+                display_name: "Ada".into(),
+                notes_email: "ada@example.com".into(),
+                time_zone: "Europe/London".into(),
+                morning_email_hour: 7,
+            })),
+            Event::from(InteractionRecorded {
+                contact: "Bob".into(),
+                occurred_on: NaiveDate::from_ymd_opt(2019, 8, 13).unwrap(),
+                kind: "coffee".into(),
+                note: String::new(),
+            }),
+            Event::from(NextMeetingScheduled {
+                contact: "Sally".into(),
+                meeting_on: NaiveDate::from_ymd_opt(2019, 8, 20).unwrap(),
+                meeting_time: NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+                time_zone: "America/New_York".into(),
+                notes: "Ask about **Postgres**".into(),
+            }),
         ];
         for event in events {
             let event_type = event.event_type();
             let back = Event::from_payload(event_type.name, event_type.version, event.to_payload());
             assert_eq!(back, Ok(event));
         }
+    }
+
+    #[test]
+    fn dates_and_times_are_stored_as_the_schemas_say() {
+        let meeting = Event::from(NextMeetingScheduled {
+            contact: "Sally".into(),
+            meeting_on: NaiveDate::from_ymd_opt(2019, 8, 20).unwrap(),
+            meeting_time: NaiveTime::from_hms_opt(9, 5, 0).unwrap(),
+            time_zone: "UTC".into(),
+            notes: String::new(),
+        });
+        let payload = meeting.to_payload();
+        assert_eq!(payload["meeting_on"], "2019-08-20");
+        assert_eq!(payload["meeting_time"], "09:05");
+        let settings = Event::from(AccountSettingsChanged(AccountSettings {
+            display_name: "Ada".into(),
+            notes_email: "ada@example.com".into(),
+            time_zone: "UTC".into(),
+            morning_email_hour: 7,
+        }));
+        assert_eq!(settings.to_payload()["morning_email_hour"], 7);
     }
 
     #[test]

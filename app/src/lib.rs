@@ -4,6 +4,7 @@
 //! render, the receipt, the server functions (commands and queries) and the pages themselves.
 //! Server-only code sits behind the `ssr` feature so it never reaches the WebAssembly build.
 
+pub mod account;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod catch_up;
@@ -11,6 +12,7 @@ pub mod components;
 pub mod contact;
 pub mod error;
 pub mod events;
+pub mod interaction;
 pub mod plain_form;
 pub mod receipt;
 pub mod routes;
@@ -22,7 +24,14 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use routes::{contact::ContactPage, contacts::ContactsPage, not_found::NotFound, processing::ProcessingPage};
+use components::account_menu::AccountMenu;
+use routes::contact::ContactPage;
+use routes::contacts::ContactsPage;
+use routes::not_found::NotFound;
+use routes::processing::ProcessingPage;
+use routes::settings::SettingsPage;
+use routes::sign_in::SignInPage;
+use routes::sign_up::SignUpPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,9 +71,7 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="site-header">
                 <A href="/contacts" attr:class="brand">"Kith"</A>
-                <nav aria-label="Main">
-                    <A href="/contacts">"Contacts"</A>
-                </nav>
+                <AccountMenu />
             </header>
             <main id="main">
                 // Pages render whole on the server (async mode) so that they are complete
@@ -74,6 +81,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:name") view=ContactPage ssr=SsrMode::Async />
                     <Route path=path!("/processing") view=ProcessingPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

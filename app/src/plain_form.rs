@@ -18,6 +18,9 @@ use crate::url::{contact_path, query_value};
 /// The field name under which a refusal carries a failure that is no field's fault.
 pub const FORM_FIELD: &str = "form";
 
+/// The name under which an echo records which form on the page it came from.
+const FORM_ID: &str = "form_id";
+
 /// What a refused plain form post said, and what had been typed into it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FormEcho {
@@ -26,6 +29,16 @@ pub struct FormEcho {
 }
 
 impl FormEcho {
+    /// This echo if it came from the form `form` on the page, else an empty one: a page with
+    /// several forms shows each refusal on the form that was sent.
+    pub fn for_form(&self, form: &str) -> FormEcho {
+        if self.value(FORM_ID).as_deref() == Some(form) {
+            self.clone()
+        } else {
+            FormEcho::default()
+        }
+    }
+
     /// What was typed into `field` before the refusal.
     pub fn value(&self, field: &str) -> Option<String> {
         self.values
@@ -38,7 +51,10 @@ impl FormEcho {
 /// The refusal kept under `token`, if it is still there.
 #[server]
 pub async fn form_refusal(token: String) -> Result<Option<FormEcho>, AppError> {
-    crate::backend::backend()?.refusal(&token).await
+    let session = crate::backend::signed_in().map(|s| s.session);
+    crate::backend::backend()?
+        .refusal(session.as_deref(), &token)
+        .await
 }
 
 /// The refusal that brought the browser to this page (`?refused=<token>`), if any.
@@ -59,6 +75,7 @@ pub fn use_form_echo() -> Resource<Option<FormEcho>> {
 pub enum NextPage {
     Contacts,
     Contact(String),
+    Settings,
 }
 
 impl NextPage {
@@ -66,6 +83,7 @@ impl NextPage {
         match self {
             Self::Contacts => "/contacts".to_owned(),
             Self::Contact(name) => contact_path(name),
+            Self::Settings => "/settings".to_owned(),
         }
     }
 
@@ -74,13 +92,15 @@ impl NextPage {
         match self {
             Self::Contacts => String::new(),
             Self::Contact(name) => format!("&contact={}", urlencoding::encode(name)),
+            Self::Settings => "&next=settings".to_owned(),
         }
     }
 
     pub fn from_query(search: &str) -> Self {
-        match query_value(search, "contact") {
-            Some(name) => Self::Contact(name),
-            None => Self::Contacts,
+        match (query_value(search, "contact"), query_value(search, "next")) {
+            (Some(name), _) => Self::Contact(name),
+            (None, Some(next)) if next == "settings" => Self::Settings,
+            _ => Self::Contacts,
         }
     }
 }
@@ -103,7 +123,7 @@ mod redirects {
     use axum::http::{header::ACCEPT, request::Parts};
     use leptos::prelude::use_context;
 
-    use super::{FORM_FIELD, FormEcho, NextPage, processing_url};
+    use super::{FORM_FIELD, FORM_ID, FormEcho, NextPage, processing_url};
     use crate::error::{AppError, CommandOutcome, Rejection};
     use crate::views::ProjectionName;
 
@@ -114,14 +134,14 @@ mod redirects {
             .is_some_and(|accept| accept.contains("text/html"))
     }
 
-    /// Sends a plain form post on: to the processing page for `next`, or back to `form_page`
-    /// with the refusal kept for it. Does nothing for calls from the hydrated app, which wait
+    /// Sends a plain form post on: to the processing page for `next`, or back to the form
+    /// (`form`: its page and its id there) with the refusal kept for it. Does nothing for calls from the hydrated app, which wait
     /// for the projection themselves.
     pub async fn follow_up(
         result: &Result<CommandOutcome, AppError>,
         projection: ProjectionName,
         next: NextPage,
-        form_page: &str,
+        form: (&str, &str),
         values: &[(&str, &str)],
     ) {
         if !is_plain_form_post() {
@@ -134,19 +154,29 @@ mod redirects {
             Ok(CommandOutcome::Rejected(rejection)) => rejection.clone(),
             Err(error) => Rejection::one(FORM_FIELD, error.to_string()),
         };
+        return_refused(rejection, form, values).await;
+    }
+
+    /// Sends a refused plain form post back to its page, with the refusal and what was typed
+    /// kept for this browser session. `form` is the page and the form's id on it.
+    pub async fn return_refused(rejection: Rejection, form: (&str, &str), values: &[(&str, &str)]) {
+        let (form_page, form_id) = form;
         let echo = FormEcho {
             rejection: Some(rejection),
             values: values
                 .iter()
                 .map(|(f, v)| (f.to_string(), v.to_string()))
+                .chain([(FORM_ID.to_owned(), form_id.to_owned())])
                 .collect(),
         };
+        let session = crate::backend::signed_in().map(|s| s.session);
         let kept = match crate::backend::backend() {
-            Ok(backend) => backend.keep_refusal(&echo).await,
+            Ok(backend) => backend.keep_refusal(session.as_deref(), &echo).await,
             Err(error) => Err(error),
         };
+        let separator = if form_page.contains('?') { '&' } else { '?' };
         match kept {
-            Ok(token) => leptos_axum::redirect(&format!("{form_page}?refused={token}")),
+            Ok(token) => leptos_axum::redirect(&format!("{form_page}{separator}refused={token}")),
             // Nowhere to keep it: the post's own answer is the error.
             Err(error) => tracing::error!(%error, "could not keep a refused form"),
         }
@@ -154,7 +184,7 @@ mod redirects {
 }
 
 #[cfg(feature = "ssr")]
-pub use redirects::follow_up;
+pub use redirects::{follow_up, is_plain_form_post, return_refused};
 
 #[cfg(test)]
 mod tests {
@@ -165,6 +195,7 @@ mod tests {
         for next in [
             NextPage::Contacts,
             NextPage::Contact("AC/DC 100%41 Who? C# & co".into()),
+            NextPage::Settings,
         ] {
             let url = processing_url(crate::views::ProjectionName::Contacts, 7, &next, 0);
             let search = url.split_once('?').unwrap().1;

@@ -11,17 +11,22 @@ use crate::receipt::EventId;
 /// The projections a page can be backed by and wait on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ProjectionName {
+    /// Contacts with their interactions and next meeting: the list and each contact's page.
     #[serde(rename = "projected_contacts")]
     Contacts,
+    /// Each account's settings: the settings page.
+    #[serde(rename = "projected_accounts")]
+    Accounts,
 }
 
 impl ProjectionName {
-    pub const ALL: &[ProjectionName] = &[ProjectionName::Contacts];
+    pub const ALL: &[ProjectionName] = &[ProjectionName::Contacts, ProjectionName::Accounts];
 
     /// The name in the `projections` table and in URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Contacts => "projected_contacts",
+            Self::Accounts => "projected_accounts",
         }
     }
 
@@ -52,21 +57,178 @@ pub struct ContactSummary {
     pub description: String,
     pub contact_method: String,
     pub last_interacted_on: Option<NaiveDate>,
-    pub next_meeting_at: Option<DateTime<Utc>>,
+    pub next_meeting: Option<MeetingSummary>,
     pub last_updated_at: DateTime<Utc>,
 }
 
-/// The contacts list page.
+/// The next meeting with a contact, as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingSummary {
+    pub at: DateTime<Utc>,
+    /// The local date and time as scheduled, e.g. "2019-08-20 09:30".
+    pub local: String,
+    pub time_zone: String,
+    /// The start of the notes' text, without Markdown.
+    pub excerpt: String,
+}
+
+/// The contacts list page: one page of the account's contacts, sorted and filtered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactsView {
     pub contacts: Vec<ContactSummary>,
+    pub query: ListQuery,
+    /// How many contacts match the search, on every page.
+    pub matching: i64,
+    /// How many contacts the account has in all.
+    pub total: i64,
+    pub pages: u32,
     pub freshness: Freshness,
+}
+
+/// What the contacts list is sorted by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SortKey {
+    #[default]
+    Name,
+    LastInteraction,
+    NextMeeting,
+}
+
+impl SortKey {
+    pub const ALL: [SortKey; 3] = [SortKey::Name, SortKey::LastInteraction, SortKey::NextMeeting];
+
+    /// The name in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Name => "name",
+            Self::LastInteraction => "last_interaction",
+            Self::NextMeeting => "next_meeting",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::LastInteraction => "Last interaction",
+            Self::NextMeeting => "Next meeting",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// The sort, search and page of the contacts list, as kept in its URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub sort: SortKey,
+    pub descending: bool,
+    /// Contacts whose name or description contains this (any case); empty for all.
+    pub search: String,
+    /// From 1.
+    pub page: u32,
+}
+
+impl ListQuery {
+    /// Contacts per page.
+    pub const PAGE_SIZE: u32 = 50;
+
+    /// Reads the list's query string (`?sort=next_meeting&dir=desc&q=bob&page=2`); anything
+    /// unknown falls back to the default.
+    pub fn from_query(search: &str) -> Self {
+        let value = |key| crate::url::query_value(search, key);
+        Self {
+            sort: value("sort").and_then(|s| SortKey::parse(&s)).unwrap_or_default(),
+            descending: value("dir").as_deref() == Some("desc"),
+            search: value("q").map(|q| q.trim().to_owned()).unwrap_or_default(),
+            page: value("page")
+                .and_then(|p| p.parse().ok())
+                .filter(|p| *p >= 1)
+                .unwrap_or(1),
+        }
+    }
+
+    /// The `/contacts` URL showing this list; defaults are left out.
+    pub fn to_url(&self) -> String {
+        let mut parts = Vec::new();
+        if self.sort != SortKey::Name {
+            parts.push(format!("sort={}", self.sort.as_str()));
+        }
+        if self.descending {
+            parts.push("dir=desc".to_owned());
+        }
+        if !self.search.is_empty() {
+            parts.push(format!("q={}", urlencoding::encode(&self.search)));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        if parts.is_empty() {
+            "/contacts".to_owned()
+        } else {
+            format!("/contacts?{}", parts.join("&"))
+        }
+    }
+
+    /// The same list sorted by `sort`: the other direction if it is already sorted by it.
+    pub fn sorted_by(&self, sort: SortKey) -> Self {
+        Self {
+            sort,
+            descending: self.sort == sort && !self.descending,
+            search: self.search.clone(),
+            page: 1,
+        }
+    }
+
+    pub fn on_page(&self, page: u32) -> Self {
+        Self { page, ..self.clone() }
+    }
+}
+
+/// One recorded interaction, as a contact's page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionView {
+    /// The id of the event that recorded it: stable across rebuilds.
+    pub id: i64,
+    pub occurred_on: NaiveDate,
+    pub kind: String,
+    pub note: String,
+}
+
+/// The next meeting with a contact, as its page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingView {
+    pub meeting_on: NaiveDate,
+    /// `HH:MM`, local to `time_zone`.
+    pub meeting_time: String,
+    pub time_zone: String,
+    pub notes: String,
+    /// The notes rendered from Markdown and sanitized on the server: safe to put in the page.
+    pub notes_html: String,
 }
 
 /// One contact's page; `contact` is `None` when the account has no contact of that name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactView {
     pub contact: Option<ContactSummary>,
+    /// Newest first.
+    pub interactions: Vec<InteractionView>,
+    pub meeting: Option<MeetingView>,
+    /// Today on the server (UTC): the default date of a new interaction.
+    pub today: NaiveDate,
+    pub freshness: Freshness,
+}
+
+/// The account settings page, from `projected_accounts`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    /// `None` until the projection has applied the account's registration.
+    pub settings: Option<crate::events::AccountSettings>,
+    /// The address the account signs in with.
+    pub email: String,
+    /// Every IANA time zone the server knows, for the form's list.
+    pub time_zones: Vec<String>,
     pub freshness: Freshness,
 }
 

@@ -1,16 +1,20 @@
 // Contacts with JavaScript on: the hydrated app waits for its projection and shows each change
 // without a reload.
 import { expect, test } from "@playwright/test";
-import { documentIsUnchanged, fillAddForm, hydrated, markDocument, unique } from "./helpers";
+import { documentIsUnchanged, fillAddForm, hydrated, markDocument, signUp, unique } from "./helpers";
 
-test("the front page redirects to the contacts", async ({ request }) => {
-  const response = await request.get("/", { maxRedirects: 0, headers: { accept: "text/html" } });
+test.beforeEach(async ({ page }) => {
+  await signUp(page);
+});
+
+test("the front page redirects to the contacts", async ({ page }) => {
+  const response = await page.request.get("/", { maxRedirects: 0, headers: { accept: "text/html" } });
   expect(response.status()).toBe(302);
   expect(response.headers()["location"]).toBe("/contacts");
 });
 
-test("the first load of /contacts is rendered on the server, then hydrates", async ({ page, request }) => {
-  const html = await (await request.get("/contacts")).text();
+test("the first load of /contacts is rendered on the server, then hydrates", async ({ page }) => {
+  const html = await (await page.request.get("/contacts")).text();
   expect(html).toContain("<h1 id=\"contacts-heading\">Contacts</h1>");
   expect(html).toContain("Add a contact");
   await page.goto("/contacts");

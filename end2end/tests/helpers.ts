@@ -38,3 +38,32 @@ export function recordNavigations(page: Page): string[] {
   });
   return urls;
 }
+
+/** The password of every account the tests sign up. */
+export const PASSWORD = "correct horse battery staple";
+
+/** An email address no other test run has used. */
+export function uniqueEmail(who = "tester"): string {
+  return `${who}.${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}@example.com`;
+}
+
+/**
+ * Signs up a new account through the sign-up page (at `base`, default the main server) and
+ * lands on its contacts. Works with JavaScript on or off. Returns the address.
+ */
+export async function signUp(page: Page, base = "", email = uniqueEmail()): Promise<string> {
+  await page.goto(`${base}/sign-up`);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Contacts" })).toBeVisible();
+  return email;
+}
+
+/** Adds a contact through the list page's form and waits until the list shows it. */
+export async function addContact(page: Page, name: string, description = ""): Promise<void> {
+  await fillAddForm(page, name, description, "");
+  await page.getByRole("button", { name: "Add contact" }).click();
+  await expect(page.locator("table.contact-table tr", { hasText: name })).toBeVisible();
+}

@@ -1,9 +1,13 @@
 // Every form works with JavaScript off: posts redirect through the "Processing..." page (the
 // seed's approach) and refusals come back to the form with the message and the typed values.
 import { expect, test } from "@playwright/test";
-import { fillAddForm, recordNavigations, unique } from "./helpers";
+import { fillAddForm, recordNavigations, signUp, unique } from "./helpers";
 
 test.use({ javaScriptEnabled: false });
+
+test.beforeEach(async ({ page }) => {
+  await signUp(page);
+});
 
 test("adding a contact goes through the Processing page and lands on the list showing it", async ({ page }) => {
   const name = unique("Steve Wozniak");

@@ -2,13 +2,13 @@
 // change is saved and still processing and shows the workers' health, and never hangs.
 // These tests use a second server on the same build that runs no listeners at all.
 import { expect, test } from "@playwright/test";
-import { fillAddForm, hydrated, unique } from "./helpers";
+import { fillAddForm, hydrated, signUp, unique } from "./helpers";
 
 const stalled = process.env.KITH_STALLED_URL ?? "http://127.0.0.1:3101";
 
 test("with JavaScript, the page says the change is saved and still processing", async ({ page }) => {
   const name = unique("Patient Person");
-  await page.goto(`${stalled}/contacts`);
+  await signUp(page, stalled);
   await hydrated(page);
   await fillAddForm(page, name, "Waits", "");
   await page.getByRole("button", { name: "Add contact" }).click();
@@ -26,7 +26,7 @@ test.describe("without JavaScript", () => {
 
   test("the Processing page keeps refreshing and then shows the workers' health", async ({ page }) => {
     const name = unique("Patient Person");
-    await page.goto(`${stalled}/contacts`);
+    await signUp(page, stalled);
     await fillAddForm(page, name, "Waits", "");
     await page.getByRole("button", { name: "Add contact" }).click();
     await expect(page).toHaveURL(/\/processing\?/);

@@ -6,9 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use app::account::SignUpForm;
 use app::events::{ContactCreated, Event};
 use app::views::ProjectionName;
-use server::Kith;
+use server::{Kith, accounts};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,6 +22,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let kith = Kith::open(&dir.path().join("kith.sqlite3").display().to_string()).await?;
     let _listeners = kith.dispatcher.start(Duration::from_secs(1));
     let store = kith.dispatcher.store().clone();
+    let sign_up = SignUpForm {
+        email: "bench@example.com".into(),
+        password: "correct horse battery staple".into(),
+        ..Default::default()
+    };
+    let account = accounts::sign_up(
+        &store,
+        sign_up
+            .check(server::queries::is_time_zone)
+            .map_err(|r| r.to_string())?,
+    )
+    .await?
+    .map_err(|r| r.to_string())?
+    .actor;
     let projection = ProjectionName::Contacts.as_str();
 
     let mut append = Vec::with_capacity(commands);
@@ -32,10 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             contact_method: String::new(),
         });
         let started = Instant::now();
-        let receipt = store
-            .append(kith.local, &event)
-            .await?
-            .map_err(|r| r.to_string())?;
+        let receipt = store.append(account, &event).await?.map_err(|r| r.to_string())?;
         let returned = Instant::now();
         let waited = kith
             .dispatcher

@@ -1,9 +1,11 @@
 //! The Kith server: the event store, the dispatcher and its listeners, the projections and
 //! the queries that read them, and the web server that puts the app in front of them.
 
+pub mod accounts;
 pub mod backend;
 pub mod config;
 pub mod dispatch;
+pub mod markdown;
 pub mod projections;
 pub mod queries;
 pub mod refusals;
@@ -12,26 +14,25 @@ pub mod web;
 
 use std::sync::Arc;
 
-use app::backend::Actor;
-
 use crate::dispatch::Dispatcher;
 use crate::store::{EventStore, StoreError};
 
-/// The name of the local account every request acts for until accounts arrive.
-pub const LOCAL_ACCOUNT: &str = "local";
+/// The system processes that can cause events, each an entity of its own.
+pub const PROCESSES: &[&str] = &["dispatcher", "mailer"];
 
 /// An opened database with its dispatcher, ready to serve.
 pub struct Kith {
     pub dispatcher: Arc<Dispatcher>,
-    pub local: Actor,
 }
 
 impl Kith {
-    /// Opens the database at `database_url` and registers the projections.
+    /// Opens the database at `database_url`, registers the system processes and the projections.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
         let store = Arc::new(EventStore::open(database_url).await?);
-        let local = store.ensure_account(LOCAL_ACCOUNT, "You").await?;
+        for process in PROCESSES {
+            store.ensure_process(process).await?;
+        }
         let dispatcher = Arc::new(Dispatcher::new(store, projections::all()).await?);
-        Ok(Self { dispatcher, local })
+        Ok(Self { dispatcher })
     }
 }

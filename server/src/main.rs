@@ -59,7 +59,7 @@ async fn serve(config: Config, listeners: bool) -> Result<(), Box<dyn std::error
     } else {
         Vec::new()
     };
-    let backend = Arc::new(Crm::new(kith.dispatcher.clone(), kith.local));
+    let backend = Arc::new(Crm::new(kith.dispatcher.clone()));
     web::serve(web::router(options, backend), address).await?;
     Ok(())
 }

@@ -1,8 +1,13 @@
 //! Queries: what pages read, taken from the projections only, never from the stream.
 
-use app::views::{ContactSummary, ContactView, ContactsView, Freshness, ProjectionName};
+use app::backend::SignedIn;
+use app::events::AccountSettings;
+use app::views::{
+    ContactSummary, ContactView, ContactsView, Freshness, InteractionView, ListQuery, MeetingSummary,
+    MeetingView, ProjectionName, SettingsView, SortKey,
+};
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::SqlitePool;
+use sqlx::{AssertSqlSafe, SqlitePool};
 
 use crate::dispatch::Dispatcher;
 use crate::store::StoreError;
@@ -15,6 +20,9 @@ struct ContactRow {
     contact_method: String,
     last_interacted_on: Option<NaiveDate>,
     next_meeting_at: Option<DateTime<Utc>>,
+    next_meeting_local: Option<String>,
+    next_meeting_time_zone: Option<String>,
+    next_meeting_notes_excerpt: Option<String>,
     last_updated_at: DateTime<Utc>,
 }
 
@@ -26,14 +34,23 @@ impl From<ContactRow> for ContactSummary {
             contact_method,
             last_interacted_on,
             next_meeting_at,
+            next_meeting_local,
+            next_meeting_time_zone,
+            next_meeting_notes_excerpt,
             last_updated_at,
         } = row;
+        let next_meeting = next_meeting_at.map(|at| MeetingSummary {
+            at,
+            local: next_meeting_local.unwrap_or_default(),
+            time_zone: next_meeting_time_zone.unwrap_or_default(),
+            excerpt: next_meeting_notes_excerpt.unwrap_or_default(),
+        });
         Self {
             name,
             description,
             contact_method,
             last_interacted_on,
-            next_meeting_at,
+            next_meeting,
             last_updated_at,
         }
     }
@@ -44,7 +61,8 @@ macro_rules! select_contacts {
     ($rest:literal) => {
         concat!(
             "SELECT name, description, contact_method, last_interacted_on, next_meeting_at, \
-             last_updated_at FROM projected_contacts WHERE account_id = $1 ",
+             next_meeting_local, next_meeting_time_zone, next_meeting_notes_excerpt, last_updated_at \
+             FROM projected_contacts WHERE account_id = $1 ",
             $rest
         )
     };
@@ -59,25 +77,114 @@ async fn freshness(dispatcher: &Dispatcher, projection: ProjectionName) -> Resul
     })
 }
 
-/// The account's contacts, by name.
+/// The `ORDER BY` of a sort: each has an index on (account_id, column). Contacts without a date
+/// come last whichever the direction; ties go by name.
+fn order_by(query: &ListQuery) -> &'static str {
+    match (query.sort, query.descending) {
+        (SortKey::Name, false) => "ORDER BY name COLLATE NOCASE, name",
+        (SortKey::Name, true) => "ORDER BY name COLLATE NOCASE DESC, name DESC",
+        (SortKey::LastInteraction, false) => {
+            "ORDER BY last_interacted_on IS NULL, last_interacted_on, name COLLATE NOCASE"
+        }
+        (SortKey::LastInteraction, true) => {
+            "ORDER BY last_interacted_on IS NULL, last_interacted_on DESC, name COLLATE NOCASE"
+        }
+        (SortKey::NextMeeting, false) => {
+            "ORDER BY next_meeting_at IS NULL, next_meeting_at, name COLLATE NOCASE"
+        }
+        (SortKey::NextMeeting, true) => {
+            "ORDER BY next_meeting_at IS NULL, next_meeting_at DESC, name COLLATE NOCASE"
+        }
+    }
+}
+
+/// `text` as a `LIKE` pattern matching it anywhere, with `%`, `_` and `\` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of the account's contacts, sorted and filtered as `query` says.
 pub async fn contacts(
     pool: &SqlitePool,
     dispatcher: &Dispatcher,
     account_id: i64,
+    query: ListQuery,
 ) -> Result<ContactsView, StoreError> {
     // Read the freshness first: the rows are then at least as new as it says.
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
-    let rows: Vec<ContactRow> = sqlx::query_as(select_contacts!("ORDER BY name COLLATE NOCASE, name"))
+    let mut conn = pool.begin().await?;
+    let filter = "AND ($2 = '' OR name LIKE $3 ESCAPE '\\' OR description LIKE $3 ESCAPE '\\') ";
+    let pattern = contains_pattern(&query.search);
+    // The statements are put together from fixed fragments only; input is always bound.
+    let (total, matching): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN 1 {filter} THEN 1 ELSE 0 END), 0) \
+         FROM projected_contacts WHERE account_id = $1"
+    )))
+    .bind(account_id)
+    .bind(&query.search)
+    .bind(&pattern)
+    .fetch_one(&mut *conn)
+    .await?;
+    let size = ListQuery::PAGE_SIZE;
+    let pages = (matching.max(1) as u32).div_ceil(size);
+    let page = query.page.clamp(1, pages);
+    let sql = format!(
+        "{}{filter}{} LIMIT $4 OFFSET $5",
+        select_contacts!(""),
+        order_by(&query)
+    );
+    let rows: Vec<ContactRow> = sqlx::query_as(AssertSqlSafe(sql))
         .bind(account_id)
-        .fetch_all(pool)
+        .bind(&query.search)
+        .bind(&pattern)
+        .bind(i64::from(size))
+        .bind(i64::from((page - 1) * size))
+        .fetch_all(&mut *conn)
         .await?;
+    conn.commit().await?;
     Ok(ContactsView {
         contacts: rows.into_iter().map(Into::into).collect(),
+        query: ListQuery { page, ..query },
+        matching,
+        total,
+        pages,
         freshness,
     })
 }
 
-/// The account's contact called `name`, if there is one.
+#[derive(sqlx::FromRow)]
+struct InteractionRow {
+    id: i64,
+    occurred_on: NaiveDate,
+    kind: String,
+    note: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct MeetingRow {
+    next_meeting_local: Option<String>,
+    next_meeting_time_zone: Option<String>,
+    next_meeting_notes: Option<String>,
+    next_meeting_notes_html: Option<String>,
+}
+
+impl MeetingRow {
+    fn into_view(self) -> Option<MeetingView> {
+        let local = self.next_meeting_local?;
+        let (date, time) = local.split_once(' ')?;
+        Some(MeetingView {
+            meeting_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+            meeting_time: time.to_owned(),
+            time_zone: self.next_meeting_time_zone.unwrap_or_default(),
+            notes: self.next_meeting_notes.unwrap_or_default(),
+            notes_html: self.next_meeting_notes_html.unwrap_or_default(),
+        })
+    }
+}
+
+/// The account's contact called `name` with its interactions (newest first) and next
+/// meeting, if the account has such a contact.
 pub async fn contact(
     pool: &SqlitePool,
     dispatcher: &Dispatcher,
@@ -85,13 +192,106 @@ pub async fn contact(
     name: &str,
 ) -> Result<ContactView, StoreError> {
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
+    // One read transaction: the contact and its interactions come from the same moment.
+    let mut conn = pool.begin().await?;
     let row: Option<ContactRow> = sqlx::query_as(select_contacts!("AND name = $2"))
         .bind(account_id)
         .bind(name)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?;
+    let Some(row) = row else {
+        return Ok(ContactView {
+            contact: None,
+            interactions: Vec::new(),
+            meeting: None,
+            today: Utc::now().date_naive(),
+            freshness,
+        });
+    };
+    let meeting: MeetingRow = sqlx::query_as(
+        "SELECT next_meeting_local, next_meeting_time_zone, next_meeting_notes, next_meeting_notes_html \
+         FROM projected_contacts WHERE account_id = $1 AND name = $2",
+    )
+    .bind(account_id)
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await?;
+    let interactions: Vec<InteractionRow> = sqlx::query_as(
+        "SELECT id, occurred_on, kind, note FROM projected_contact_interactions \
+         WHERE account_id = $1 AND contact_name = $2 ORDER BY occurred_on DESC, id DESC",
+    )
+    .bind(account_id)
+    .bind(name)
+    .fetch_all(&mut *conn)
+    .await?;
+    conn.commit().await?;
     Ok(ContactView {
-        contact: row.map(Into::into),
+        contact: Some(row.into()),
+        interactions: interactions
+            .into_iter()
+            .map(|i| InteractionView {
+                id: i.id,
+                occurred_on: i.occurred_on,
+                kind: i.kind,
+                note: i.note,
+            })
+            .collect(),
+        meeting: meeting.into_view(),
+        today: Utc::now().date_naive(),
         freshness,
     })
+}
+
+/// The account's settings, as last projected.
+pub async fn account_settings(
+    pool: &SqlitePool,
+    account_id: i64,
+) -> Result<Option<AccountSettings>, StoreError> {
+    let row: Option<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT display_name, notes_email, time_zone, morning_email_hour FROM projected_accounts \
+         WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(
+        row.map(|(display_name, notes_email, time_zone, hour)| AccountSettings {
+            display_name,
+            notes_email,
+            time_zone,
+            morning_email_hour: u8::try_from(hour).unwrap_or(app::account::DEFAULT_MORNING_HOUR),
+        }),
+    )
+}
+
+/// The settings page of the signed-in account.
+pub async fn settings(
+    pool: &SqlitePool,
+    dispatcher: &Dispatcher,
+    signed_in: &SignedIn,
+) -> Result<SettingsView, StoreError> {
+    let freshness = freshness(dispatcher, ProjectionName::Accounts).await?;
+    Ok(SettingsView {
+        settings: account_settings(pool, signed_in.actor.account_id).await?,
+        email: signed_in.email.clone(),
+        time_zones: time_zones(),
+        freshness,
+    })
+}
+
+/// Every IANA time zone a person would pick (Area/Location names, and UTC), sorted.
+pub fn time_zones() -> Vec<String> {
+    let mut names: Vec<String> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| tz.name())
+        .filter(|name| *name == "UTC" || (name.contains('/') && !name.starts_with("Etc/")))
+        .map(str::to_owned)
+        .collect();
+    names.sort();
+    names
+}
+
+/// Whether `name` is an IANA time zone name.
+pub fn is_time_zone(name: &str) -> bool {
+    name.parse::<chrono_tz::Tz>().is_ok()
 }

@@ -1,5 +1,5 @@
 //! Refused plain form posts, kept for an hour under a random token for the page they return
-//! to (see `app::plain_form`).
+//! to (see `app::plain_form`), and shown only to the browser session that made them.
 
 use app::plain_form::FormEcho;
 use chrono::{Duration, Utc};
@@ -9,8 +9,9 @@ use crate::store::{EventStore, StoreError};
 /// How long a refusal is kept: long enough to read it, and to reload the page.
 const KEPT_FOR: Duration = Duration::hours(1);
 
-/// Keeps `echo` and returns its token (128 random bits, hex). Older refusals are dropped.
-pub async fn keep(store: &EventStore, echo: &FormEcho) -> Result<String, StoreError> {
+/// Keeps `echo` for `session` (`None`: signed out) and returns its token (128 random bits,
+/// hex). Older refusals are dropped.
+pub async fn keep(store: &EventStore, session: Option<&str>, echo: &FormEcho) -> Result<String, StoreError> {
     let echo = serde_json::to_string(echo).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
     let now = Utc::now();
     let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
@@ -19,25 +20,32 @@ pub async fn keep(store: &EventStore, echo: &FormEcho) -> Result<String, StoreEr
         .execute(&mut *tx)
         .await?;
     let token = sqlx::query_scalar(
-        "INSERT INTO form_refusals (token, echo, created_at) \
-         VALUES (lower(hex(randomblob(16))), $1, $2) RETURNING token",
+        "INSERT INTO form_refusals (token, echo, created_at, session) \
+         VALUES (lower(hex(randomblob(16))), $1, $2, $3) RETURNING token",
     )
     .bind(echo)
     .bind(now)
+    .bind(session)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(token)
 }
 
-/// The refusal kept under `token`, unless it has expired.
-pub async fn find(store: &EventStore, token: &str) -> Result<Option<FormEcho>, StoreError> {
-    let echo: Option<String> =
-        sqlx::query_scalar("SELECT echo FROM form_refusals WHERE token = $1 AND created_at >= $2")
-            .bind(token)
-            .bind(Utc::now() - KEPT_FOR)
-            .fetch_optional(store.reader())
-            .await?;
+/// The refusal kept under `token` for `session`, unless it has expired.
+pub async fn find(
+    store: &EventStore,
+    session: Option<&str>,
+    token: &str,
+) -> Result<Option<FormEcho>, StoreError> {
+    let echo: Option<String> = sqlx::query_scalar(
+        "SELECT echo FROM form_refusals WHERE token = $1 AND created_at >= $2 AND session IS $3",
+    )
+    .bind(token)
+    .bind(Utc::now() - KEPT_FOR)
+    .bind(session)
+    .fetch_optional(store.reader())
+    .await?;
     echo.map(|echo| serde_json::from_str(&echo).map_err(|e| StoreError::Inconsistent(e.to_string())))
         .transpose()
 }

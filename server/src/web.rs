@@ -1,12 +1,14 @@
 //! The web server: axum routes for the pages, the server functions and the static files,
-//! with the back end provided to every request through the Leptos context.
+//! with the back end provided to every request through the Leptos context, the session cookie
+//! resolved to the signed-in account before anything else runs, and signed-out visitors sent
+//! to sign in.
 
 use std::net::SocketAddr;
 
-use app::backend::SharedBackend;
+use app::backend::{SharedBackend, cleared_session_cookie, session_token};
 use app::{App, shell};
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,15 +19,85 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 /// The router serving the app with `backend` behind it.
 pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
     let routes = generate_route_list(App);
-    let context = move || provide_context(backend.clone());
+    let context = {
+        let backend = backend.clone();
+        move || provide_context(backend.clone())
+    };
     Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(middleware::from_fn_with_state(backend, sessions))
         .layer(middleware::from_fn(same_origin_only))
         .with_state(options)
+}
+
+/// Pages anyone may see; every other page needs a signed-in account.
+const PUBLIC_PAGES: &[&str] = &["/sign-in", "/sign-up"];
+
+/// Static files: the same for everyone, so no session is looked up for them.
+fn is_file(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
+/// Server functions check the session themselves (and answer data, not pages).
+fn is_server_function(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Resolves the session cookie into a [`app::backend::SignedIn`] in the request's extensions
+/// (where server functions find it), sends signed-out visitors of a page to sign in, and
+/// signed-in visitors of the sign-in pages to their contacts.
+async fn sessions(State(backend): State<SharedBackend>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    if is_file(&path) {
+        return next.run(request).await;
+    }
+    let token = session_token(request.headers());
+    let signed_in = match &token {
+        Some(token) => match backend.session(token).await {
+            Ok(found) => found,
+            Err(error) => return (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
+        },
+        None => None,
+    };
+    let reads_a_page = matches!(*request.method(), Method::GET | Method::HEAD) && !is_server_function(&path);
+    let public = PUBLIC_PAGES.contains(&path.as_str());
+    if reads_a_page && signed_in.is_none() && !public {
+        let wanted = request.uri().path_and_query().map_or("/contacts", |p| p.as_str());
+        let to = if matches!(wanted, "/" | "/contacts") {
+            "/sign-in".to_owned()
+        } else {
+            format!("/sign-in?next={}", urlencoding::encode(wanted))
+        };
+        return see_other(&to, token.is_some());
+    }
+    if reads_a_page && signed_in.is_some() && public {
+        return see_other("/contacts", false);
+    }
+    let stale_cookie = token.is_some() && signed_in.is_none();
+    if let Some(signed_in) = signed_in {
+        request.extensions_mut().insert(signed_in);
+    }
+    let mut response = next.run(request).await;
+    if stale_cookie {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cleared_session_cookie());
+    }
+    response
+}
+
+fn see_other(to: &str, clear_cookie: bool) -> Response {
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_owned())]).into_response();
+    if clear_cookie {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cleared_session_cookie());
+    }
+    response
 }
 
 /// Refuses requests from other sites that would change something (cross-site request

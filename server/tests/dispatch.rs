@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use app::events::{ContactDeleted, Event};
+use app::events::{ContactDeleted, Event, InteractionCorrected, InteractionRecorded, NextMeetingScheduled};
 use app::views::ProjectionName;
+use chrono::{NaiveDate, NaiveTime};
 use common::{TestDb, created, edited};
 use server::dispatch::Dispatcher;
 use server::projections::{self, Projection};
@@ -17,23 +18,42 @@ use sqlx::SqliteConnection;
 
 const CONTACTS: &str = "projected_contacts";
 
-type Row = (
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-);
+/// A row of `projected_contacts`, every column.
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct Row {
+    id: i64,
+    name: String,
+    description: String,
+    contact_method: String,
+    account_id: i64,
+    last_interacted_on: Option<String>,
+    next_meeting_notes: Option<String>,
+    next_meeting_at: Option<String>,
+    last_updated_at: String,
+    next_meeting_local: Option<String>,
+    next_meeting_time_zone: Option<String>,
+    next_meeting_notes_html: Option<String>,
+    next_meeting_notes_excerpt: Option<String>,
+}
 
 async fn contact_rows(db: &TestDb) -> Vec<Row> {
     sqlx::query_as(
         "SELECT id, name, description, contact_method, account_id, last_interacted_on, \
-                next_meeting_notes, next_meeting_at, last_updated_at \
+                next_meeting_notes, next_meeting_at, last_updated_at, next_meeting_local, \
+                next_meeting_time_zone, next_meeting_notes_html, next_meeting_notes_excerpt \
          FROM projected_contacts ORDER BY account_id, name",
+    )
+    .fetch_all(db.store().reader())
+    .await
+    .unwrap()
+}
+
+type InteractionRow = (i64, i64, String, String, String, String, String, String);
+
+async fn interaction_rows(db: &TestDb) -> Vec<InteractionRow> {
+    sqlx::query_as(
+        "SELECT id, account_id, contact_name, occurred_on, kind, note, recorded_at, last_updated_at \
+         FROM projected_contact_interactions ORDER BY id",
     )
     .fetch_all(db.store().reader())
     .await
@@ -57,25 +77,25 @@ async fn an_append_then_a_dispatch_updates_the_projection_and_its_checkpoint() {
     let rows = contact_rows(&db).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(
-        (rows[0].1.as_str(), rows[0].2.as_str()),
+        (rows[0].name.as_str(), rows[0].description.as_str()),
         ("Steve Jobs", "CEO of NEXT")
     );
-    assert_eq!(rows[0].4, db.local().account_id);
+    assert_eq!(rows[0].account_id, db.local().account_id);
 
     let receipt = db
         .accept(db.local(), &edited("Steve Jobs", None, "CEO of Apple"))
         .await;
     db.dispatcher().run_until_caught_up().await.unwrap();
-    assert_eq!(contact_rows(&db).await[0].2, "CEO of Apple");
+    assert_eq!(contact_rows(&db).await[0].description, "CEO of Apple");
     assert_eq!(checkpoint(&db).await, receipt.event_id);
 
     let receipt = db
         .accept(db.local(), &edited("Steve Jobs", Some("Steve"), "CEO of Apple"))
         .await;
     db.dispatcher().run_until_caught_up().await.unwrap();
-    assert_eq!(contact_rows(&db).await[0].1, "Steve", "a rename keeps the row");
+    assert_eq!(contact_rows(&db).await[0].name, "Steve", "a rename keeps the row");
     assert_eq!(
-        contact_rows(&db).await[0].0,
+        contact_rows(&db).await[0].id,
         1,
         "the row keeps the id of the event that created it"
     );
@@ -255,7 +275,7 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
     let rows = contact_rows(&db).await;
     assert_eq!(rows.len(), WRITERS * APPENDS / 2);
     assert!(
-        rows.iter().all(|row| row.2.starts_with("edited by")),
+        rows.iter().all(|row| row.description.starts_with("edited by")),
         "every edit landed on its contact"
     );
     for listener in listeners {
@@ -266,7 +286,7 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
 #[tokio::test]
 async fn dropping_the_projection_and_replaying_gives_exactly_the_same_rows() {
     let db = TestDb::new().await;
-    let other = db.store().ensure_account("other", "Other").await.unwrap();
+    let other = db.bare_account().await;
     // The incremental run applies each event as it arrives, as the live listener does; the
     // rebuild then applies the whole stream in batches.
     let apply = |actor, event: Event| {
@@ -284,8 +304,38 @@ async fn dropping_the_projection_and_replaying_gives_exactly_the_same_rows() {
         let actor = if i % 3 == 0 { other } else { db.local() };
         let person = format!("Person {i}");
         apply(actor, created(&person, "first")).await;
+        if i % 2 == 0 {
+            let on = NaiveDate::from_ymd_opt(2019, 1 + (i % 12) as u32, 1 + (i % 28) as u32).unwrap();
+            let interaction = Event::from(InteractionRecorded {
+                contact: person.clone(),
+                occurred_on: on,
+                kind: "coffee".into(),
+                note: format!("note {i}"),
+            });
+            let receipt = db.accept(actor, &interaction).await;
+            if i % 8 == 0 {
+                let correction = Event::from(InteractionCorrected {
+                    contact: person.clone(),
+                    interaction: receipt.event_id,
+                    occurred_on: on - chrono::Days::new(40),
+                    kind: "call".into(),
+                    note: String::new(),
+                });
+                apply(actor, correction).await;
+            }
+        }
         if i % 4 == 0 {
             apply(actor, edited(&person, None, "second")).await;
+        }
+        if i % 6 == 0 {
+            let meeting = Event::from(NextMeetingScheduled {
+                contact: person.clone(),
+                meeting_on: NaiveDate::from_ymd_opt(2030, 3, 1 + (i % 28) as u32).unwrap(),
+                meeting_time: NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+                time_zone: "Europe/Paris".into(),
+                notes: format!("Ask about **item {i}** <script>x()</script>"),
+            });
+            apply(actor, meeting).await;
         }
         let mut name = person.clone();
         if i % 5 == 0 {
@@ -296,14 +346,27 @@ async fn dropping_the_projection_and_replaying_gives_exactly_the_same_rows() {
             apply(actor, Event::from(ContactDeleted { name })).await;
         }
     }
+    db.dispatcher().run_until_caught_up().await.unwrap();
     let incremental = contact_rows(&db).await;
+    let interactions = interaction_rows(&db).await;
     assert!(incremental.len() > 90);
+    assert!(interactions.len() > 40);
+    assert!(
+        incremental
+            .iter()
+            .filter(|row| row.next_meeting_notes_html.is_some())
+            .count()
+            > 10,
+        "meetings with notes"
+    );
 
     db.dispatcher().reset(CONTACTS).await.unwrap();
     assert!(contact_rows(&db).await.is_empty());
+    assert!(interaction_rows(&db).await.is_empty());
     assert_eq!(checkpoint(&db).await, 0);
     db.dispatcher().run_until_caught_up().await.unwrap();
     assert_eq!(contact_rows(&db).await, incremental);
+    assert_eq!(interaction_rows(&db).await, interactions);
     assert_eq!(checkpoint(&db).await, db.store().head().await.unwrap());
 }
 
@@ -338,7 +401,11 @@ async fn the_catch_up_wait_answers_as_soon_as_the_event_is_applied_and_gives_up_
     assert_eq!(waited.checkpoint, 0);
     let health = db.dispatcher().health().await.unwrap();
     assert_eq!(health.head, receipt.event_id);
-    let worker = &health.workers[0];
+    let worker = health
+        .workers
+        .iter()
+        .find(|w| w.projection == CONTACTS)
+        .expect("the contacts listener");
     assert_eq!(
         (worker.projection.as_str(), worker.alive, worker.behind),
         (CONTACTS, false, 1)
@@ -365,8 +432,9 @@ async fn the_catch_up_wait_answers_as_soon_as_the_event_is_applied_and_gives_up_
         .unwrap();
     assert!(waited.applied, "the append woke the listener");
     let health = db.dispatcher().health().await.unwrap();
-    assert!(health.workers[0].alive);
-    assert_eq!(health.workers[0].behind, 0);
+    assert!(health.workers.iter().all(|w| w.alive), "{health:?}");
+    let contacts = health.workers.iter().find(|w| w.projection == CONTACTS).unwrap();
+    assert_eq!(contacts.behind, 0);
     for listener in listeners {
         listener.abort();
     }

@@ -121,11 +121,7 @@ async fn a_duplicate_name_is_refused_whatever_its_case_and_nothing_is_stored() {
 #[tokio::test]
 async fn another_account_may_use_the_same_name() {
     let db = TestDb::new().await;
-    let other = db
-        .store()
-        .ensure_account("someone-else", "Someone else")
-        .await
-        .unwrap();
+    let other = db.bare_account().await;
     db.accept(db.local(), &created("Bob", "Mine")).await;
     db.store()
         .append(other, &created("Bob", "Theirs"))
@@ -210,7 +206,12 @@ async fn reopening_keeps_the_stream_and_the_registered_types() {
     assert_eq!(types as usize, app::events::EVENT_TYPES.len());
     let again = server::Kith::open(&db.url()).await.unwrap();
     assert_eq!(again.dispatcher.store().head().await.unwrap(), 1);
-    assert_eq!(again.local, db.local(), "the local account is the same entity");
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM entities WHERE kind = 'process'")
+            .await,
+        2,
+        "the system processes are registered once"
+    );
     assert_eq!(db.count("SELECT COUNT(*) FROM event_types").await, types);
 }
 

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 #[component]
 pub fn Field(
     /// Makes the element ids unique on the page, e.g. "add" or "edit".
-    form: &'static str,
+    #[prop(into)]
+    form: String,
     /// The input's name: the server function argument and the payload property it fills.
     name: &'static str,
     label: &'static str,
@@ -20,6 +21,12 @@ pub fn Field(
     #[prop(optional)] multiline: bool,
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] input_type: Option<&'static str>,
+    /// Visible lines of a multiline field.
+    #[prop(optional)]
+    rows: Option<u32>,
+    /// What the browser may fill in (`email`, `current-password`...); off unless given.
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
 ) -> impl IntoView {
     let id = format!("{form}-{name}");
     let hint_id = format!("{id}-hint");
@@ -44,7 +51,7 @@ pub fn Field(
             <textarea
                 id=id.clone()
                 name=name
-                rows="3"
+                rows=rows.unwrap_or(3)
                 maxlength=maxlength
                 required=required
                 aria-invalid=invalid
@@ -65,7 +72,7 @@ pub fn Field(
                 required=required
                 aria-invalid=invalid
                 aria-describedby=described_by
-                autocomplete="off"
+                autocomplete=autocomplete.unwrap_or("off")
             />
         }
         .into_any()
@@ -88,6 +95,59 @@ pub fn Field(
                             </p>
                         }
                     })
+            }}
+        </div>
+    }
+}
+
+/// A labelled `<select>` with its hint and error message; `options` are (value, label) pairs.
+#[component]
+pub fn SelectField(
+    #[prop(into)] form: String,
+    name: &'static str,
+    label: &'static str,
+    options: Vec<(String, String)>,
+    #[prop(into)] selected: String,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let id = format!("{form}-{name}");
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    let options = options
+        .into_iter()
+        .map(|(value, text)| {
+            let is_selected = value == selected;
+            view! { <option value=value selected=is_selected>{text}</option> }
+        })
+        .collect_view();
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <select
+                id=id
+                name=name
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+            >
+                {options}
+            </select>
+            {hint.map(|hint| view! { <p class="field-hint" id=hint_id>{hint}</p> })}
+            {move || {
+                error.get().map(|message| view! { <p class="field-error" id=error_id.clone()>{message}</p> })
             }}
         </div>
     }

@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod account_menu;
 pub mod contact_fields;
 pub mod field;
 pub mod health;

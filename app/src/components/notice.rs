@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::error::{AppError, CommandOutcome, Rejection};
+use crate::error::{AppError, Refusable, Rejection};
 use crate::plain_form::{FORM_FIELD, FormEcho};
 use crate::views::Freshness;
 
@@ -53,13 +53,13 @@ pub fn FreshnessNote(freshness: Freshness) -> impl IntoView {
 
 /// The refusal a form shows: the latest answer to its action or, before any, the refusal of a
 /// plain form post that led here. A failure of the server is shown as the form's own error.
-pub fn shown_rejection(
-    outcome: impl Fn() -> Option<Result<CommandOutcome, AppError>> + Send + Sync + 'static,
+pub fn shown_rejection<T: Refusable>(
+    outcome: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
     echo: FormEcho,
 ) -> Memo<Option<Rejection>> {
     Memo::new(move |_| match outcome() {
         None => echo.rejection.clone(),
-        Some(Ok(outcome)) => outcome.rejection().cloned(),
+        Some(Ok(outcome)) => outcome.refusal().cloned(),
         Some(Err(error)) => Some(Rejection::one(FORM_FIELD, error.to_string())),
     })
 }

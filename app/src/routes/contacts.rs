@@ -1,9 +1,11 @@
-//! The contacts list, `/contacts`, backed by the `projected_contacts` projection, with the
-//! form that adds a contact.
+//! The contacts list, `/contacts`, backed by the `projected_contacts` projection: sorted,
+//! searched and paginated from its URL, with the form that adds a contact.
 
 use leptos::prelude::*;
 use leptos::server;
 use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_location;
 
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::contact_fields::ContactFields;
@@ -12,14 +14,16 @@ use crate::contact::ContactForm;
 use crate::error::{AppError, CommandOutcome};
 use crate::plain_form::{FormEcho, use_form_echo};
 use crate::url::contact_path;
-use crate::views::{ContactSummary, ContactsView, ProjectionName};
+use crate::views::{ContactSummary, ContactsView, ListQuery, ProjectionName, SortKey};
 
-/// The signed-in account's contacts, from `projected_contacts`.
+/// One page of the signed-in account's contacts, from `projected_contacts`, as the list's query
+/// string (`sort`, `dir`, `q`, `page`) asks.
 #[server]
-pub async fn list_contacts() -> Result<ContactsView, AppError> {
-    let backend = crate::backend::backend()?;
-    let actor = backend.current_actor().await?;
-    backend.contacts(actor.account_id).await
+pub async fn list_contacts(query: String) -> Result<ContactsView, AppError> {
+    let actor = crate::backend::current_actor()?;
+    crate::backend::backend()?
+        .contacts(actor.account_id, ListQuery::from_query(&query))
+        .await
 }
 
 /// Adds a contact: appends "contact created", or says why not.
@@ -40,7 +44,7 @@ pub async fn add_contact(
         &result,
         ProjectionName::Contacts,
         next,
-        "/contacts",
+        ("/contacts", "add"),
         &form.typed(),
     )
     .await;
@@ -49,7 +53,12 @@ pub async fn add_contact(
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
-    let contacts = Resource::new(|| (), |_| list_contacts());
+    let location = use_location();
+    let query = Memo::new(move |_| ListQuery::from_query(&location.search.get()));
+    let contacts = Resource::new(
+        move || query.get().to_url(),
+        |url| list_contacts(url.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default()),
+    );
     let echo = use_form_echo();
     view! {
         <Title text="Contacts" />
@@ -64,7 +73,7 @@ pub fn ContactsPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
                     {move || Suspend::new(async move {
                         match contacts.await {
-                            Ok(view) => contact_table(view).into_any(),
+                            Ok(view) => contact_list(view).into_any(),
                             Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
                         }
                     })}
@@ -74,7 +83,7 @@ pub fn ContactsPage() -> impl IntoView {
                 <h2 id="add-heading">"Add a contact"</h2>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        let echo = echo.await.unwrap_or_default();
+                        let echo = echo.await.unwrap_or_default().for_form("add");
                         view! { <AddContactForm echo on_shown=move || contacts.refetch() /> }
                     })}
                 </Suspense>
@@ -112,42 +121,158 @@ fn AddContactForm(echo: FormEcho, on_shown: impl Fn() + Copy + Send + Sync + 'st
     }
 }
 
-fn contact_table(view: ContactsView) -> impl IntoView {
-    let body = if view.contacts.is_empty() {
-        view! {
+fn contact_list(view: ContactsView) -> impl IntoView {
+    if view.total == 0 {
+        return view! {
             <div class="empty">
                 <p>
                     <strong>"No contacts yet."</strong>
                 </p>
                 <p>
                     "Add the first person you want to keep track of with "
-                    <a href="#add-name">"the form on this page"</a> "."
+                    <a href="#add-name">"the form on this page"</a> ". "
+                    "Then record when you meet them and write notes for your next meeting. "
+                    "Meeting times follow the time zone in " <A href="/settings">"your settings"</A> "."
+                </p>
+            </div>
+            <FreshnessNote freshness=view.freshness />
+        }
+        .into_any();
+    }
+    let query = view.query.clone();
+    let body = if view.contacts.is_empty() {
+        view! {
+            <div class="empty">
+                <p>
+                    <strong>"No contacts match “" {query.search.clone()} "”."</strong>
+                </p>
+                <p>
+                    "Names and descriptions are searched. " <A href="/contacts">"Show all contacts"</A> "."
                 </p>
             </div>
         }
         .into_any()
     } else {
         let rows = view.contacts.into_iter().map(contact_row).collect_view();
+        let header = |key: SortKey| {
+            let sorted = query.sort == key;
+            let aria_sort = sorted.then_some(if query.descending {
+                "descending"
+            } else {
+                "ascending"
+            });
+            let arrow = if !sorted {
+                ""
+            } else if query.descending {
+                " ↓"
+            } else {
+                " ↑"
+            };
+            view! {
+                <th scope="col" aria-sort=aria_sort>
+                    <A href=query.sorted_by(key).to_url() attr:class="sort-link">
+                        {key.label()}
+                        {arrow}
+                    </A>
+                </th>
+            }
+        };
         view! {
+            <div class="table-scroll">
             <table class="contact-table">
                 <thead>
                     <tr>
-                        <th scope="col">"Name"</th>
+                        {header(SortKey::Name)}
                         <th scope="col">"Description"</th>
                         <th scope="col">"Contact method"</th>
-                        <th scope="col">"Last interaction"</th>
-                        <th scope="col">"Next meeting"</th>
+                        {header(SortKey::LastInteraction)}
+                        {header(SortKey::NextMeeting)}
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
+            </div>
         }
         .into_any()
     };
     view! {
+        <ListControls query=query.clone() />
+        <p class="list-count" role="status">{count_text(&query, view.matching, view.total)}</p>
         {body}
+        <Pagination query pages=view.pages />
         <FreshnessNote freshness=view.freshness />
     }
+    .into_any()
+}
+
+fn count_text(query: &ListQuery, matching: i64, total: i64) -> String {
+    let plural = |n: i64| if n == 1 { "contact" } else { "contacts" };
+    let size = i64::from(ListQuery::PAGE_SIZE);
+    let first = i64::from(query.page - 1) * size + 1;
+    let last = (first + size - 1).min(matching);
+    let shown = if matching > size {
+        format!("{first}–{last} of ")
+    } else {
+        String::new()
+    };
+    if query.search.is_empty() {
+        format!("{shown}{total} {}", plural(total))
+    } else {
+        format!(
+            "{shown}{matching} of {total} {} match “{}”",
+            plural(total),
+            query.search
+        )
+    }
+}
+
+/// The search box and the sort, as a GET form: the list's state lives in its URL, so it
+/// survives a reload and works without JavaScript.
+#[component]
+fn ListControls(query: ListQuery) -> impl IntoView {
+    let sorts = SortKey::ALL
+        .into_iter()
+        .map(|key| {
+            let selected = key == query.sort;
+            view! { <option value=key.as_str() selected=selected>{key.label()}</option> }
+        })
+        .collect_view();
+    view! {
+        <Form method="GET" action="/contacts" attr:class="list-controls" attr:role="search">
+            <div class="control grow">
+                <label for="list-q">"Search"</label>
+                <input id="list-q" type="search" name="q" value=query.search.clone() placeholder="Name or description" />
+            </div>
+            <div class="control">
+                <label for="list-sort">"Sort by"</label>
+                <select id="list-sort" name="sort">{sorts}</select>
+            </div>
+            <div class="control">
+                <label for="list-dir">"Order"</label>
+                <select id="list-dir" name="dir">
+                    <option value="asc" selected=!query.descending>"Ascending"</option>
+                    <option value="desc" selected=query.descending>"Descending"</option>
+                </select>
+            </div>
+            <button type="submit">"Show"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn Pagination(query: ListQuery, pages: u32) -> impl IntoView {
+    (pages > 1).then(|| {
+        let page = query.page;
+        let previous = (page > 1).then(|| query.on_page(page - 1).to_url());
+        let next = (page < pages).then(|| query.on_page(page + 1).to_url());
+        view! {
+            <nav class="pagination" aria-label="Pages">
+                {previous.map(|href| view! { <A href=href attr:rel="prev">"← Previous"</A> })}
+                <span>{format!("Page {page} of {pages}")}</span>
+                {next.map(|href| view! { <A href=href attr:rel="next">"Next →"</A> })}
+            </nav>
+        }
+    })
 }
 
 fn contact_row(contact: ContactSummary) -> impl IntoView {
@@ -169,7 +294,18 @@ fn contact_row(contact: ContactSummary) -> impl IntoView {
             {cell("Description", Some(contact.description))}
             {cell("Contact method", Some(contact.contact_method))}
             {cell("Last interaction", contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}
-            {cell("Next meeting", contact.next_meeting_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()))}
+            {match contact.next_meeting {
+                Some(meeting) => view! {
+                    <td data-label="Next meeting" class="meeting-cell">
+                        <span class="when">{meeting.local}</span>
+                        " "
+                        <span class="zone">{meeting.time_zone.replace('_', " ")}</span>
+                        {(!meeting.excerpt.is_empty()).then(|| view! { <span class="excerpt">{meeting.excerpt}</span> })}
+                    </td>
+                }
+                .into_any(),
+                None => cell("Next meeting", None).into_any(),
+            }}
         </tr>
     }
 }

@@ -4,3 +4,6 @@ pub mod contact;
 pub mod contacts;
 pub mod not_found;
 pub mod processing;
+pub mod settings;
+pub mod sign_in;
+pub mod sign_up;

@@ -1,10 +1,17 @@
-//! `projected_contacts`: one row per contact, found by its natural key (name, account).
+//! `projected_contacts`: one row per contact, found by its natural key (name, account), with
+//! its last interaction and next meeting; and `projected_contact_interactions`, each contact's
+//! interactions. One listener keeps both, so a contact's page reads one projection.
 
-use app::events::{ContactCreated, ContactDeleted, ContactEdited, Event};
+use app::events::{
+    ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRecorded,
+    InteractionRemoved, NextMeetingCancelled, NextMeetingScheduled,
+};
 use app::views::ProjectionName;
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use sqlx::SqliteConnection;
 
 use super::Projection;
+use crate::markdown;
 use crate::store::{StoreError, StoredEvent};
 
 pub struct ContactsProjection;
@@ -71,24 +78,185 @@ impl Projection for ContactsProjection {
                 .bind(stored.created_at)
                 .bind(account_id()?)
                 .bind(name)
-                .execute(conn)
+                .execute(&mut *conn)
                 .await?;
+                if let Some(new_name) = new_name {
+                    sqlx::query(
+                        "UPDATE projected_contact_interactions SET contact_name = $1 \
+                         WHERE account_id = $2 AND contact_name = $3",
+                    )
+                    .bind(new_name)
+                    .bind(account_id()?)
+                    .bind(name)
+                    .execute(conn)
+                    .await?;
+                }
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
                 sqlx::query("DELETE FROM projected_contacts WHERE account_id = $1 AND name = $2")
                     .bind(account_id()?)
                     .bind(name)
-                    .execute(conn)
+                    .execute(&mut *conn)
                     .await?;
+                sqlx::query(
+                    "DELETE FROM projected_contact_interactions WHERE account_id = $1 AND contact_name = $2",
+                )
+                .bind(account_id()?)
+                .bind(name)
+                .execute(conn)
+                .await?;
             }
+            Event::InteractionRecorded(InteractionRecorded {
+                contact,
+                occurred_on,
+                kind,
+                note,
+            }) => {
+                sqlx::query(
+                    "INSERT INTO projected_contact_interactions \
+                         (id, account_id, contact_name, occurred_on, kind, note, recorded_at, last_updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                )
+                .bind(stored.id)
+                .bind(account_id()?)
+                .bind(contact)
+                .bind(occurred_on)
+                .bind(kind)
+                .bind(note)
+                .bind(stored.created_at)
+                .execute(&mut *conn)
+                .await?;
+                follow_last_interaction(conn, account_id()?, contact, stored).await?;
+            }
+            Event::InteractionCorrected(InteractionCorrected {
+                contact,
+                interaction,
+                occurred_on,
+                kind,
+                note,
+            }) => {
+                sqlx::query(
+                    "UPDATE projected_contact_interactions SET occurred_on = $1, kind = $2, note = $3, \
+                         last_updated_at = $4 WHERE account_id = $5 AND id = $6",
+                )
+                .bind(occurred_on)
+                .bind(kind)
+                .bind(note)
+                .bind(stored.created_at)
+                .bind(account_id()?)
+                .bind(interaction)
+                .execute(&mut *conn)
+                .await?;
+                follow_last_interaction(conn, account_id()?, contact, stored).await?;
+            }
+            Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
+                sqlx::query("DELETE FROM projected_contact_interactions WHERE account_id = $1 AND id = $2")
+                    .bind(account_id()?)
+                    .bind(interaction)
+                    .execute(&mut *conn)
+                    .await?;
+                follow_last_interaction(conn, account_id()?, contact, stored).await?;
+            }
+            Event::NextMeetingScheduled(meeting) => {
+                let NextMeetingScheduled {
+                    contact,
+                    meeting_on,
+                    meeting_time,
+                    time_zone,
+                    notes,
+                } = meeting;
+                let local = meeting_on.and_time(*meeting_time);
+                sqlx::query(
+                    "UPDATE projected_contacts SET next_meeting_at = $1, next_meeting_local = $2, \
+                         next_meeting_time_zone = $3, next_meeting_notes = $4, next_meeting_notes_html = $5, \
+                         next_meeting_notes_excerpt = $6, last_updated_at = $7 \
+                     WHERE account_id = $8 AND name = $9",
+                )
+                .bind(instant(local, time_zone, stored)?)
+                .bind(local.format("%Y-%m-%d %H:%M").to_string())
+                .bind(time_zone)
+                .bind(notes)
+                .bind(markdown::render(notes))
+                .bind(markdown::excerpt(notes))
+                .bind(stored.created_at)
+                .bind(account_id()?)
+                .bind(contact)
+                .execute(conn)
+                .await?;
+            }
+            Event::NextMeetingCancelled(NextMeetingCancelled { contact }) => {
+                sqlx::query(
+                    "UPDATE projected_contacts SET next_meeting_at = NULL, next_meeting_local = NULL, \
+                         next_meeting_time_zone = NULL, next_meeting_notes = NULL, next_meeting_notes_html = NULL, \
+                         next_meeting_notes_excerpt = NULL, last_updated_at = $1 \
+                     WHERE account_id = $2 AND name = $3",
+                )
+                .bind(stored.created_at)
+                .bind(account_id()?)
+                .bind(contact)
+                .execute(conn)
+                .await?;
+            }
+            Event::AccountRegistered(_) | Event::AccountSettingsChanged(_) => {}
         }
         Ok(())
     }
 
     async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM projected_contact_interactions")
+            .execute(&mut *conn)
+            .await?;
         sqlx::query("DELETE FROM projected_contacts")
             .execute(conn)
             .await?;
         Ok(())
     }
+}
+
+/// Sets the contact's `last_interacted_on` to the latest date among its interactions: the day
+/// they happened, not the day they were recorded.
+async fn follow_last_interaction(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    contact: &str,
+    stored: &StoredEvent,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE projected_contacts SET last_updated_at = $1, last_interacted_on = \
+             (SELECT MAX(occurred_on) FROM projected_contact_interactions \
+              WHERE account_id = $2 AND contact_name = $3) \
+         WHERE account_id = $2 AND name = $3",
+    )
+    .bind(stored.created_at)
+    .bind(account_id)
+    .bind(contact)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The instant a local meeting time in `time_zone` stands for. A time that a daylight-saving
+/// change skips is taken as the same wall-clock time after the change (an hour later); a time
+/// that happens twice is taken the first time.
+fn instant(local: NaiveDateTime, time_zone: &str, stored: &StoredEvent) -> Result<DateTime<Utc>, StoreError> {
+    let zone: chrono_tz::Tz = time_zone.parse().map_err(|_| {
+        StoreError::Inconsistent(format!(
+            "event {} names an unknown time zone {time_zone:?}",
+            stored.id
+        ))
+    })?;
+    let resolved = zone
+        .from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .ok_or_else(|| {
+            StoreError::Inconsistent(format!(
+                "event {}: {local} does not exist in {time_zone}",
+                stored.id
+            ))
+        })?;
+    Ok(resolved.with_timezone(&Utc))
 }

@@ -1,6 +1,7 @@
 //! Projections: tables kept up to date from the stream, one file per projection holding its
 //! table's handler. Register a new projection in [`all`].
 
+mod accounts;
 mod contacts;
 
 use std::sync::Arc;
@@ -31,5 +32,8 @@ pub trait Projection: Send + Sync + 'static {
 
 /// Every projection the application keeps.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(contacts::ContactsProjection)]
+    vec![
+        Arc::new(contacts::ContactsProjection),
+        Arc::new(accounts::AccountsProjection),
+    ]
 }

@@ -1,7 +1,7 @@
 //! The event store on SQLite: opening and migrating the database, the entities that cause
 //! events, appending validated events durably, and reading the stream in order.
 
-mod contact_names;
+mod guards;
 mod schemas;
 
 use std::path::PathBuf;
@@ -14,6 +14,7 @@ use app::events::{DecodeError, EVENT_TYPES, Event, EventType};
 use app::receipt::{EventId, EventReceipt};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::SqliteConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -176,6 +177,29 @@ impl EventStore {
         version: i32,
         payload: Value,
     ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
+        let receipt = match self.append_in(&mut tx, actor, name, version, payload).await? {
+            Ok(receipt) => receipt,
+            Err(rejection) => {
+                tx.rollback().await?;
+                return Ok(Err(rejection));
+            }
+        };
+        tx.commit().await?;
+        self.appended(receipt.event_id);
+        Ok(Ok(receipt))
+    }
+
+    /// Checks and appends an event inside the caller's write transaction, so it commits (or
+    /// not) together with the caller's own rows. Call [`EventStore::appended`] after the commit.
+    pub async fn append_in(
+        &self,
+        tx: &mut SqliteConnection,
+        actor: Actor,
+        name: &str,
+        version: i32,
+        payload: Value,
+    ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
         let event_type_id = match self.schemas.check(name, version, &payload) {
             Ok(id) => id,
             Err(rejection) => return Ok(Err(rejection)),
@@ -185,9 +209,7 @@ impl EventStore {
                 "the schema of {name} v{version} accepts what its payload type refuses: {e}"
             ))
         })?;
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        if let Err(rejection) = contact_names::check_and_record(&mut tx, actor.account_id, &event).await? {
-            tx.rollback().await?;
+        if let Err(rejection) = guards::check(&mut *tx, actor.account_id, &event).await? {
             return Ok(Err(rejection));
         }
         let created_at = Utc::now();
@@ -202,13 +224,17 @@ impl EventStore {
         .bind(created_at)
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
+        guards::record_stored(&mut *tx, actor.account_id, event_id, &event).await?;
+        Ok(Ok(EventReceipt { event_id, created_at }))
+    }
+
+    /// Wakes the listeners for an event committed by this process.
+    pub fn appended(&self, event_id: EventId) {
         self.head.send_if_modified(|head| {
             let newer = event_id > *head;
             *head = (*head).max(event_id);
             newer
         });
-        Ok(Ok(EventReceipt { event_id, created_at }))
     }
 
     /// Up to `limit` events after `after`, in stream order, read on `conn` (a listener reads
@@ -257,23 +283,35 @@ impl EventStore {
         })
     }
 
-    /// The entity and account called `name`, created on first use.
-    pub async fn ensure_account(&self, name: &str, display_name: &str) -> Result<Actor, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let entity_id = ensure_entity(&mut tx, "account", name).await?;
-        sqlx::query(
-            "INSERT OR IGNORE INTO accounts (entity_id, display_name, created_at) VALUES ($1, $2, $3)",
+    /// The system process called `name` (the dispatcher, the mailer) as an entity that can
+    /// cause events, created on first use.
+    pub async fn ensure_process(&self, name: &str) -> Result<i64, StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        ensure_entity(&mut conn, "process", name).await
+    }
+
+    /// A new account and its entity, inside the caller's write transaction.
+    pub async fn create_account(
+        &self,
+        tx: &mut SqliteConnection,
+        display_name: &str,
+    ) -> Result<Actor, StoreError> {
+        let now = Utc::now();
+        let entity_id: i64 = sqlx::query_scalar(
+            "INSERT INTO entities (kind, name, created_at) \
+             VALUES ('account', 'account-' || lower(hex(randomblob(8))), $1) RETURNING id",
+        )
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let account_id = sqlx::query_scalar(
+            "INSERT INTO accounts (entity_id, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
         .bind(entity_id)
         .bind(display_name)
-        .bind(Utc::now())
-        .execute(&mut *tx)
+        .bind(now)
+        .fetch_one(&mut *tx)
         .await?;
-        let account_id = sqlx::query_scalar("SELECT id FROM accounts WHERE entity_id = $1")
-            .bind(entity_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(Actor {
             entity_id,
             account_id,

@@ -5,11 +5,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use leptos::config::LeptosOptions;
+use server::backend::Crm;
+use tower::ServiceExt;
+
+use app::account::SignUpForm;
 use app::backend::Actor;
 use app::error::Rejection;
 use app::events::{ContactCreated, ContactEdited, Event};
 use app::receipt::EventReceipt;
 use server::Kith;
+use server::accounts::{self, NewSession};
 use server::dispatch::Dispatcher;
 use server::store::EventStore;
 use tempfile::TempDir;
@@ -18,13 +26,41 @@ use tempfile::TempDir;
 pub struct TestDb {
     pub dir: TempDir,
     pub kith: Kith,
+    local: Actor,
 }
 
+/// The password of every account the tests sign up.
+pub const PASSWORD: &str = "correct horse battery staple";
+
 impl TestDb {
+    /// A fresh database with one account (see [`TestDb::local`]).
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
         let kith = Kith::open(&Self::url_in(&dir)).await.expect("open the database");
-        Self { dir, kith }
+        let local = bare_account(&kith).await;
+        Self { dir, kith, local }
+    }
+
+    /// Another account without credentials or a registration event, so the stream holds only
+    /// what a test appends.
+    pub async fn bare_account(&self) -> Actor {
+        bare_account(&self.kith).await
+    }
+
+    /// Signs up `email` with [`PASSWORD`], as the sign-up page does.
+    pub async fn sign_up(&self, email: &str) -> NewSession {
+        let form = SignUpForm {
+            email: email.into(),
+            password: PASSWORD.into(),
+            ..Default::default()
+        };
+        let checked = form
+            .check(server::queries::is_time_zone)
+            .expect("a valid sign-up");
+        accounts::sign_up(self.store(), checked)
+            .await
+            .expect("the store answers")
+            .expect("the sign-up is accepted")
     }
 
     pub fn url_in(dir: &TempDir) -> String {
@@ -43,8 +79,9 @@ impl TestDb {
         &self.kith.dispatcher
     }
 
+    /// The account most tests act for: it has no credentials and appended no event.
     pub fn local(&self) -> Actor {
-        self.kith.local
+        self.local
     }
 
     /// Appends `event` caused by `actor`; it must be accepted.
@@ -95,6 +132,14 @@ impl TestDb {
     }
 }
 
+async fn bare_account(kith: &Kith) -> Actor {
+    let store = kith.dispatcher.store();
+    let mut tx = store.writer().begin().await.expect("a write transaction");
+    let actor = store.create_account(&mut tx, "Test").await.expect("an account");
+    tx.commit().await.expect("commit");
+    actor
+}
+
 pub fn created(name: &str, description: &str) -> Event {
     Event::from(ContactCreated {
         name: name.into(),
@@ -110,4 +155,47 @@ pub fn edited(name: &str, new_name: Option<&str>, description: &str) -> Event {
         description: description.into(),
         contact_method: "by post".into(),
     })
+}
+
+/// Sends `request` to the app's router, as the server would receive it.
+pub async fn send(db: &TestDb, request: Request<Body>) -> Response<Body> {
+    let options = LeptosOptions::builder().output_name("crm").build();
+    let backend = Arc::new(Crm::new(db.dispatcher().clone()));
+    server::web::router(options, backend)
+        .oneshot(request)
+        .await
+        .expect("the router answers")
+}
+
+/// Calls a server function as the hydrated app does, in the session `token`; returns the
+/// status and the JSON answer.
+pub async fn call(db: &TestDb, path: &str, token: &str, body: &str) -> (StatusCode, serde_json::Value) {
+    let request = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("kith_session={token}"))
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let response = send(db, request).await;
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|e| panic!("{path} answered {status} with {body:?}: {e}"));
+    (status, value)
+}
+
+/// The HTML of the page at `path`, seen in the session `token`, with its status.
+pub async fn page(db: &TestDb, path: &str, token: &str) -> (StatusCode, String) {
+    let request = Request::get(path)
+        .header(header::COOKIE, format!("kith_session={token}"))
+        .header(header::ACCEPT, "text/html")
+        .body(Body::empty())
+        .unwrap();
+    let response = send(db, request).await;
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
 }

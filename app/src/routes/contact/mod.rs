@@ -1,11 +1,17 @@
-//! One contact's page, `/contacts/:name`, backed by `projected_contacts`: its details, the
-//! form that edits it and the button that deletes it.
+//! One contact's page, `/contacts/:name`, backed by `projected_contacts`: its details, its
+//! next meeting with the notes rendered, its interactions, and the forms that change them.
 
 use leptos::prelude::*;
 use leptos::server;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
+
+pub mod interactions;
+pub mod meeting;
+
+use interactions::{Interactions, InteractionsActions};
+use meeting::{Meeting, MeetingActions};
 
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::contact_fields::ContactFields;
@@ -16,12 +22,11 @@ use crate::plain_form::{FormEcho, use_form_echo};
 use crate::url::{contact_in_path, contact_path};
 use crate::views::{ContactSummary, ContactView, ProjectionName};
 
-/// The signed-in account's contact called `name`.
+/// The signed-in account's contact called `name`, with its interactions and next meeting.
 #[server]
 pub async fn get_contact(name: String) -> Result<ContactView, AppError> {
-    let backend = crate::backend::backend()?;
-    let actor = backend.current_actor().await?;
-    backend.contact(actor.account_id, &name).await
+    let actor = crate::backend::current_actor()?;
+    crate::backend::backend()?.contact(actor.account_id, &name).await
 }
 
 /// Edits the contact called `current_name`, renaming it when `name` differs.
@@ -40,7 +45,14 @@ pub async fn edit_contact(
     let result = crate::backend::execute(form.clone().edit(&current_name).map(Into::into)).await;
     let next = crate::plain_form::NextPage::Contact(normalize_name(&form.name));
     let page = contact_path(&current_name);
-    crate::plain_form::follow_up(&result, ProjectionName::Contacts, next, &page, &form.typed()).await;
+    crate::plain_form::follow_up(
+        &result,
+        ProjectionName::Contacts,
+        next,
+        (&page, "edit"),
+        &form.typed(),
+    )
+    .await;
     result
 }
 
@@ -53,7 +65,7 @@ pub async fn delete_contact(name: String) -> Result<CommandOutcome, AppError> {
         &result,
         ProjectionName::Contacts,
         crate::plain_form::NextPage::Contacts,
-        &page,
+        (&page, "delete"),
         &[],
     )
     .await;
@@ -69,6 +81,8 @@ pub fn ContactPage() -> impl IntoView {
     let edit = ServerAction::<EditContact>::new();
     let delete = ServerAction::<DeleteContact>::new();
     let tracker = CatchUpTracker::new();
+    let interactions = InteractionsActions::new(tracker, move || contact.refetch());
+    let meeting = MeetingActions::new(tracker, move || contact.refetch());
 
     // The action forgets its input once it resolves; keep the name that was submitted so a
     // rename can follow the contact to its new address.
@@ -113,8 +127,12 @@ pub fn ContactPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let echo = echo.await.unwrap_or_default();
                     match contact.await {
-                        Ok(ContactView { contact: Some(found), freshness }) => {
+                        Ok(ContactView { contact: Some(found), interactions: list, meeting: next, today, freshness }) => {
+                            let name = found.name.clone();
                             view! {
+                                <ContactFacts contact=found.clone() />
+                                <Meeting contact=name.clone() meeting=next actions=meeting echo=echo.clone() />
+                                <Interactions contact=name interactions=list today actions=interactions echo=echo.clone() />
                                 <ContactDetails contact=found edit delete echo />
                                 <FreshnessNote freshness />
                             }
@@ -131,6 +149,31 @@ pub fn ContactPage() -> impl IntoView {
     }
 }
 
+/// What is known about the contact, at the top of the page.
+#[component]
+fn ContactFacts(contact: ContactSummary) -> impl IntoView {
+    let or_dash = |text: Option<String>| text.filter(|t| !t.is_empty()).unwrap_or_else(|| "—".to_owned());
+    let next_meeting = contact
+        .next_meeting
+        .map(|m| format!("{} ({})", m.local, m.time_zone.replace('_', " ")));
+    view! {
+        <article class="card contact-details" aria-labelledby="contact-heading">
+            <h1 id="contact-heading">{contact.name.clone()}</h1>
+            <dl class="facts">
+                <dt>"Description"</dt>
+                <dd>{or_dash(Some(contact.description))}</dd>
+                <dt>"Contact method"</dt>
+                <dd>{or_dash(Some(contact.contact_method))}</dd>
+                <dt>"Last interaction"</dt>
+                <dd>{or_dash(contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}</dd>
+                <dt>"Next meeting"</dt>
+                <dd>{or_dash(next_meeting)}</dd>
+            </dl>
+        </article>
+    }
+}
+
+/// The forms that edit and delete the contact itself.
 #[component]
 fn ContactDetails(
     contact: ContactSummary,
@@ -143,27 +186,14 @@ fn ContactDetails(
         description: contact.description.clone(),
         contact_method: contact.contact_method.clone(),
     };
-    let initial = ContactForm::from_echo(&echo, &stored);
-    let edit_rejection = shown_rejection(move || edit.value().get(), echo);
-    let delete_rejection = shown_rejection(move || delete.value().get(), FormEcho::default());
-    let or_dash = |text: Option<String>| text.filter(|t| !t.is_empty()).unwrap_or_else(|| "—".to_owned());
+    let edit_echo = echo.for_form("edit");
+    let initial = ContactForm::from_echo(&edit_echo, &stored);
+    let edit_rejection = shown_rejection(move || edit.value().get(), edit_echo);
+    let delete_rejection = shown_rejection(move || delete.value().get(), echo.for_form("delete"));
     let name = contact.name.clone();
     view! {
-        <article class="card contact-details" aria-labelledby="contact-heading">
-            <h1 id="contact-heading">{contact.name.clone()}</h1>
-            <dl class="facts">
-                <dt>"Description"</dt>
-                <dd>{or_dash(Some(contact.description))}</dd>
-                <dt>"Contact method"</dt>
-                <dd>{or_dash(Some(contact.contact_method))}</dd>
-                <dt>"Last interaction"</dt>
-                <dd>{or_dash(contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}</dd>
-                <dt>"Next meeting"</dt>
-                <dd>{or_dash(contact.next_meeting_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()))}</dd>
-            </dl>
-        </article>
         <section class="card" aria-labelledby="edit-heading">
-            <h2 id="edit-heading">"Edit"</h2>
+            <h2 id="edit-heading">"Edit details"</h2>
             <ActionForm action=edit attr:novalidate="true">
                 <input type="hidden" name="current_name" value=contact.name.clone() />
                 <ContactFields form="edit" initial rejection=edit_rejection />

@@ -1,0 +1,353 @@
+//! What makes sign-up, sign-in and account settings input valid, checked the same way in the
+//! browser and on the server.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldError, Refusable, Rejection};
+use crate::events::AccountSettings;
+
+pub const EMAIL_MAX: usize = 254;
+pub const PASSWORD_MIN: usize = 12;
+/// Long enough for any passphrase, short enough that hashing it costs nothing extra.
+pub const PASSWORD_MAX: usize = 1024;
+pub const DISPLAY_NAME_MAX: usize = 100;
+/// The local hour the morning email goes out unless the account holder picks another.
+pub const DEFAULT_MORNING_HOUR: u8 = 7;
+/// The time zone of a new account until its holder picks one.
+pub const DEFAULT_TIME_ZONE: &str = "UTC";
+
+/// What a sign-up or sign-in returns: signed in (go on to `next`), or why not.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthOutcome {
+    SignedIn { next: String },
+    Rejected(Rejection),
+}
+
+impl Refusable for AuthOutcome {
+    fn refusal(&self) -> Option<&Rejection> {
+        match self {
+            Self::SignedIn { .. } => None,
+            Self::Rejected(rejection) => Some(rejection),
+        }
+    }
+}
+
+/// A sign-up form, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignUpForm {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+    /// The browser's time zone, when it said (empty without JavaScript).
+    pub time_zone: String,
+}
+
+/// A checked sign-up: the email address to sign in with, the password and the first settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub settings: AccountSettings,
+}
+
+impl SignUpForm {
+    /// The checked sign-up, or every problem with the form, by field. A time zone that
+    /// `known_zone` does not know is replaced by UTC (it can be chosen in the settings).
+    pub fn check(self, known_zone: impl Fn(&str) -> bool) -> Result<SignUp, Rejection> {
+        let mut errors = Vec::new();
+        let email = self.email.trim().to_owned();
+        if let Err(message) = check_email(&email) {
+            errors.push(FieldError::new("email", message));
+        }
+        let length = self.password.chars().count();
+        if length < PASSWORD_MIN {
+            errors.push(FieldError::new(
+                "password",
+                format!("Password must have at least {PASSWORD_MIN} characters (it has {length})."),
+            ));
+        } else if length > PASSWORD_MAX {
+            errors.push(FieldError::new(
+                "password",
+                format!("Password must have at most {PASSWORD_MAX} characters."),
+            ));
+        }
+        let display_name = match self.display_name.trim() {
+            "" => email.split('@').next().unwrap_or_default().to_owned(),
+            name => name.to_owned(),
+        };
+        check_display_name(&mut errors, &display_name);
+        if !errors.is_empty() {
+            return Err(Rejection { errors });
+        }
+        Ok(SignUp {
+            settings: AccountSettings {
+                display_name,
+                notes_email: email.clone(),
+                time_zone: if known_zone(&self.time_zone) {
+                    self.time_zone
+                } else {
+                    DEFAULT_TIME_ZONE.to_owned()
+                },
+                morning_email_hour: DEFAULT_MORNING_HOUR,
+            },
+            email,
+            password: self.password,
+        })
+    }
+
+    /// What to show again after a refusal: never the password.
+    pub fn typed(&self) -> [(&'static str, &str); 2] {
+        [("email", &self.email), ("display_name", &self.display_name)]
+    }
+}
+
+/// The settings form, as typed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SettingsForm {
+    pub display_name: String,
+    pub notes_email: String,
+    pub time_zone: String,
+    pub morning_email_hour: String,
+}
+
+impl SettingsForm {
+    pub fn from_settings(settings: &AccountSettings) -> Self {
+        Self {
+            display_name: settings.display_name.clone(),
+            notes_email: settings.notes_email.clone(),
+            time_zone: settings.time_zone.clone(),
+            morning_email_hour: settings.morning_email_hour.to_string(),
+        }
+    }
+
+    /// What was typed into the form before a refusal, field by field, or else `fallback`.
+    pub fn from_echo(echo: &crate::plain_form::FormEcho, fallback: &SettingsForm) -> Self {
+        let typed = |field: &str, stored: &str| echo.value(field).unwrap_or_else(|| stored.to_owned());
+        Self {
+            display_name: typed("display_name", &fallback.display_name),
+            notes_email: typed("notes_email", &fallback.notes_email),
+            time_zone: typed("time_zone", &fallback.time_zone),
+            morning_email_hour: typed("morning_email_hour", &fallback.morning_email_hour),
+        }
+    }
+
+    pub fn typed(&self) -> [(&'static str, &str); 4] {
+        [
+            ("display_name", &self.display_name),
+            ("notes_email", &self.notes_email),
+            ("time_zone", &self.time_zone),
+            ("morning_email_hour", &self.morning_email_hour),
+        ]
+    }
+
+    /// The checked settings. `known_zone` says whether a time zone name exists (the list of
+    /// zones lives on the server only, to keep it out of the browser's download).
+    pub fn check(self, known_zone: impl Fn(&str) -> bool) -> Result<AccountSettings, Rejection> {
+        let mut errors = Vec::new();
+        let display_name = self.display_name.trim().to_owned();
+        check_display_name(&mut errors, &display_name);
+        let notes_email = self.notes_email.trim().to_owned();
+        if let Err(message) = check_email(&notes_email) {
+            errors.push(FieldError::new("notes_email", message));
+        }
+        let time_zone = self.time_zone.trim().to_owned();
+        if !known_zone(&time_zone) {
+            errors.push(FieldError::new(
+                "time_zone",
+                "Choose a time zone from the list, such as Europe/Paris.",
+            ));
+        }
+        let hour = self
+            .morning_email_hour
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .filter(|h| *h < 24);
+        if hour.is_none() {
+            errors.push(FieldError::new(
+                "morning_email_hour",
+                "Choose an hour from 00:00 to 23:00.",
+            ));
+        }
+        match hour {
+            Some(morning_email_hour) if errors.is_empty() => Ok(AccountSettings {
+                display_name,
+                notes_email,
+                time_zone,
+                morning_email_hour,
+            }),
+            _ => Err(Rejection { errors }),
+        }
+    }
+}
+
+fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
+    if name.is_empty() {
+        errors.push(FieldError::new("display_name", "Display name is required."));
+    } else if name.chars().count() > DISPLAY_NAME_MAX {
+        errors.push(FieldError::new(
+            "display_name",
+            format!("Display name must have at most {DISPLAY_NAME_MAX} characters."),
+        ));
+    } else if name.chars().any(char::is_control) {
+        errors.push(FieldError::new(
+            "display_name",
+            "Display name cannot contain control characters.",
+        ));
+    }
+}
+
+/// A plain check of an email address's shape: something@domain.tld, no spaces. Whether it
+/// receives mail only sending can tell.
+pub fn check_email(email: &str) -> Result<(), &'static str> {
+    if email.is_empty() {
+        return Err("Email address is required.");
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return Err("Email address is too long (at most 254 characters).");
+    }
+    let valid = match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !local.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err("Enter an email address like name@example.com.")
+    }
+}
+
+/// The email address folded for comparisons (sign-in throttling, uniqueness).
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A `next` page to go to after signing in: only a path on this site, never another site.
+pub fn local_path(next: &str) -> Option<&str> {
+    let is_local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    is_local.then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign_up(email: &str, password: &str) -> Result<SignUp, Rejection> {
+        SignUpForm {
+            email: email.into(),
+            password: password.into(),
+            time_zone: "Mars/Olympus".into(),
+            ..Default::default()
+        }
+        .check(|zone| zone == "Europe/Paris")
+    }
+
+    #[test]
+    fn sign_up_needs_an_email_address_and_a_long_password() {
+        let refused = sign_up("not an address", "short").unwrap_err();
+        assert_eq!(
+            refused.for_field("email"),
+            Some("Enter an email address like name@example.com.")
+        );
+        assert_eq!(
+            refused.for_field("password"),
+            Some("Password must have at least 12 characters (it has 5).")
+        );
+        for email in [
+            "a@b",
+            "@example.com",
+            "a b@example.com",
+            "a@example..com",
+            "a@.com",
+        ] {
+            assert!(sign_up(email, "correct horse battery").is_err(), "{email}");
+        }
+        let accepted = sign_up(" ada@example.com ", "correct horse battery").unwrap();
+        assert_eq!(accepted.email, "ada@example.com");
+        assert_eq!(accepted.settings.display_name, "ada");
+        assert_eq!(accepted.settings.notes_email, "ada@example.com");
+        assert_eq!(accepted.settings.morning_email_hour, 7);
+        assert_eq!(
+            accepted.settings.time_zone, "UTC",
+            "an unknown zone falls back to UTC"
+        );
+        let in_paris = SignUpForm {
+            email: "ada@example.com".into(),
+            password: "correct horse battery".into(),
+            time_zone: "Europe/Paris".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            in_paris
+                .check(|zone| zone == "Europe/Paris")
+                .unwrap()
+                .settings
+                .time_zone,
+            "Europe/Paris"
+        );
+    }
+
+    #[test]
+    fn a_refused_sign_up_never_echoes_the_password() {
+        let form = SignUpForm {
+            email: "ada@example.com".into(),
+            password: "secret secret".into(),
+            display_name: "Ada".into(),
+            time_zone: String::new(),
+        };
+        assert!(
+            form.typed()
+                .iter()
+                .all(|(field, value)| *field != "password" && !value.contains("secret"))
+        );
+    }
+
+    #[test]
+    fn settings_name_every_wrong_field() {
+        let form = SettingsForm {
+            display_name: " ".into(),
+            notes_email: "nope".into(),
+            time_zone: "Mars/Olympus".into(),
+            morning_email_hour: "24".into(),
+        };
+        let refused = form.check(|zone| zone == "Europe/Paris").unwrap_err();
+        let fields: Vec<&str> = refused.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["display_name", "notes_email", "time_zone", "morning_email_hour"]
+        );
+        let form = SettingsForm {
+            display_name: "Ada".into(),
+            notes_email: "ada@example.com".into(),
+            time_zone: "Europe/Paris".into(),
+            morning_email_hour: "6".into(),
+        };
+        assert_eq!(
+            form.check(|zone| zone == "Europe/Paris")
+                .unwrap()
+                .morning_email_hour,
+            6
+        );
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path("/contacts/Bob"), Some("/contacts/Bob"));
+        for next in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "contacts",
+        ] {
+            assert_eq!(local_path(next), None, "{next}");
+        }
+    }
+}

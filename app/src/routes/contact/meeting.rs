@@ -1,0 +1,211 @@
+//! The next meeting with a contact on its page: when it is, its notes rendered from Markdown,
+//! and the forms that schedule, change or cancel it.
+
+use leptos::prelude::*;
+use leptos::server;
+
+use crate::catch_up::CatchUpTracker;
+use crate::components::field::Field;
+use crate::components::notice::{RejectionSummary, shown_rejection};
+use crate::error::{AppError, CommandOutcome};
+use crate::interaction::{MeetingForm, NOTES_MAX};
+use crate::plain_form::FormEcho;
+use crate::views::{MeetingView, ProjectionName};
+
+#[cfg(feature = "ssr")]
+async fn follow_up(
+    result: &Result<CommandOutcome, AppError>,
+    contact: &str,
+    form_id: &str,
+    values: &[(&str, &str)],
+) {
+    let page = crate::url::contact_path(contact);
+    let next = crate::plain_form::NextPage::Contact(contact.to_owned());
+    crate::plain_form::follow_up(result, ProjectionName::Contacts, next, (&page, form_id), values).await;
+}
+
+/// Schedules the next meeting with `contact` (or changes it), at a local time in the account's
+/// time zone, with Markdown notes.
+#[server]
+pub async fn schedule_meeting(
+    contact: String,
+    meeting_on: String,
+    meeting_time: String,
+    notes: String,
+) -> Result<CommandOutcome, AppError> {
+    let actor = crate::backend::current_actor()?;
+    let time_zone = crate::backend::backend()?
+        .account_settings(actor.account_id)
+        .await?
+        .map(|settings| settings.time_zone)
+        .unwrap_or_else(|| crate::account::DEFAULT_TIME_ZONE.to_owned());
+    let form = MeetingForm {
+        meeting_on,
+        meeting_time,
+        notes,
+    };
+    let event = form.clone().schedule(&contact, &time_zone).map(Into::into);
+    let result = crate::backend::execute(event).await;
+    follow_up(&result, &contact, "meeting", &form.typed()).await;
+    result
+}
+
+/// Cancels the next meeting with `contact`, notes included.
+#[server]
+pub async fn cancel_meeting(contact: String) -> Result<CommandOutcome, AppError> {
+    let result = crate::backend::execute(Ok(crate::interaction::cancel_meeting(&contact).into())).await;
+    follow_up(&result, &contact, "cancel-meeting", &[]).await;
+    result
+}
+
+/// The meeting commands of a contact's page; each waits for `projected_contacts` and then
+/// refreshes the page's data.
+#[derive(Clone, Copy)]
+pub struct MeetingActions {
+    schedule: ServerAction<ScheduleMeeting>,
+    cancel: ServerAction<CancelMeeting>,
+}
+
+impl MeetingActions {
+    pub fn new(tracker: CatchUpTracker, refetch: impl Fn() + Copy + Send + Sync + 'static) -> Self {
+        let actions = Self {
+            schedule: ServerAction::new(),
+            cancel: ServerAction::new(),
+        };
+        let wait = move |outcome: Option<Result<CommandOutcome, AppError>>| {
+            if let Some(Ok(CommandOutcome::Accepted(receipt))) = outcome {
+                tracker.track(ProjectionName::Contacts, receipt, refetch);
+            }
+        };
+        Effect::new(move |_| wait(actions.schedule.value().get()));
+        Effect::new(move |_| wait(actions.cancel.value().get()));
+        actions
+    }
+}
+
+#[component]
+pub fn Meeting(
+    contact: String,
+    meeting: Option<MeetingView>,
+    actions: MeetingActions,
+    echo: FormEcho,
+) -> impl IntoView {
+    let MeetingActions { schedule, cancel } = actions;
+    let schedule_echo = echo.for_form("meeting");
+    let stored = meeting
+        .as_ref()
+        .map(|m| MeetingForm {
+            meeting_on: m.meeting_on.format("%Y-%m-%d").to_string(),
+            meeting_time: m.meeting_time.clone(),
+            notes: m.notes.clone(),
+        })
+        .unwrap_or_default();
+    let initial = MeetingForm::from_echo(&schedule_echo, &stored);
+    let refused = schedule_echo.rejection.is_some();
+    let rejection = shown_rejection(move || schedule.value().get(), schedule_echo);
+    let cancel_rejection = shown_rejection(move || cancel.value().get(), echo.for_form("cancel-meeting"));
+    let error_for = move |field: &'static str| {
+        Signal::derive(move || {
+            rejection
+                .get()
+                .and_then(|r| r.for_field(field).map(str::to_owned))
+        })
+    };
+    let contact_name = contact.clone();
+    let form = view! {
+        <ActionForm action=schedule attr:novalidate="true">
+            <input type="hidden" name="contact" value=contact_name />
+            <RejectionSummary rejection except=&["meeting_on", "meeting_time", "notes"] />
+            <div class="field-row">
+                <Field
+                    form="meeting"
+                    name="meeting_on"
+                    label="Date"
+                    value=initial.meeting_on
+                    error=error_for("meeting_on")
+                    maxlength=10
+                    required=true
+                    input_type="date"
+                />
+                <Field
+                    form="meeting"
+                    name="meeting_time"
+                    label="Time"
+                    value=initial.meeting_time
+                    error=error_for("meeting_time")
+                    maxlength=5
+                    required=true
+                    input_type="time"
+                    hint="In your time zone (see Settings)."
+                />
+            </div>
+            <Field
+                form="meeting"
+                name="notes"
+                label="Notes for the meeting"
+                value=initial.notes
+                error=error_for("notes")
+                maxlength=NOTES_MAX
+                multiline=true
+                rows=6
+                hint="Markdown: **bold**, *italic*, - lists, [links](https://example.com). Emailed to you that morning."
+            />
+            <div class="actions">
+                <button type="submit" class="primary" disabled=move || schedule.pending().get()>
+                    "Save meeting"
+                </button>
+            </div>
+        </ActionForm>
+    };
+    let body = match meeting {
+        None => view! {
+            <p class="empty">
+                "No meeting planned. Schedule one to keep notes for it: on the morning of the "
+                "meeting, the notes are emailed to you."
+            </p>
+            {form}
+        }
+        .into_any(),
+        Some(meeting) => {
+            let when = format!(
+                "{} at {}",
+                meeting.meeting_on.format("%A %-d %B %Y"),
+                meeting.meeting_time
+            );
+            let notes = if meeting.notes_html.is_empty() {
+                view! { <p class="empty">"No notes yet."</p> }.into_any()
+            } else {
+                // Rendered and sanitized on the server when the projection applied the event.
+                view! { <div class="notes" inner_html=meeting.notes_html></div> }.into_any()
+            };
+            view! {
+                <p class="meeting-when">
+                    <strong>{when}</strong>
+                    " "
+                    <span class="zone">{meeting.time_zone.replace('_', " ")}</span>
+                </p>
+                {notes}
+                <details open=refused>
+                    <summary>"Change the meeting or its notes"</summary>
+                    {form}
+                    <ActionForm action=cancel>
+                        <input type="hidden" name="contact" value=contact.clone() />
+                        <RejectionSummary rejection=cancel_rejection except=&[] />
+                        <div class="actions">
+                            <button type="submit" class="danger" disabled=move || cancel.pending().get()>
+                                "Cancel the meeting"
+                            </button>
+                        </div>
+                    </ActionForm>
+                </details>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section class="card meeting" aria-labelledby="meeting-heading">
+            <h2 id="meeting-heading">"Next meeting"</h2>
+            {body}
+        </section>
+    }
+}

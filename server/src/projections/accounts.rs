@@ -1,0 +1,74 @@
+//! `projected_accounts`: each account's settings (display name, email for notes, time zone,
+//! hour of the morning email), for the settings page and the commands that need the zone.
+
+use app::events::{AccountRegistered, AccountSettings, AccountSettingsChanged, Event};
+use app::views::ProjectionName;
+use sqlx::SqliteConnection;
+
+use super::Projection;
+use crate::store::{StoreError, StoredEvent};
+
+pub struct AccountsProjection;
+
+#[async_trait::async_trait]
+impl Projection for AccountsProjection {
+    fn name(&self) -> &'static str {
+        ProjectionName::Accounts.as_str()
+    }
+
+    async fn apply(
+        &self,
+        conn: &mut SqliteConnection,
+        stored: &StoredEvent,
+        event: &Event,
+    ) -> Result<(), StoreError> {
+        let settings = match event {
+            Event::AccountRegistered(AccountRegistered(settings))
+            | Event::AccountSettingsChanged(AccountSettingsChanged(settings)) => settings,
+            Event::ContactCreated(_)
+            | Event::ContactEdited(_)
+            | Event::ContactDeleted(_)
+            | Event::InteractionRecorded(_)
+            | Event::InteractionCorrected(_)
+            | Event::InteractionRemoved(_)
+            | Event::NextMeetingScheduled(_)
+            | Event::NextMeetingCancelled(_) => return Ok(()),
+        };
+        let account_id = stored.account_id.ok_or_else(|| {
+            StoreError::Inconsistent(format!(
+                "event {} changes settings but names no account",
+                stored.id
+            ))
+        })?;
+        let AccountSettings {
+            display_name,
+            notes_email,
+            time_zone,
+            morning_email_hour,
+        } = settings;
+        sqlx::query(
+            "INSERT INTO projected_accounts \
+                 (account_id, display_name, notes_email, time_zone, morning_email_hour, last_updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (account_id) DO UPDATE SET display_name = excluded.display_name, \
+                 notes_email = excluded.notes_email, time_zone = excluded.time_zone, \
+                 morning_email_hour = excluded.morning_email_hour, last_updated_at = excluded.last_updated_at",
+        )
+        .bind(account_id)
+        .bind(display_name)
+        .bind(notes_email)
+        .bind(time_zone)
+        .bind(i64::from(*morning_email_hour))
+        .bind(stored.created_at)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM projected_accounts")
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}

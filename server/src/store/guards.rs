@@ -1,0 +1,184 @@
+//! The command side's invariants: which contact names each account uses, and which
+//! interactions it has recorded.
+//!
+//! These records are written in the same transaction as each append, so commands see every
+//! earlier command at once: two quick "add Bob" never both succeed, and an edit of a contact
+//! (or a correction of an interaction) that was just deleted is refused, however far behind the
+//! projections are. No two contacts of an account may differ only in case; commands must name
+//! the contact exactly as it is spelled now, which is how the projections find it.
+
+use app::error::Rejection;
+use app::events::{
+    ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRemoved,
+};
+use app::receipt::EventId;
+use sqlx::SqliteConnection;
+
+fn key(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// The spelling in use of the account's contact whose name folds to the same key as `name`.
+async fn spelling(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    name: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT name FROM contact_names WHERE account_id = $1 AND key = $2")
+        .bind(account_id)
+        .bind(key(name))
+        .fetch_optional(conn)
+        .await
+}
+
+async fn record(conn: &mut SqliteConnection, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT OR REPLACE INTO contact_names (account_id, key, name) VALUES ($1, $2, $3)")
+        .bind(account_id)
+        .bind(key(name))
+        .bind(name)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+async fn forget(conn: &mut SqliteConnection, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contact_names WHERE account_id = $1 AND key = $2")
+        .bind(account_id)
+        .bind(key(name))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+fn duplicate(existing: &str) -> Rejection {
+    Rejection::one(
+        "name",
+        format!("You already have a contact named “{existing}”. Choose another name."),
+    )
+}
+
+fn missing(name: &str) -> Rejection {
+    Rejection::one(
+        "contact",
+        format!("There is no contact named “{name}” any more. It may have been renamed or deleted."),
+    )
+}
+
+fn no_interaction() -> Rejection {
+    Rejection::one(
+        "interaction",
+        "That interaction is not there any more. It may have been removed.",
+    )
+}
+
+/// Whether the account has the interaction `id`, recorded for the contact called `contact`.
+async fn has_interaction(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    id: EventId,
+    contact: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM known_interactions WHERE account_id = $1 AND id = $2 AND contact_key = $3",
+    )
+    .bind(account_id)
+    .bind(id)
+    .bind(key(contact))
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Checks `event` against the account's contacts and interactions, before it is appended, and
+/// records its effect on the contact names.
+pub async fn check(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    event: &Event,
+) -> Result<Result<(), Rejection>, sqlx::Error> {
+    match event {
+        Event::ContactCreated(ContactCreated { name, .. }) => {
+            if let Some(existing) = spelling(conn, account_id, name).await? {
+                return Ok(Err(duplicate(&existing)));
+            }
+            record(conn, account_id, name).await?;
+        }
+        Event::ContactEdited(ContactEdited { name, new_name, .. }) => {
+            if spelling(conn, account_id, name).await?.as_deref() != Some(name.as_str()) {
+                return Ok(Err(missing(name)));
+            }
+            if let Some(new_name) = new_name {
+                if key(new_name) != key(name)
+                    && let Some(existing) = spelling(conn, account_id, new_name).await?
+                {
+                    return Ok(Err(duplicate(&existing)));
+                }
+                forget(conn, account_id, name).await?;
+                record(conn, account_id, new_name).await?;
+                sqlx::query(
+                    "UPDATE known_interactions SET contact_key = $1 WHERE account_id = $2 AND contact_key = $3",
+                )
+                .bind(key(new_name))
+                .bind(account_id)
+                .bind(key(name))
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Event::ContactDeleted(ContactDeleted { name }) => {
+            if spelling(conn, account_id, name).await?.as_deref() != Some(name.as_str()) {
+                return Ok(Err(missing(name)));
+            }
+            forget(conn, account_id, name).await?;
+            sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND contact_key = $2")
+                .bind(account_id)
+                .bind(key(name))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Event::InteractionCorrected(InteractionCorrected {
+            contact, interaction, ..
+        })
+        | Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
+            if spelling(conn, account_id, contact).await?.as_deref() != Some(contact.as_str()) {
+                return Ok(Err(missing(contact)));
+            }
+            if !has_interaction(conn, account_id, *interaction, contact).await? {
+                return Ok(Err(no_interaction()));
+            }
+            if let Event::InteractionRemoved(_) = event {
+                sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND id = $2")
+                    .bind(account_id)
+                    .bind(interaction)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        Event::InteractionRecorded(_) | Event::NextMeetingScheduled(_) | Event::NextMeetingCancelled(_) => {
+            let contact = event.contact().unwrap_or_default();
+            if spelling(conn, account_id, contact).await?.as_deref() != Some(contact) {
+                return Ok(Err(missing(contact)));
+            }
+        }
+        Event::AccountRegistered(_) | Event::AccountSettingsChanged(_) => {}
+    }
+    Ok(Ok(()))
+}
+
+/// Records what an accepted event, now stored as `event_id`, adds to the command side.
+pub async fn record_stored(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    event_id: EventId,
+    event: &Event,
+) -> Result<(), sqlx::Error> {
+    if let Event::InteractionRecorded(recorded) = event {
+        sqlx::query("INSERT INTO known_interactions (account_id, id, contact_key) VALUES ($1, $2, $3)")
+            .bind(account_id)
+            .bind(event_id)
+            .bind(key(&recorded.contact))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,343 @@
+//! The `projected_contacts` projection beyond names: interactions and the last interaction
+//! date, the next meeting with its notes rendered safely, and the list's sorting, search and
+//! pagination.
+
+mod common;
+
+use app::backend::Actor;
+use app::events::{
+    ContactDeleted, Event, InteractionCorrected, InteractionRecorded, InteractionRemoved,
+    NextMeetingCancelled, NextMeetingScheduled,
+};
+use app::views::{ContactView, ContactsView, ListQuery, SortKey};
+use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+use common::{TestDb, created, edited};
+
+fn day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+fn recorded(contact: &str, on: &str, kind: &str) -> Event {
+    Event::from(InteractionRecorded {
+        contact: contact.into(),
+        occurred_on: day(on),
+        kind: kind.into(),
+        note: String::new(),
+    })
+}
+
+fn meeting(contact: &str, on: &str, at: &str, zone: &str, notes: &str) -> Event {
+    Event::from(NextMeetingScheduled {
+        contact: contact.into(),
+        meeting_on: day(on),
+        meeting_time: NaiveTime::parse_from_str(at, "%H:%M").unwrap(),
+        time_zone: zone.into(),
+        notes: notes.into(),
+    })
+}
+
+async fn contact(db: &TestDb, actor: Actor, name: &str) -> ContactView {
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    server::queries::contact(db.store().reader(), db.dispatcher(), actor.account_id, name)
+        .await
+        .unwrap()
+}
+
+async fn list(db: &TestDb, actor: Actor, query: &str) -> ContactsView {
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    server::queries::contacts(
+        db.store().reader(),
+        db.dispatcher(),
+        actor.account_id,
+        ListQuery::from_query(query),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_last_interaction_follows_the_day_it_happened_not_the_day_it_was_recorded() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    db.accept(me, &created("Bob", "")).await;
+    db.accept(me, &recorded("Bob", "2019-08-13", "coffee")).await;
+    // Recorded today, for last month: the last interaction stays the 13th of August.
+    let older = db.accept(me, &recorded("Bob", "2019-07-01", "call")).await;
+    let view = contact(&db, me, "Bob").await;
+    assert_eq!(view.contact.unwrap().last_interacted_on, Some(day("2019-08-13")));
+    let kinds: Vec<&str> = view.interactions.iter().map(|i| i.kind.as_str()).collect();
+    assert_eq!(kinds, ["coffee", "call"], "newest first");
+    assert_eq!(
+        view.interactions[1].id, older.event_id,
+        "identified by the recording event"
+    );
+
+    // Correcting the older one to a later day moves it forward; removing it moves it back.
+    db.accept(
+        me,
+        &Event::from(InteractionCorrected {
+            contact: "Bob".into(),
+            interaction: older.event_id,
+            occurred_on: day("2019-09-02"),
+            kind: "call".into(),
+            note: "about the job".into(),
+        }),
+    )
+    .await;
+    let view = contact(&db, me, "Bob").await;
+    assert_eq!(view.contact.unwrap().last_interacted_on, Some(day("2019-09-02")));
+    assert_eq!(view.interactions[0].note, "about the job");
+    db.accept(
+        me,
+        &Event::from(InteractionRemoved {
+            contact: "Bob".into(),
+            interaction: older.event_id,
+        }),
+    )
+    .await;
+    let view = contact(&db, me, "Bob").await;
+    assert_eq!(view.contact.unwrap().last_interacted_on, Some(day("2019-08-13")));
+    assert_eq!(view.interactions.len(), 1);
+
+    // A removed interaction cannot be corrected or removed again.
+    let again = Event::from(InteractionRemoved {
+        contact: "Bob".into(),
+        interaction: older.event_id,
+    });
+    let refused = db.refuse(me, &again).await;
+    assert!(refused.for_field("interaction").is_some(), "{refused}");
+}
+
+#[tokio::test]
+async fn interactions_follow_a_renamed_contact_and_go_with_a_deleted_one() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    db.accept(me, &created("Bob", "")).await;
+    let first = db.accept(me, &recorded("Bob", "2019-08-13", "coffee")).await;
+    db.accept(me, &edited("Bob", Some("Robert"), "")).await;
+    let view = contact(&db, me, "Robert").await;
+    assert_eq!(view.interactions.len(), 1);
+    assert_eq!(view.contact.unwrap().last_interacted_on, Some(day("2019-08-13")));
+    // The command side followed the rename too: the interaction is Robert's now.
+    let correction = Event::from(InteractionCorrected {
+        contact: "Robert".into(),
+        interaction: first.event_id,
+        occurred_on: day("2019-08-14"),
+        kind: "coffee".into(),
+        note: String::new(),
+    });
+    db.accept(me, &correction).await;
+
+    db.accept(
+        me,
+        &Event::from(ContactDeleted {
+            name: "Robert".into(),
+        }),
+    )
+    .await;
+    db.accept(me, &created("Robert", "A different Robert")).await;
+    let view = contact(&db, me, "Robert").await;
+    assert!(
+        view.interactions.is_empty(),
+        "a new contact starts without the old one's interactions"
+    );
+    assert_eq!(view.contact.unwrap().last_interacted_on, None);
+    let refused = db.refuse(me, &correction).await;
+    assert!(refused.for_field("interaction").is_some(), "{refused}");
+}
+
+#[tokio::test]
+async fn an_interaction_or_meeting_for_a_contact_that_does_not_exist_is_refused() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    for event in [
+        recorded("Nobody", "2019-08-13", "coffee"),
+        meeting("Nobody", "2019-08-20", "09:30", "UTC", ""),
+        Event::from(NextMeetingCancelled {
+            contact: "Nobody".into(),
+        }),
+    ] {
+        let refused = db.refuse(me, &event).await;
+        assert!(
+            refused
+                .for_field("contact")
+                .unwrap()
+                .contains("There is no contact named “Nobody”")
+        );
+    }
+    assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 0);
+}
+
+#[tokio::test]
+async fn the_next_meeting_is_kept_in_its_zone_with_notes_rendered_and_sanitized() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    db.accept(me, &created("Sally", "")).await;
+    let notes = "Ask about **Postgres**\n\n<script>alert('x')</script>\n\n\
+                 [docs](javascript:alert(1)) <img src=x onerror=alert(2)>";
+    db.accept(
+        me,
+        &meeting("Sally", "2019-08-20", "09:30", "America/New_York", notes),
+    )
+    .await;
+    let view = contact(&db, me, "Sally").await;
+    let summary = view.contact.unwrap().next_meeting.expect("a next meeting");
+    assert_eq!(
+        summary.at,
+        Utc.with_ymd_and_hms(2019, 8, 20, 13, 30, 0).unwrap(),
+        "09:30 EDT"
+    );
+    assert_eq!(
+        (summary.local.as_str(), summary.time_zone.as_str()),
+        ("2019-08-20 09:30", "America/New_York")
+    );
+    assert!(
+        summary.excerpt.starts_with("Ask about Postgres"),
+        "{}",
+        summary.excerpt
+    );
+    let meeting_view = view.meeting.expect("the meeting on the contact's page");
+    assert_eq!(meeting_view.notes, notes, "the Markdown is kept as written");
+    let html = meeting_view.notes_html.to_lowercase();
+    assert!(html.contains("<strong>postgres</strong>"), "{html}");
+    for forbidden in ["<script", "javascript:", "onerror", "alert("] {
+        assert!(!html.contains(forbidden), "{forbidden} reached the page: {html}");
+    }
+
+    db.accept(
+        me,
+        &Event::from(NextMeetingCancelled {
+            contact: "Sally".into(),
+        }),
+    )
+    .await;
+    let view = contact(&db, me, "Sally").await;
+    assert_eq!((view.contact.unwrap().next_meeting, view.meeting), (None, None));
+}
+
+#[tokio::test]
+async fn meeting_times_that_daylight_saving_skips_or_repeats_are_resolved() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    db.accept(me, &created("Early", "")).await;
+    db.accept(me, &created("Twice", "")).await;
+    // 2026-03-08 02:30 does not exist in New York (clocks jump from 02:00 to 03:00).
+    db.accept(
+        me,
+        &meeting("Early", "2026-03-08", "02:30", "America/New_York", ""),
+    )
+    .await;
+    // 2026-11-01 01:30 happens twice there; the first one (EDT) is meant.
+    db.accept(
+        me,
+        &meeting("Twice", "2026-11-01", "01:30", "America/New_York", ""),
+    )
+    .await;
+    let early = contact(&db, me, "Early")
+        .await
+        .contact
+        .unwrap()
+        .next_meeting
+        .unwrap();
+    assert_eq!(
+        early.at,
+        Utc.with_ymd_and_hms(2026, 3, 8, 7, 30, 0).unwrap(),
+        "03:30 EDT"
+    );
+    let twice = contact(&db, me, "Twice")
+        .await
+        .contact
+        .unwrap()
+        .next_meeting
+        .unwrap();
+    assert_eq!(
+        twice.at,
+        Utc.with_ymd_and_hms(2026, 11, 1, 5, 30, 0).unwrap(),
+        "01:30 EDT"
+    );
+}
+
+#[tokio::test]
+async fn the_list_sorts_searches_and_pages_with_empty_dates_last() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    for (name, description) in [
+        ("alice", "Engineer"),
+        ("Bob", "Builder"),
+        ("carol", "100% engineer"),
+        ("Dave", ""),
+    ] {
+        db.accept(me, &created(name, description)).await;
+    }
+    db.accept(me, &recorded("Bob", "2019-08-13", "coffee")).await;
+    db.accept(me, &recorded("carol", "2019-08-01", "call")).await;
+    db.accept(me, &meeting("Dave", "2019-09-01", "09:00", "UTC", ""))
+        .await;
+    db.accept(me, &meeting("alice", "2019-09-01", "08:00", "Europe/Paris", ""))
+        .await;
+
+    let names = |view: &ContactsView| view.contacts.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&list(&db, me, "").await),
+        ["alice", "Bob", "carol", "Dave"],
+        "by name, any case"
+    );
+    assert_eq!(
+        names(&list(&db, me, "dir=desc").await),
+        ["Dave", "carol", "Bob", "alice"]
+    );
+    assert_eq!(
+        names(&list(&db, me, "sort=last_interaction").await),
+        ["carol", "Bob", "alice", "Dave"]
+    );
+    assert_eq!(
+        names(&list(&db, me, "sort=last_interaction&dir=desc").await),
+        ["Bob", "carol", "alice", "Dave"]
+    );
+    // 08:00 in Paris is 06:00 UTC, before 09:00 UTC.
+    assert_eq!(
+        names(&list(&db, me, "sort=next_meeting").await),
+        ["alice", "Dave", "Bob", "carol"]
+    );
+    assert_eq!(
+        names(&list(&db, me, "sort=next_meeting&dir=desc").await),
+        ["Dave", "alice", "Bob", "carol"]
+    );
+
+    let found = list(&db, me, "q=ENGINEER").await;
+    assert_eq!(
+        (names(&found), found.matching, found.total),
+        (vec!["alice".to_owned(), "carol".to_owned()], 2, 4)
+    );
+    assert_eq!(
+        names(&list(&db, me, "q=100%25").await),
+        ["carol"],
+        "% is taken literally"
+    );
+    assert_eq!(names(&list(&db, me, "q=0%25+e").await), ["carol"]);
+    assert!(
+        list(&db, me, "q=_").await.contacts.is_empty(),
+        "_ is taken literally"
+    );
+
+    // Pages of 50.
+    for i in 0..60 {
+        db.accept(me, &created(&format!("Person {i:02}"), "")).await;
+    }
+    let first = list(&db, me, "").await;
+    assert_eq!((first.contacts.len(), first.pages, first.total), (50, 2, 64));
+    let second = list(&db, me, "page=2").await;
+    assert_eq!(second.contacts.len(), 14);
+    assert_eq!(second.query.page, 2);
+    let beyond = list(&db, me, "page=99").await;
+    assert_eq!(beyond.query.page, 2, "a page past the end shows the last one");
+    let query = ListQuery::from_query("sort=next_meeting&dir=desc&q=a%20b&page=2");
+    assert_eq!(
+        (query.sort, query.descending, query.search.as_str(), query.page),
+        (SortKey::NextMeeting, true, "a b", 2)
+    );
+    assert_eq!(
+        query.to_url(),
+        "/contacts?sort=next_meeting&dir=desc&q=a%20b&page=2"
+    );
+}
