@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-forbidden='^(sqlx|sqlx-.*|tokio|mio|hyper|axum|lettre|jsonschema|libsqlite3-sys|leptos_axum|server)$'
+forbidden='^(sqlx|sqlx-.*|tokio|mio|hyper|axum|lettre|jsonschema|libsqlite3-sys|leptos_axum|argon2|ammonia|pulldown-cmark|chrono-tz|server)$'
 crates=$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none --locked \
   | sed 's/ (\*)$//; s/ v[0-9].*$//' | sort -u)
 leaked=$(grep -E "$forbidden" <<<"$crates" || true)

@@ -99,3 +99,21 @@ test("settings: time zone and morning hour are saved and shown again", async ({ 
   await expect(page.getByLabel("Send the morning email at")).toHaveValue("6");
   await expect(page.getByLabel("Email address for meeting notes")).toHaveValue("notes@example.com");
 });
+
+test.describe("in Tokyo", () => {
+  test.use({ timezoneId: "Asia/Tokyo" });
+
+  test("a new account starts in the browser's time zone", async ({ page }) => {
+    await page.goto("/sign-up");
+    await hydrated(page);
+    await page.getByLabel("Email address").fill(uniqueEmail("kenji"));
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect(page).toHaveURL(/\/contacts$/);
+    // The settings page reads projected_accounts, which may take a moment to apply the sign-up.
+    await expect(async () => {
+      await page.goto("/settings");
+      await expect(page.getByLabel("Time zone")).toHaveValue("Asia/Tokyo", { timeout: 1_000 });
+    }).toPass();
+  });
+});

@@ -9,9 +9,19 @@ ALTER TABLE projected_contacts ADD COLUMN next_meeting_time_zone TEXT;
 ALTER TABLE projected_contacts ADD COLUMN next_meeting_notes_html TEXT;
 ALTER TABLE projected_contacts ADD COLUMN next_meeting_notes_excerpt TEXT;
 
--- One index per sort of the contacts list.
-CREATE INDEX projected_contacts_by_last_interaction ON projected_contacts (account_id, last_interacted_on);
-CREATE INDEX projected_contacts_by_next_meeting ON projected_contacts (account_id, next_meeting_at);
+-- One index per order of the contacts list, matching its ORDER BY term for term (see
+-- server/src/queries.rs), so a page is read in index order: by name (either way, read
+-- backwards), and by each date in each direction with contacts without one last.
+DROP INDEX projected_contacts_by_name;
+CREATE INDEX projected_contacts_by_name ON projected_contacts (account_id, name COLLATE NOCASE, name);
+CREATE INDEX projected_contacts_by_last_interaction
+    ON projected_contacts (account_id, last_interacted_on IS NULL, last_interacted_on, name COLLATE NOCASE);
+CREATE INDEX projected_contacts_by_last_interaction_desc
+    ON projected_contacts (account_id, last_interacted_on IS NULL, last_interacted_on DESC, name COLLATE NOCASE);
+CREATE INDEX projected_contacts_by_next_meeting
+    ON projected_contacts (account_id, next_meeting_at IS NULL, next_meeting_at, name COLLATE NOCASE);
+CREATE INDEX projected_contacts_by_next_meeting_desc
+    ON projected_contacts (account_id, next_meeting_at IS NULL, next_meeting_at DESC, name COLLATE NOCASE);
 
 -- Each contact's interactions. `id` is the id of the event that recorded it, which a rebuild
 -- reproduces.

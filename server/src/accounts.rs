@@ -240,6 +240,15 @@ pub async fn sign_in(
         }
     };
     let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
+    // Ended sessions, and failures nobody has repeated for a day, are forgotten.
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1")
+        .bind(now - Duration::days(1))
+        .execute(&mut *tx)
+        .await?;
     let outcome = match actor.filter(|_| matches) {
         Some(actor) => {
             sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")

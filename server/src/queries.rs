@@ -77,9 +77,10 @@ async fn freshness(dispatcher: &Dispatcher, projection: ProjectionName) -> Resul
     })
 }
 
-/// The `ORDER BY` of a sort: each has an index on (account_id, column). Contacts without a date
-/// come last whichever the direction; ties go by name.
-fn order_by(query: &ListQuery) -> &'static str {
+/// The `ORDER BY` of a sort. Each has an index that matches it term for term (migration 0005),
+/// so pages are read in index order. Contacts without a date come last whichever the
+/// direction; ties go by name.
+pub fn order_by(query: &ListQuery) -> &'static str {
     match (query.sort, query.descending) {
         (SortKey::Name, false) => "ORDER BY name COLLATE NOCASE, name",
         (SortKey::Name, true) => "ORDER BY name COLLATE NOCASE DESC, name DESC",

@@ -140,6 +140,12 @@ async fn sign_in_opens_a_session_that_sign_out_ends() {
             .unwrap(),
         None
     );
+    // Signing in forgets sessions that have ended.
+    accounts::sign_in(db.store(), "ada@example.com", PASSWORD, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(db.count("SELECT COUNT(*) FROM sessions").await, 1);
 }
 
 #[tokio::test]

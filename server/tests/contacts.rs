@@ -341,3 +341,30 @@ async fn the_list_sorts_searches_and_pages_with_empty_dates_last() {
         "/contacts?sort=next_meeting&dir=desc&q=a%20b&page=2"
     );
 }
+
+#[tokio::test]
+async fn every_order_of_the_list_is_read_from_an_index_without_sorting() {
+    let db = TestDb::new().await;
+    for sort in SortKey::ALL {
+        for descending in [false, true] {
+            let query = ListQuery {
+                sort,
+                descending,
+                ..ListQuery::default()
+            };
+            let order = server::queries::order_by(&query);
+            let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "EXPLAIN QUERY PLAN SELECT name FROM projected_contacts WHERE account_id = 1 {order} LIMIT 50"
+            )))
+            .fetch_all(db.store().reader())
+            .await
+            .unwrap();
+            let steps: Vec<&str> = plan.iter().map(|step| step.3.as_str()).collect();
+            assert!(
+                steps.iter().any(|s| s.contains("USING COVERING INDEX"))
+                    && !steps.iter().any(|s| s.contains("TEMP B-TREE")),
+                "{sort:?} descending={descending}: {steps:?}"
+            );
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::field::Field;
-use crate::components::notice::RejectionSummary;
+use crate::components::notice::{RejectionSummary, field_error};
 use crate::contact::{CONTACT_METHOD_MAX, ContactForm, DESCRIPTION_MAX, NAME_MAX};
 use crate::error::Rejection;
 
@@ -18,13 +18,7 @@ pub fn ContactFields(
     initial: ContactForm,
     #[prop(into)] rejection: Signal<Option<Rejection>>,
 ) -> impl IntoView {
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            rejection
-                .get()
-                .and_then(|r| r.for_field(field).map(str::to_owned))
-        })
-    };
+    let error_for = move |field: &'static str| field_error(rejection, field);
     view! {
         <RejectionSummary rejection except=FIELDS />
         <Field form name="name" label="Name" value=initial.name error=error_for("name") maxlength=NAME_MAX required=true />

@@ -51,6 +51,19 @@ pub fn FreshnessNote(freshness: Freshness) -> impl IntoView {
     }
 }
 
+/// The message `rejection` has for `field`, for that field's error slot.
+pub fn field_error(
+    rejection: impl Into<Signal<Option<Rejection>>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    let rejection = rejection.into();
+    Signal::derive(move || {
+        rejection
+            .get()
+            .and_then(|r| r.for_field(field).map(str::to_owned))
+    })
+}
+
 /// The refusal a form shows: the latest answer to its action or, before any, the refusal of a
 /// plain form post that led here. A failure of the server is shown as the form's own error.
 pub fn shown_rejection<T: Refusable>(

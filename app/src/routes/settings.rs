@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use crate::account::{DISPLAY_NAME_MAX, EMAIL_MAX, SettingsForm};
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::field::{Field, SelectField};
-use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, shown_rejection};
+use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
 use crate::plain_form::{FormEcho, use_form_echo};
 use crate::views::{ProjectionName, SettingsView};
@@ -98,13 +98,7 @@ fn SettingsDetails(view: SettingsView, save: ServerAction<SaveSettings>, echo: F
     };
     let initial = SettingsForm::from_echo(&echo, &SettingsForm::from_settings(&settings));
     let rejection = shown_rejection(move || save.value().get(), echo);
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            rejection
-                .get()
-                .and_then(|r| r.for_field(field).map(str::to_owned))
-        })
-    };
+    let error_for = move |field: &'static str| field_error(rejection, field);
     let zones = time_zones
         .into_iter()
         .map(|zone| (zone.clone(), zone.replace('_', " ")))

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_location;
 
 use crate::account::{AuthOutcome, EMAIL_MAX, PASSWORD_MAX, local_path};
 use crate::components::field::Field;
-use crate::components::notice::{RejectionSummary, shown_rejection};
+use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::AppError;
 use crate::plain_form::use_form_echo;
 use crate::url::query_value;
@@ -97,11 +97,7 @@ pub fn SignInPage() -> impl IntoView {
                                 let echo = echo.await.unwrap_or_default().for_form("sign-in");
                                 let email = echo.value("email").unwrap_or_default();
                                 let rejection = shown_rejection(move || action.value().get(), echo);
-                                let error_for = move |field: &'static str| {
-                                    Signal::derive(move || {
-                                        rejection.get().and_then(|r| r.for_field(field).map(str::to_owned))
-                                    })
-                                };
+                                let error_for = move |field: &'static str| field_error(rejection, field);
                                 view! {
                                     <ActionForm action attr:novalidate="true">
                                         <RejectionSummary rejection except=&["email", "password"] />

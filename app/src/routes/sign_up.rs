@@ -8,7 +8,7 @@ use leptos_router::components::A;
 
 use crate::account::{AuthOutcome, DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX};
 use crate::components::field::Field;
-use crate::components::notice::{RejectionSummary, shown_rejection};
+use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::AppError;
 use crate::plain_form::use_form_echo;
 use crate::routes::sign_in::go_on_after_auth;
@@ -58,9 +58,7 @@ pub fn SignUpPage() -> impl IntoView {
                         let typed = |field| echo.value(field).unwrap_or_default();
                         let (email, display_name) = (typed("email"), typed("display_name"));
                         let rejection = shown_rejection(move || action.value().get(), echo);
-                        let error_for = move |field: &'static str| {
-                            Signal::derive(move || rejection.get().and_then(|r| r.for_field(field).map(str::to_owned)))
-                        };
+                        let error_for = move |field: &'static str| field_error(rejection, field);
                         view! {
                             <ActionForm action attr:novalidate="true">
                                 <input type="hidden" name="time_zone" prop:value=move || time_zone.get() />

@@ -7,7 +7,7 @@ use leptos::server;
 
 use crate::catch_up::CatchUpTracker;
 use crate::components::field::Field;
-use crate::components::notice::{RejectionSummary, shown_rejection};
+use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
 use crate::interaction::{InteractionForm, KIND_MAX, NOTE_MAX};
 use crate::plain_form::FormEcho;
@@ -196,13 +196,7 @@ fn InteractionFields(
     initial: InteractionForm,
     rejection: Memo<Option<crate::error::Rejection>>,
 ) -> impl IntoView {
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            rejection
-                .get()
-                .and_then(|r| r.for_field(field).map(str::to_owned))
-        })
-    };
+    let error_for = move |field: &'static str| field_error(rejection, field);
     view! {
         <RejectionSummary rejection except=&["occurred_on", "kind", "note"] />
         <div class="field-row">

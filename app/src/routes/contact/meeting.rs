@@ -6,7 +6,7 @@ use leptos::server;
 
 use crate::catch_up::CatchUpTracker;
 use crate::components::field::Field;
-use crate::components::notice::{RejectionSummary, shown_rejection};
+use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
 use crate::interaction::{MeetingForm, NOTES_MAX};
 use crate::plain_form::FormEcho;
@@ -104,13 +104,7 @@ pub fn Meeting(
     let refused = schedule_echo.rejection.is_some();
     let rejection = shown_rejection(move || schedule.value().get(), schedule_echo);
     let cancel_rejection = shown_rejection(move || cancel.value().get(), echo.for_form("cancel-meeting"));
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            rejection
-                .get()
-                .and_then(|r| r.for_field(field).map(str::to_owned))
-        })
-    };
+    let error_for = move |field: &'static str| field_error(rejection, field);
     let contact_name = contact.clone();
     let form = view! {
         <ActionForm action=schedule attr:novalidate="true">
