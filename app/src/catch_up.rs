@@ -24,6 +24,7 @@ pub async fn await_projection(
     event_id: EventId,
     wait_ms: u32,
 ) -> Result<CatchUp, AppError> {
+    crate::backend::current_actor()?;
     let wait = std::time::Duration::from_millis(wait_ms.min(MAX_WAIT_MS).into());
     crate::backend::backend()?
         .catch_up(projection, event_id, wait)
@@ -33,6 +34,7 @@ pub async fn await_projection(
 /// The background workers' health, for the "still processing" notice and the processing page.
 #[server]
 pub async fn worker_health() -> Result<HealthView, AppError> {
+    crate::backend::current_actor()?;
     crate::backend::backend()?.health().await
 }
 

@@ -4,6 +4,7 @@
 //! to sign in.
 
 use std::net::SocketAddr;
+use std::sync::OnceLock;
 
 use app::backend::{SharedBackend, cleared_session_cookie, session_token};
 use app::{App, shell};
@@ -14,11 +15,20 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+
+/// The app's routes, worked out once per process. Working them out renders the app with
+/// resource loading suspended for the whole process (leptos-rs/leptos#4773), so doing it while
+/// another request renders could leave that request waiting forever; the tests build a router
+/// per test and saw exactly that.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
 
 /// The router serving the app with `backend` behind it.
 pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let backend = backend.clone();
         move || provide_context(backend.clone())

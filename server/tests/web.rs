@@ -3,6 +3,7 @@
 
 mod common;
 
+use app::catch_up::{AwaitProjection, WorkerHealth};
 use app::error::CommandOutcome;
 use app::routes::contacts::AddContact;
 use app::routes::sign_in::SignIn;
@@ -179,6 +180,21 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_commands_refuse_them() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(answer, serde_json::json!("SignedOut"));
     assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 0);
+    // Not even how busy the stream is.
+    for (path, body) in [
+        (
+            AwaitProjection::PATH,
+            "projection=projected_contacts&event_id=1&wait_ms=0",
+        ),
+        (WorkerHealth::PATH, ""),
+    ] {
+        let (status, answer) = call(&db, path, "", body).await;
+        assert_eq!(
+            (status, answer),
+            (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!("SignedOut")),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
