@@ -55,11 +55,22 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The `Set-Cookie` header that keeps `token` in the browser: HttpOnly so scripts cannot read
-/// it, SameSite=Lax so other sites cannot post with it.
-pub fn session_cookie(token: &str) -> HeaderValue {
+/// it, SameSite=Lax so other sites cannot post with it, and Secure (sent over HTTPS only) when
+/// the request reached us over HTTPS through a proxy that says so.
+pub fn session_cookie(token: &str, headers: &HeaderMap) -> HeaderValue {
     let max_age = SESSION_DAYS * 24 * 60 * 60;
-    let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}");
+    let secure = if came_over_https(headers) { "; Secure" } else { "" };
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
     HeaderValue::from_str(&cookie).expect("session tokens are hex")
+}
+
+/// Whether a TLS-terminating proxy in front of the server says the browser used HTTPS.
+fn came_over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
 }
 
 /// The `Set-Cookie` header that removes the session cookie.

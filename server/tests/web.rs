@@ -212,6 +212,14 @@ async fn signing_in_sets_an_http_only_same_site_cookie_and_a_wrong_password_does
     for part in ["kith_session=", "HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie_header.contains(part), "{cookie_header}");
     }
+    assert!(
+        !cookie_header.contains("Secure"),
+        "plain HTTP on this machine: {cookie_header}"
+    );
+    let behind_https = [("x-forwarded-proto", "https".to_owned())];
+    let response = send(&db, plain_post(SignIn::PATH, &body, &behind_https)).await;
+    let secure = set_cookie(&response).expect("a session cookie");
+    assert!(secure.ends_with("; Secure"), "behind an HTTPS proxy: {secure}");
     let token = cookie_header
         .strip_prefix("kith_session=")
         .unwrap()

@@ -43,8 +43,11 @@ pub(crate) mod session {
     ) -> AuthOutcome {
         match outcome {
             Ok(token) => {
+                let headers = use_context::<axum::http::request::Parts>()
+                    .map(|parts| parts.headers)
+                    .unwrap_or_default();
                 if let Some(response) = use_context::<ResponseOptions>() {
-                    response.append_header(axum::http::header::SET_COOKIE, session_cookie(&token));
+                    response.append_header(axum::http::header::SET_COOKIE, session_cookie(&token, &headers));
                 }
                 let next = local_path(next).unwrap_or("/contacts").to_owned();
                 if is_plain_form_post() {
