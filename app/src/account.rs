@@ -122,12 +122,11 @@ impl SettingsForm {
 
     /// What was typed into the form before a refusal, field by field, or else `fallback`.
     pub fn from_echo(echo: &crate::plain_form::FormEcho, fallback: &SettingsForm) -> Self {
-        let typed = |field: &str, stored: &str| echo.value(field).unwrap_or_else(|| stored.to_owned());
         Self {
-            display_name: typed("display_name", &fallback.display_name),
-            notes_email: typed("notes_email", &fallback.notes_email),
-            time_zone: typed("time_zone", &fallback.time_zone),
-            morning_email_hour: typed("morning_email_hour", &fallback.morning_email_hour),
+            display_name: echo.value_or("display_name", &fallback.display_name),
+            notes_email: echo.value_or("notes_email", &fallback.notes_email),
+            time_zone: echo.value_or("time_zone", &fallback.time_zone),
+            morning_email_hour: echo.value_or("morning_email_hour", &fallback.morning_email_hour),
         }
     }
 

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::server;
 
 use crate::components::health::HealthPanel;
-use crate::error::AppError;
+use crate::error::{AppError, CommandOutcome};
 use crate::receipt::{EventId, EventReceipt};
 use crate::views::{CatchUp, HealthView, ProjectionName};
 
@@ -96,6 +96,22 @@ impl CatchUpTracker {
         });
         #[cfg(not(feature = "hydrate"))]
         let _ = (projection, done);
+    }
+
+    /// After every accepted command whose outcome `outcome` reads (an action's value), waits
+    /// for `projection` to apply it and then runs `done`.
+    pub fn follow(
+        &self,
+        outcome: impl Fn() -> Option<Result<CommandOutcome, AppError>> + 'static,
+        projection: ProjectionName,
+        done: impl Fn() + Copy + 'static,
+    ) {
+        let tracker = *self;
+        Effect::new(move |_| {
+            if let Some(Ok(CommandOutcome::Accepted(receipt))) = outcome() {
+                tracker.track(projection, receipt, done);
+            }
+        });
     }
 
     /// Shows `status` for the wait of `event_id`, unless a later command has taken over.

@@ -29,11 +29,10 @@ struct Fields {
 impl ContactForm {
     /// What was typed into the form before a refusal, field by field, or else `fallback`.
     pub fn from_echo(echo: &crate::plain_form::FormEcho, fallback: &ContactForm) -> Self {
-        let typed = |field: &str, stored: &str| echo.value(field).unwrap_or_else(|| stored.to_owned());
         Self {
-            name: typed("name", &fallback.name),
-            description: typed("description", &fallback.description),
-            contact_method: typed("contact_method", &fallback.contact_method),
+            name: echo.value_or("name", &fallback.name),
+            description: echo.value_or("description", &fallback.description),
+            contact_method: echo.value_or("contact_method", &fallback.contact_method),
         }
     }
 

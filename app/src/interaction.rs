@@ -34,11 +34,10 @@ struct Interaction {
 
 impl InteractionForm {
     pub fn from_echo(echo: &FormEcho, fallback: &InteractionForm) -> Self {
-        let typed = |field: &str, stored: &str| echo.value(field).unwrap_or_else(|| stored.to_owned());
         Self {
-            occurred_on: typed("occurred_on", &fallback.occurred_on),
-            kind: typed("kind", &fallback.kind),
-            note: typed("note", &fallback.note),
+            occurred_on: echo.value_or("occurred_on", &fallback.occurred_on),
+            kind: echo.value_or("kind", &fallback.kind),
+            note: echo.value_or("note", &fallback.note),
         }
     }
 
@@ -140,11 +139,10 @@ pub struct MeetingForm {
 
 impl MeetingForm {
     pub fn from_echo(echo: &FormEcho, fallback: &MeetingForm) -> Self {
-        let typed = |field: &str, stored: &str| echo.value(field).unwrap_or_else(|| stored.to_owned());
         Self {
-            meeting_on: typed("meeting_on", &fallback.meeting_on),
-            meeting_time: typed("meeting_time", &fallback.meeting_time),
-            notes: typed("notes", &fallback.notes),
+            meeting_on: echo.value_or("meeting_on", &fallback.meeting_on),
+            meeting_time: echo.value_or("meeting_time", &fallback.meeting_time),
+            notes: echo.value_or("notes", &fallback.notes),
         }
     }
 

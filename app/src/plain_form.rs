@@ -39,6 +39,11 @@ impl FormEcho {
         }
     }
 
+    /// What was typed into `field` before the refusal, or else `stored`.
+    pub fn value_or(&self, field: &str, stored: &str) -> String {
+        self.value(field).unwrap_or_else(|| stored.to_owned())
+    }
+
     /// What was typed into `field` before the refusal.
     pub fn value(&self, field: &str) -> Option<String> {
         self.values

@@ -5,13 +5,14 @@
 //! fresh SQLite file in a temporary folder. Half the contacts have interactions and a third a
 //! next meeting. Prints the median and p99 of 50 reads of each, and the query plan.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use app::account::SignUpForm;
 use app::events::{ContactCreated, Event, InteractionRecorded, NextMeetingScheduled};
 use app::views::ListQuery;
 use chrono::{Days, NaiveDate, NaiveTime};
-use server::{Kith, accounts, queries};
+use server::queries;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,23 +21,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(10_000);
-    let dir = tempfile::tempdir()?;
-    let kith = Kith::open(&dir.path().join("kith.sqlite3").display().to_string()).await?;
+    let (_dir, kith, account) = support::fresh_database().await?;
     let store = kith.dispatcher.store().clone();
-    let sign_up = SignUpForm {
-        email: "bench@example.com".into(),
-        password: "correct horse battery staple".into(),
-        ..Default::default()
-    };
-    let account = accounts::sign_up(
-        &store,
-        sign_up
-            .check(server::queries::is_time_zone)
-            .map_err(|r| r.to_string())?,
-    )
-    .await?
-    .map_err(|r| r.to_string())?
-    .actor;
 
     let started = Instant::now();
     let first_day = NaiveDate::from_ymd_opt(2015, 1, 1).expect("a date");

@@ -4,12 +4,12 @@
 //! `cargo run --release -p server --example read_your_writes -- [COMMANDS]` (default 100),
 //! on a fresh SQLite file in a temporary folder, with the listeners running as in the server.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use app::account::SignUpForm;
 use app::events::{ContactCreated, Event};
 use app::views::ProjectionName;
-use server::{Kith, accounts};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,24 +18,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(100);
-    let dir = tempfile::tempdir()?;
-    let kith = Kith::open(&dir.path().join("kith.sqlite3").display().to_string()).await?;
+    let (_dir, kith, account) = support::fresh_database().await?;
     let _listeners = kith.dispatcher.start(Duration::from_secs(1));
     let store = kith.dispatcher.store().clone();
-    let sign_up = SignUpForm {
-        email: "bench@example.com".into(),
-        password: "correct horse battery staple".into(),
-        ..Default::default()
-    };
-    let account = accounts::sign_up(
-        &store,
-        sign_up
-            .check(server::queries::is_time_zone)
-            .map_err(|r| r.to_string())?,
-    )
-    .await?
-    .map_err(|r| r.to_string())?
-    .actor;
     let projection = ProjectionName::Contacts.as_str();
 
     let mut append = Vec::with_capacity(commands);

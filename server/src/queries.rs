@@ -57,12 +57,17 @@ impl From<ContactRow> for ContactSummary {
 }
 
 /// `SELECT` of one account's contact rows, followed by the rest of the statement.
+/// `$extra` (before a `;`) adds columns after the list's own.
 macro_rules! select_contacts {
     ($rest:literal) => {
+        select_contacts!(""; $rest)
+    };
+    ($extra:literal; $rest:literal) => {
         concat!(
             "SELECT name, description, contact_method, last_interacted_on, next_meeting_at, \
-             next_meeting_local, next_meeting_time_zone, next_meeting_notes_excerpt, last_updated_at \
-             FROM projected_contacts WHERE account_id = $1 ",
+             next_meeting_local, next_meeting_time_zone, next_meeting_notes_excerpt, last_updated_at",
+            $extra,
+            " FROM projected_contacts WHERE account_id = $1 ",
             $rest
         )
     };
@@ -162,25 +167,30 @@ struct InteractionRow {
     note: String,
 }
 
+/// A row of `projected_contacts` with what only the contact's own page shows: the notes.
 #[derive(sqlx::FromRow)]
-struct MeetingRow {
-    next_meeting_local: Option<String>,
-    next_meeting_time_zone: Option<String>,
+struct ContactPageRow {
+    #[sqlx(flatten)]
+    contact: ContactRow,
     next_meeting_notes: Option<String>,
     next_meeting_notes_html: Option<String>,
 }
 
-impl MeetingRow {
-    fn into_view(self) -> Option<MeetingView> {
-        let local = self.next_meeting_local?;
-        let (date, time) = local.split_once(' ')?;
-        Some(MeetingView {
-            meeting_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
-            meeting_time: time.to_owned(),
-            time_zone: self.next_meeting_time_zone.unwrap_or_default(),
-            notes: self.next_meeting_notes.unwrap_or_default(),
-            notes_html: self.next_meeting_notes_html.unwrap_or_default(),
-        })
+impl ContactPageRow {
+    /// The contact, and its next meeting as its page shows it.
+    fn into_parts(self) -> (ContactSummary, Option<MeetingView>) {
+        let contact: ContactSummary = self.contact.into();
+        let meeting = contact.next_meeting.as_ref().and_then(|summary| {
+            let (date, time) = summary.local.split_once(' ')?;
+            Some(MeetingView {
+                meeting_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+                meeting_time: time.to_owned(),
+                time_zone: summary.time_zone.clone(),
+                notes: self.next_meeting_notes.unwrap_or_default(),
+                notes_html: self.next_meeting_notes_html.unwrap_or_default(),
+            })
+        });
+        (contact, meeting)
     }
 }
 
@@ -195,11 +205,14 @@ pub async fn contact(
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
     // One read transaction: the contact and its interactions come from the same moment.
     let mut conn = pool.begin().await?;
-    let row: Option<ContactRow> = sqlx::query_as(select_contacts!("AND name = $2"))
-        .bind(account_id)
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row: Option<ContactPageRow> = sqlx::query_as(select_contacts!(
+        ", next_meeting_notes, next_meeting_notes_html";
+        "AND name = $2"
+    ))
+    .bind(account_id)
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(row) = row else {
         return Ok(ContactView {
             contact: None,
@@ -209,14 +222,6 @@ pub async fn contact(
             freshness,
         });
     };
-    let meeting: MeetingRow = sqlx::query_as(
-        "SELECT next_meeting_local, next_meeting_time_zone, next_meeting_notes, next_meeting_notes_html \
-         FROM projected_contacts WHERE account_id = $1 AND name = $2",
-    )
-    .bind(account_id)
-    .bind(name)
-    .fetch_one(&mut *conn)
-    .await?;
     let interactions: Vec<InteractionRow> = sqlx::query_as(
         "SELECT id, occurred_on, kind, note FROM projected_contact_interactions \
          WHERE account_id = $1 AND contact_name = $2 ORDER BY occurred_on DESC, id DESC",
@@ -226,8 +231,9 @@ pub async fn contact(
     .fetch_all(&mut *conn)
     .await?;
     conn.commit().await?;
+    let (contact, meeting) = row.into_parts();
     Ok(ContactView {
-        contact: Some(row.into()),
+        contact: Some(contact),
         interactions: interactions
             .into_iter()
             .map(|i| InteractionView {
@@ -237,7 +243,7 @@ pub async fn contact(
                 note: i.note,
             })
             .collect(),
-        meeting: meeting.into_view(),
+        meeting,
         today: Utc::now().date_naive(),
         freshness,
     })
@@ -280,16 +286,20 @@ pub async fn settings(
     })
 }
 
-/// Every IANA time zone a person would pick (Area/Location names, and UTC), sorted.
+/// Every IANA time zone a person would pick (Area/Location names, and UTC), sorted; worked
+/// out once.
 pub fn time_zones() -> Vec<String> {
-    let mut names: Vec<String> = chrono_tz::TZ_VARIANTS
-        .iter()
-        .map(|tz| tz.name())
-        .filter(|name| *name == "UTC" || (name.contains('/') && !name.starts_with("Etc/")))
-        .map(str::to_owned)
-        .collect();
-    names.sort();
-    names
+    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        let mut names: Vec<String> = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| tz.name())
+            .filter(|name| *name == "UTC" || (name.contains('/') && !name.starts_with("Etc/")))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    });
+    NAMES.clone()
 }
 
 /// Whether `name` is an IANA time zone name.

@@ -57,11 +57,11 @@ pub fn SettingsPage() -> impl IntoView {
     let echo = use_form_echo();
     let save = ServerAction::<SaveSettings>::new();
     let tracker = CatchUpTracker::new();
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutcome::Accepted(receipt))) = save.value().get() {
-            tracker.track(ProjectionName::Accounts, receipt, move || settings.refetch());
-        }
-    });
+    tracker.follow(
+        move || save.value().get(),
+        ProjectionName::Accounts,
+        move || settings.refetch(),
+    );
     view! {
         <Title text="Settings" />
         <div class="page narrow">

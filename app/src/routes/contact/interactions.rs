@@ -19,19 +19,6 @@ fn latest_day() -> NaiveDate {
     chrono::Utc::now().date_naive() + chrono::Days::new(1)
 }
 
-/// Sends a plain form post back to the contact's page (or through the processing page).
-#[cfg(feature = "ssr")]
-async fn follow_up(
-    result: &Result<CommandOutcome, AppError>,
-    contact: &str,
-    form_id: &str,
-    values: &[(&str, &str)],
-) {
-    let page = crate::url::contact_path(contact);
-    let next = crate::plain_form::NextPage::Contact(contact.to_owned());
-    crate::plain_form::follow_up(result, ProjectionName::Contacts, next, (&page, form_id), values).await;
-}
-
 /// Records an interaction with the contact called `contact`.
 #[server]
 pub async fn record_interaction(
@@ -47,7 +34,7 @@ pub async fn record_interaction(
     };
     let event = form.clone().record(&contact, latest_day()).map(Into::into);
     let result = crate::backend::execute(event).await;
-    follow_up(&result, &contact, "interaction", &form.typed()).await;
+    super::follow_up_on_contact(&result, &contact, "interaction", &form.typed()).await;
     result
 }
 
@@ -70,7 +57,7 @@ pub async fn correct_interaction(
         .correct(&contact, interaction, latest_day())
         .map(Into::into);
     let result = crate::backend::execute(event).await;
-    follow_up(
+    super::follow_up_on_contact(
         &result,
         &contact,
         &format!("correct-{interaction}"),
@@ -84,7 +71,7 @@ pub async fn correct_interaction(
 #[server]
 pub async fn remove_interaction(contact: String, interaction: i64) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(Ok(crate::interaction::remove(&contact, interaction).into())).await;
-    follow_up(&result, &contact, &format!("remove-{interaction}"), &[]).await;
+    super::follow_up_on_contact(&result, &contact, &format!("remove-{interaction}"), &[]).await;
     result
 }
 
@@ -107,14 +94,10 @@ impl InteractionsActions {
             remove: ServerAction::new(),
             last_sent: RwSignal::new(None),
         };
-        let wait = move |outcome: Option<Result<CommandOutcome, AppError>>| {
-            if let Some(Ok(CommandOutcome::Accepted(receipt))) = outcome {
-                tracker.track(ProjectionName::Contacts, receipt, refetch);
-            }
-        };
-        Effect::new(move |_| wait(actions.record.value().get()));
-        Effect::new(move |_| wait(actions.correct.value().get()));
-        Effect::new(move |_| wait(actions.remove.value().get()));
+        let contacts = ProjectionName::Contacts;
+        tracker.follow(move || actions.record.value().get(), contacts, refetch);
+        tracker.follow(move || actions.correct.value().get(), contacts, refetch);
+        tracker.follow(move || actions.remove.value().get(), contacts, refetch);
         Effect::new(move |_| {
             if let Some(input) = actions.correct.input().get() {
                 actions.last_sent.set(Some(input.interaction));

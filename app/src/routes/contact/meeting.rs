@@ -12,18 +12,6 @@ use crate::interaction::{MeetingForm, NOTES_MAX};
 use crate::plain_form::FormEcho;
 use crate::views::{MeetingView, ProjectionName};
 
-#[cfg(feature = "ssr")]
-async fn follow_up(
-    result: &Result<CommandOutcome, AppError>,
-    contact: &str,
-    form_id: &str,
-    values: &[(&str, &str)],
-) {
-    let page = crate::url::contact_path(contact);
-    let next = crate::plain_form::NextPage::Contact(contact.to_owned());
-    crate::plain_form::follow_up(result, ProjectionName::Contacts, next, (&page, form_id), values).await;
-}
-
 /// Schedules the next meeting with `contact` (or changes it), at a local time in the account's
 /// time zone, with Markdown notes.
 #[server]
@@ -46,7 +34,7 @@ pub async fn schedule_meeting(
     };
     let event = form.clone().schedule(&contact, &time_zone).map(Into::into);
     let result = crate::backend::execute(event).await;
-    follow_up(&result, &contact, "meeting", &form.typed()).await;
+    super::follow_up_on_contact(&result, &contact, "meeting", &form.typed()).await;
     result
 }
 
@@ -54,7 +42,7 @@ pub async fn schedule_meeting(
 #[server]
 pub async fn cancel_meeting(contact: String) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(Ok(crate::interaction::cancel_meeting(&contact).into())).await;
-    follow_up(&result, &contact, "cancel-meeting", &[]).await;
+    super::follow_up_on_contact(&result, &contact, "cancel-meeting", &[]).await;
     result
 }
 
@@ -72,13 +60,16 @@ impl MeetingActions {
             schedule: ServerAction::new(),
             cancel: ServerAction::new(),
         };
-        let wait = move |outcome: Option<Result<CommandOutcome, AppError>>| {
-            if let Some(Ok(CommandOutcome::Accepted(receipt))) = outcome {
-                tracker.track(ProjectionName::Contacts, receipt, refetch);
-            }
-        };
-        Effect::new(move |_| wait(actions.schedule.value().get()));
-        Effect::new(move |_| wait(actions.cancel.value().get()));
+        tracker.follow(
+            move || actions.schedule.value().get(),
+            ProjectionName::Contacts,
+            refetch,
+        );
+        tracker.follow(
+            move || actions.cancel.value().get(),
+            ProjectionName::Contacts,
+            refetch,
+        );
         actions
     }
 }

@@ -29,6 +29,20 @@ pub async fn get_contact(name: String) -> Result<ContactView, AppError> {
     crate::backend::backend()?.contact(actor.account_id, &name).await
 }
 
+/// Sends a plain form post of a command about `contact` on to its page (through the
+/// processing page), or back to the form `form_id` there with its refusal.
+#[cfg(feature = "ssr")]
+async fn follow_up_on_contact(
+    result: &Result<CommandOutcome, AppError>,
+    contact: &str,
+    form_id: &str,
+    values: &[(&str, &str)],
+) {
+    let page = contact_path(contact);
+    let next = crate::plain_form::NextPage::Contact(contact.to_owned());
+    crate::plain_form::follow_up(result, ProjectionName::Contacts, next, (&page, form_id), values).await;
+}
+
 /// Edits the contact called `current_name`, renaming it when `name` differs.
 #[server]
 pub async fn edit_contact(
