@@ -10,6 +10,8 @@ trap 'rm -rf "$scratch"' EXIT
 
 target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 export DATABASE_URL="$scratch/kith.sqlite3"
+export KITH_OUTBOX="$scratch/outbox"
+export KITH_MAIL_INTERVAL_MS=500
 export LEPTOS_SITE_ADDR=127.0.0.1:3100
 export KITH_BASE_URL=http://127.0.0.1:3100
 export KITH_STALLED_URL=http://127.0.0.1:3101

@@ -5,7 +5,7 @@
 //! the one in the repository, and adding an event type is a schema file, a payload struct and
 //! one line here.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 
@@ -104,6 +104,9 @@ event_types! {
     InteractionRemoved => "interaction-removed" v 1,
     NextMeetingScheduled => "next-meeting-scheduled" v 1,
     NextMeetingCancelled => "next-meeting-cancelled" v 1,
+    MeetingNotesEmailSent => "meeting-notes-email-sent" v 1,
+    MeetingNotesEmailFailed => "meeting-notes-email-failed" v 1,
+    MeetingNotesEmailRequested => "meeting-notes-email-requested" v 1,
 }
 
 /// An account added a contact. With the account, `name` is the contact's natural key.
@@ -208,6 +211,60 @@ pub struct NextMeetingCancelled {
     pub contact: String,
 }
 
+/// The mailer sent the morning email with the notes for the meeting on `meeting_on`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingNotesEmailSent {
+    pub contact: String,
+    pub meeting_on: NaiveDate,
+    pub message_id: String,
+}
+
+/// The mailer could not send the morning email for the meeting on `meeting_on` (or cannot
+/// know whether it went out). With `retry_at` it tries again by itself then. Without, the email
+/// waits for the account holder to ask for it again, unless `given_up`: the meeting's day is
+/// over and the email will not be sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingNotesEmailFailed {
+    pub contact: String,
+    pub meeting_on: NaiveDate,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "utc_seconds")]
+    pub retry_at: Option<DateTime<Utc>>,
+    pub given_up: bool,
+}
+
+/// An account holder asked for a failed morning email to be sent again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeetingNotesEmailRequested {
+    pub contact: String,
+    pub meeting_on: NaiveDate,
+}
+
+/// Instants as RFC 3339 in UTC with a `Z`, as the schemas have them.
+mod utc_seconds {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => serializer.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|at| Some(at.with_timezone(&Utc)))
+            .map_err(D::Error::custom)
+    }
+}
+
 /// Times of day as `HH:MM`, as the schema has them.
 mod hour_minute {
     use chrono::NaiveTime;
@@ -234,7 +291,10 @@ impl Event {
             | Self::InteractionCorrected(InteractionCorrected { contact, .. })
             | Self::InteractionRemoved(InteractionRemoved { contact, .. })
             | Self::NextMeetingScheduled(NextMeetingScheduled { contact, .. })
-            | Self::NextMeetingCancelled(NextMeetingCancelled { contact }) => Some(contact),
+            | Self::NextMeetingCancelled(NextMeetingCancelled { contact })
+            | Self::MeetingNotesEmailSent(MeetingNotesEmailSent { contact, .. })
+            | Self::MeetingNotesEmailFailed(MeetingNotesEmailFailed { contact, .. })
+            | Self::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, .. }) => Some(contact),
             Self::AccountRegistered(_) | Self::AccountSettingsChanged(_) => None,
         }
     }
@@ -292,6 +352,22 @@ mod tests {
                 time_zone: "America/New_York".into(),
                 notes: "Ask about **Postgres**".into(),
             }),
+            Event::from(MeetingNotesEmailSent {
+                contact: "Sally".into(),
+                meeting_on: NaiveDate::from_ymd_opt(2019, 8, 20).unwrap(),
+                message_id: "<meeting-notes.0f1e@kith.test>".into(),
+            }),
+            Event::from(MeetingNotesEmailFailed {
+                contact: "Sally".into(),
+                meeting_on: NaiveDate::from_ymd_opt(2019, 8, 20).unwrap(),
+                reason: "the mail server refused the email".into(),
+                retry_at: Some("2019-08-20T07:05:00Z".parse().unwrap()),
+                given_up: false,
+            }),
+            Event::from(MeetingNotesEmailRequested {
+                contact: "Sally".into(),
+                meeting_on: NaiveDate::from_ymd_opt(2019, 8, 20).unwrap(),
+            }),
         ];
         for event in events {
             let event_type = event.event_type();
@@ -319,6 +395,14 @@ mod tests {
             morning_email_hour: 7,
         }));
         assert_eq!(settings.to_payload()["morning_email_hour"], 7);
+        let failed = Event::from(MeetingNotesEmailFailed {
+            contact: "Sally".into(),
+            meeting_on: NaiveDate::from_ymd_opt(2019, 8, 20).unwrap(),
+            reason: "busy".into(),
+            retry_at: Some("2019-08-20T07:05:00.123Z".parse().unwrap()),
+            given_up: false,
+        });
+        assert_eq!(failed.to_payload()["retry_at"], "2019-08-20T07:05:00Z");
     }
 
     #[test]

@@ -5,7 +5,8 @@ use chrono::{NaiveDate, NaiveTime};
 
 use crate::error::{FieldError, Rejection};
 use crate::events::{
-    InteractionCorrected, InteractionRecorded, InteractionRemoved, NextMeetingCancelled, NextMeetingScheduled,
+    InteractionCorrected, InteractionRecorded, InteractionRemoved, MeetingNotesEmailRequested,
+    NextMeetingCancelled, NextMeetingScheduled,
 };
 use crate::plain_form::FormEcho;
 
@@ -183,6 +184,17 @@ impl MeetingForm {
             _ => Err(Rejection { errors }),
         }
     }
+}
+
+/// The "meeting notes email requested" event: send the failed email for the meeting on
+/// `meeting_on` (as `YYYY-MM-DD`) again.
+pub fn request_notes_email(contact: &str, meeting_on: &str) -> Result<MeetingNotesEmailRequested, Rejection> {
+    let meeting_on =
+        check_date(meeting_on, "Meeting date").map_err(|message| Rejection::one("meeting_on", message))?;
+    Ok(MeetingNotesEmailRequested {
+        contact: contact.to_owned(),
+        meeting_on,
+    })
 }
 
 /// The "next meeting cancelled" event.

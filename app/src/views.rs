@@ -17,16 +17,24 @@ pub enum ProjectionName {
     /// Each account's settings: the settings page.
     #[serde(rename = "projected_accounts")]
     Accounts,
+    /// The morning emails still to send: read by the mailer, not by a page.
+    #[serde(rename = "projected_meeting_notes_emails")]
+    MeetingNotesEmails,
 }
 
 impl ProjectionName {
-    pub const ALL: &[ProjectionName] = &[ProjectionName::Contacts, ProjectionName::Accounts];
+    pub const ALL: &[ProjectionName] = &[
+        ProjectionName::Contacts,
+        ProjectionName::Accounts,
+        ProjectionName::MeetingNotesEmails,
+    ];
 
     /// The name in the `projections` table and in URLs.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Contacts => "projected_contacts",
             Self::Accounts => "projected_accounts",
+            Self::MeetingNotesEmails => "projected_meeting_notes_emails",
         }
     }
 
@@ -206,6 +214,38 @@ pub struct MeetingView {
     pub notes: String,
     /// The notes rendered from Markdown and sanitized on the server: safe to put in the page.
     pub notes_html: String,
+    /// The morning email with the notes.
+    pub email: MeetingEmailView,
+    /// Said when the mailer has stopped running, so the email would not go out.
+    pub mailer_warning: Option<String>,
+}
+
+/// Where the morning email of a meeting stands. Times are in the account's time zone, written
+/// out on the server, e.g. "Friday 27 November 2026 at 07:00".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MeetingEmailView {
+    /// Goes out at `at`; `due` once that time has come (it goes at the mailer's next run).
+    Scheduled {
+        at: String,
+        due: bool,
+    },
+    /// An attempt failed; the mailer tries again by itself at `retry_at`.
+    Retrying {
+        reason: String,
+        retry_at: String,
+    },
+    Sent {
+        at: String,
+    },
+    /// Waits for the account holder to ask again, which they may while the day lasts.
+    Failed {
+        reason: String,
+        can_send_again: bool,
+    },
+    /// The meeting's day ended first: it will not be sent.
+    NotSent {
+        reason: String,
+    },
 }
 
 /// One contact's page; `contact` is `None` when the account has no contact of that name.
@@ -256,10 +296,28 @@ pub struct WorkerHealth {
     pub error: Option<String>,
 }
 
-/// The health of every background listener, shown when a wait takes too long.
+/// The state of one scheduled job (the mailer), from its last run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobHealth {
+    pub name: String,
+    /// Who ran it last, e.g. "pid 4242 on kith-1".
+    pub runner: Option<String>,
+    /// `None` until it first runs.
+    pub last_run_at: Option<DateTime<Utc>>,
+    /// What the last run did, e.g. "sent 2, failed 0, given up 0".
+    pub last_result: Option<String>,
+    /// Why the last run failed, if it did.
+    pub last_error: Option<String>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    /// False when the job has never run or is overdue: its scheduler has stopped.
+    pub running: bool,
+}
+
+/// The health of every background listener and scheduled job, shown when a wait takes too long.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HealthView {
     /// The newest event in the stream.
     pub head: EventId,
     pub workers: Vec<WorkerHealth>,
+    pub jobs: Vec<JobHealth>,
 }

@@ -77,6 +77,7 @@ impl Backend for Crm {
             &self.dispatcher,
             account_id,
             name,
+            Utc::now(),
         )
         .await?)
     }

@@ -1,9 +1,17 @@
 //! Configuration, from the environment (and the command line, which can override it).
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use lettre::message::Mailbox;
+
+use crate::mailer::{MailerSettings, Transport, TransportError};
 
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
 pub const DEFAULT_DATABASE: &str = "data/kith.sqlite3";
+
+/// Where emails are written unless `SMTP_URL` names a mail server.
+pub const DEFAULT_OUTBOX: &str = "data/outbox";
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
@@ -15,10 +23,50 @@ pub struct Config {
     /// Appends by this process wake them at once.
     #[arg(long, env = "KITH_POLL_MS", default_value_t = 1000)]
     pub poll_ms: u64,
+
+    /// The mail server for the morning emails: smtp://host:port (plain, for loopback),
+    /// smtp://user:password@host:587?tls=required (STARTTLS) or smtps://host (TLS). Without
+    /// it, emails are written to the outbox folder.
+    #[arg(long, env = "SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The folder emails are written to when no SMTP_URL is set.
+    #[arg(long, env = "KITH_OUTBOX", default_value = DEFAULT_OUTBOX)]
+    pub outbox: PathBuf,
+
+    /// Who the morning emails are from.
+    #[arg(long, env = "KITH_MAIL_FROM", default_value = "Kith <kith@localhost>")]
+    pub mail_from: Mailbox,
+
+    /// How often the mailer looks for emails to send, in milliseconds.
+    #[arg(long, env = "KITH_MAIL_INTERVAL_MS", default_value_t = 60_000)]
+    pub mail_interval_ms: u64,
+
+    /// How long the mailer waits for each step of an SMTP conversation, in seconds.
+    #[arg(long, env = "KITH_SMTP_TIMEOUT_SECS", default_value_t = 30)]
+    pub smtp_timeout_secs: u64,
 }
 
 impl Config {
     pub fn poll(&self) -> Duration {
         Duration::from_millis(self.poll_ms.max(10))
+    }
+
+    /// Where the morning emails go: the SMTP server, or else the outbox folder.
+    pub fn mail_transport(&self) -> Result<Transport, TransportError> {
+        match &self.smtp_url {
+            Some(url) => Transport::smtp(url, Duration::from_secs(self.smtp_timeout_secs.max(1))),
+            None => Transport::outbox(&self.outbox),
+        }
+    }
+
+    /// The mailer's settings, run by this process.
+    pub fn mailer(&self) -> MailerSettings {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "this machine".to_owned());
+        MailerSettings {
+            from: self.mail_from.clone(),
+            interval: Duration::from_millis(self.mail_interval_ms.max(10)),
+            runner: format!("pid {} on {host}", std::process::id()),
+        }
     }
 }

@@ -261,7 +261,7 @@ impl Dispatcher {
         })
     }
 
-    /// How every listener is doing.
+    /// How every listener and scheduled job is doing.
     pub async fn health(&self) -> Result<HealthView, StoreError> {
         let head = self.store.head().await?;
         let alive_within = *self.alive_within.lock().expect("alive lock");
@@ -286,6 +286,7 @@ impl Dispatcher {
             })
             .collect();
         workers.sort_by(|a, b| a.projection.cmp(&b.projection));
-        Ok(HealthView { head, workers })
+        let jobs = crate::jobs::health(self.store.reader(), Utc::now()).await?;
+        Ok(HealthView { head, workers, jobs })
     }
 }

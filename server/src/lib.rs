@@ -1,15 +1,20 @@
 //! The Kith server: the event store, the dispatcher and its listeners, the projections and
-//! the queries that read them, and the web server that puts the app in front of them.
+//! the queries that read them, the mailer, and the web server that puts the app in front of
+//! them.
 
 pub mod accounts;
 pub mod backend;
+pub mod clock;
 pub mod config;
 pub mod dispatch;
+pub mod jobs;
+pub mod mailer;
 pub mod markdown;
 pub mod projections;
 pub mod queries;
 pub mod refusals;
 pub mod store;
+pub mod time;
 pub mod web;
 
 use std::sync::Arc;

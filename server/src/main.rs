@@ -5,8 +5,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use leptos::config::get_configuration;
 use server::backend::Crm;
+use server::clock::SystemClock;
 use server::config::Config;
+use server::mailer::Mailer;
 use server::{Kith, web};
+use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -27,7 +30,13 @@ enum Command {
         /// stalled projection).
         #[arg(long)]
         without_listeners: bool,
+        /// Leave the morning emails to another process (`server mailer`).
+        #[arg(long)]
+        without_mailer: bool,
     },
+    /// Run only the mailer: the job that sends the morning emails of meeting notes. Several
+    /// may run against one database; each email still goes out once.
+    Mailer,
 }
 
 #[tokio::main]
@@ -38,12 +47,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve {
         without_listeners: false,
+        without_mailer: false,
     }) {
-        Command::Serve { without_listeners } => serve(cli.config, !without_listeners).await,
+        Command::Serve {
+            without_listeners,
+            without_mailer,
+        } => serve(cli.config, !without_listeners, !without_mailer).await,
+        Command::Mailer => mail(cli.config).await,
     }
 }
 
-async fn serve(config: Config, listeners: bool) -> Result<(), Box<dyn std::error::Error>> {
+/// Starts the mailer on `kith`'s store, sending where `config` says.
+async fn start_mailer(kith: &Kith, config: &Config) -> Result<JoinHandle<()>, Box<dyn std::error::Error>> {
+    let mailer = Mailer::new(
+        kith.dispatcher.store().clone(),
+        config.mail_transport()?,
+        config.mailer(),
+        Arc::new(SystemClock),
+    )
+    .await?;
+    tracing::info!(to = %mailer.destination(), "the mailer is running");
+    Ok(Arc::new(mailer).start())
+}
+
+async fn mail(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let kith = Kith::open(&config.database_url).await?;
+    start_mailer(&kith, &config).await?.await?;
+    Ok(())
+}
+
+async fn serve(config: Config, listeners: bool, mailer: bool) -> Result<(), Box<dyn std::error::Error>> {
     // Under cargo-leptos the LEPTOS_* variables say where the site is; otherwise Cargo.toml does.
     let leptos = if std::env::var_os("LEPTOS_OUTPUT_NAME").is_some() {
         get_configuration(None)?
@@ -58,6 +91,11 @@ async fn serve(config: Config, listeners: bool) -> Result<(), Box<dyn std::error
         kith.dispatcher.start(config.poll())
     } else {
         Vec::new()
+    };
+    let _mailer = if mailer {
+        Some(start_mailer(&kith, &config).await?)
+    } else {
+        None
     };
     let backend = Arc::new(Crm::new(kith.dispatcher.clone()));
     web::serve(web::router(options, backend), address).await?;

@@ -1,16 +1,20 @@
 //! Queries: what pages read, taken from the projections only, never from the stream.
 
+use app::account::{DEFAULT_MORNING_HOUR, DEFAULT_TIME_ZONE};
 use app::backend::SignedIn;
 use app::events::AccountSettings;
 use app::views::{
-    ContactSummary, ContactView, ContactsView, Freshness, InteractionView, ListQuery, MeetingSummary,
-    MeetingView, ProjectionName, SettingsView, SortKey,
+    ContactSummary, ContactView, ContactsView, Freshness, InteractionView, JobHealth, ListQuery,
+    MeetingSummary, MeetingView, ProjectionName, SettingsView, SortKey,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use crate::dispatch::Dispatcher;
+use crate::mailer::{self, EmailFacts};
 use crate::store::StoreError;
+use crate::{jobs, time};
 
 /// A row of `projected_contacts`, as the pages see it.
 #[derive(sqlx::FromRow)]
@@ -174,20 +178,35 @@ struct ContactPageRow {
     contact: ContactRow,
     next_meeting_notes: Option<String>,
     next_meeting_notes_html: Option<String>,
+    #[sqlx(flatten)]
+    email: EmailFacts,
+}
+
+/// What the contact's page needs to say where the morning email stands.
+struct EmailContext {
+    zone: Tz,
+    hour: u32,
+    mailer: Option<JobHealth>,
+    now: DateTime<Utc>,
 }
 
 impl ContactPageRow {
     /// The contact, and its next meeting as its page shows it.
-    fn into_parts(self) -> (ContactSummary, Option<MeetingView>) {
+    fn into_parts(self, context: &EmailContext) -> (ContactSummary, Option<MeetingView>) {
         let contact: ContactSummary = self.contact.into();
         let meeting = contact.next_meeting.as_ref().and_then(|summary| {
             let (date, time) = summary.local.split_once(' ')?;
+            let meeting_on = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+            let email = mailer::email_view(&self.email, meeting_on, context.zone, context.hour, context.now);
+            let mailer_warning = mailer::mailer_warning(&email, context.mailer.as_ref(), context.zone);
             Some(MeetingView {
-                meeting_on: NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?,
+                meeting_on,
                 meeting_time: time.to_owned(),
                 time_zone: summary.time_zone.clone(),
                 notes: self.next_meeting_notes.unwrap_or_default(),
                 notes_html: self.next_meeting_notes_html.unwrap_or_default(),
+                email,
+                mailer_warning,
             })
         });
         (contact, meeting)
@@ -195,18 +214,20 @@ impl ContactPageRow {
 }
 
 /// The account's contact called `name` with its interactions (newest first) and next
-/// meeting, if the account has such a contact.
+/// meeting, if the account has such a contact; the meeting's email as it stands at `now`.
 pub async fn contact(
     pool: &SqlitePool,
     dispatcher: &Dispatcher,
     account_id: i64,
     name: &str,
+    now: DateTime<Utc>,
 ) -> Result<ContactView, StoreError> {
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
     // One read transaction: the contact and its interactions come from the same moment.
     let mut conn = pool.begin().await?;
     let row: Option<ContactPageRow> = sqlx::query_as(select_contacts!(
-        ", next_meeting_notes, next_meeting_notes_html";
+        ", next_meeting_notes, next_meeting_notes_html, meeting_email_sent_at, meeting_email_failure, \
+         meeting_email_retry_at, meeting_email_given_up";
         "AND name = $2"
     ))
     .bind(account_id)
@@ -218,7 +239,7 @@ pub async fn contact(
             contact: None,
             interactions: Vec::new(),
             meeting: None,
-            today: Utc::now().date_naive(),
+            today: now.date_naive(),
             freshness,
         });
     };
@@ -230,8 +251,26 @@ pub async fn contact(
     .bind(name)
     .fetch_all(&mut *conn)
     .await?;
+    // The account's zone and hour say when its emails go out (UTC at 07:00 until its settings
+    // are projected).
+    let (zone, hour): (String, i64) =
+        sqlx::query_as("SELECT time_zone, morning_email_hour FROM projected_accounts WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or_else(|| (DEFAULT_TIME_ZONE.to_owned(), i64::from(DEFAULT_MORNING_HOUR)));
     conn.commit().await?;
-    let (contact, meeting) = row.into_parts();
+    let mailer = jobs::health(pool, now)
+        .await?
+        .into_iter()
+        .find(|job| job.name == mailer::JOB);
+    let context = EmailContext {
+        zone: time::zone(&zone).unwrap_or(Tz::UTC),
+        hour: u32::try_from(hour).unwrap_or(7).min(23),
+        mailer,
+        now,
+    };
+    let (contact, meeting) = row.into_parts(&context);
     Ok(ContactView {
         contact: Some(contact),
         interactions: interactions
@@ -244,7 +283,7 @@ pub async fn contact(
             })
             .collect(),
         meeting,
-        today: Utc::now().date_naive(),
+        today: now.date_naive(),
         freshness,
     })
 }

@@ -38,9 +38,15 @@ fn meeting(contact: &str, on: &str, at: &str, zone: &str, notes: &str) -> Event 
 
 async fn contact(db: &TestDb, actor: Actor, name: &str) -> ContactView {
     db.dispatcher().run_until_caught_up().await.unwrap();
-    server::queries::contact(db.store().reader(), db.dispatcher(), actor.account_id, name)
-        .await
-        .unwrap()
+    server::queries::contact(
+        db.store().reader(),
+        db.dispatcher(),
+        actor.account_id,
+        name,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn list(db: &TestDb, actor: Actor, query: &str) -> ContactsView {

@@ -30,6 +30,14 @@ fn example(name: &str, interaction: i64) -> Value {
             "time_zone": "Europe/Paris", "notes": "Ask about **Postgres**"
         }),
         "next-meeting-cancelled" => json!({ "contact": "Bob" }),
+        "meeting-notes-email-sent" => json!({
+            "contact": "Bob", "meeting_on": "2019-08-20", "message_id": "<meeting-notes.0f1e@kith.test>"
+        }),
+        "meeting-notes-email-failed" => json!({
+            "contact": "Bob", "meeting_on": "2019-08-20", "reason": "Not sent yet: the mail server said to try later.",
+            "retry_at": "2019-08-20T07:05:00Z", "given_up": false
+        }),
+        "meeting-notes-email-requested" => json!({ "contact": "Bob", "meeting_on": "2019-08-20" }),
         other => panic!("no example for {other}: add one"),
     }
 }
@@ -51,6 +59,15 @@ async fn every_event_type_accepts_its_example_and_refuses_broken_payloads_by_fie
         .unwrap()
         .unwrap()
         .event_id;
+    // Bob's morning email of 2019-08-20 failed, so it may be asked for again.
+    sqlx::query(
+        "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
+             attempts, updated_at) VALUES ($1, 'Bob', '2019-08-20', '<x@kith.test>', 'failed', 1, '2019-08-20T07:00:00Z')",
+    )
+    .bind(db.local().account_id)
+    .execute(db.store().writer())
+    .await
+    .unwrap();
     // The removal and the deletion come last, so every other example still finds its target.
     let mut types: Vec<_> = EVENT_TYPES.iter().collect();
     types.sort_by_key(|t| match t.name {
@@ -135,6 +152,13 @@ async fn malformed_dates_times_and_hours_are_refused_by_the_schema() {
         ("account-settings-changed", "morning_email_hour", json!(24)),
         ("account-settings-changed", "morning_email_hour", json!(-1)),
         ("interaction-recorded", "kind", json!("")),
+        (
+            "meeting-notes-email-failed",
+            "retry_at",
+            json!("2019-08-20 07:05"),
+        ),
+        ("meeting-notes-email-failed", "given_up", json!("no")),
+        ("meeting-notes-email-requested", "meeting_on", json!("20 August")),
     ];
     for (name, field, value) in cases {
         let mut payload = example(name, 1);

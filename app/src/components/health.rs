@@ -1,8 +1,42 @@
-//! The health of the background workers, shown when a change is slow to appear.
+//! The health of the background workers (listeners and scheduled jobs), shown when a change is
+//! slow to appear.
 
 use leptos::prelude::*;
 
-use crate::views::HealthView;
+use crate::views::{HealthView, JobHealth};
+
+/// A scheduled job: when it last ran, with what result, and when it runs next.
+fn job_item(job: JobHealth) -> impl IntoView {
+    let state = if job.last_error.is_some() {
+        "failing"
+    } else if job.running {
+        "running"
+    } else {
+        "not running"
+    };
+    let clock = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let facts = match (job.last_run_at, job.next_run_at) {
+        (Some(last), Some(next)) => format!(
+            "last run {} ({}) · next run {}{}",
+            clock(last),
+            job.last_result.unwrap_or_default(),
+            clock(next),
+            job.runner
+                .map(|runner| format!(" · {runner}"))
+                .unwrap_or_default()
+        ),
+        _ => "has never run".to_owned(),
+    };
+    view! {
+        <li>
+            <strong>{job.name}</strong>
+            " "
+            <span class=format!("state state-{}", state.replace(' ', "-"))>{state}</span>
+            <span class="health-facts">{facts}</span>
+            {job.last_error.map(|error| view! { <span class="health-error">{error}</span> })}
+        </li>
+    }
+}
 
 #[component]
 pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
@@ -42,10 +76,11 @@ pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
             }
         })
         .collect_view();
+    let jobs = health.jobs.into_iter().map(job_item).collect_view();
     view! {
         <div class="health">
             <p class="health-title">"Background workers · newest event #" {health.head}</p>
-            <ul>{workers}</ul>
+            <ul>{workers}{jobs}</ul>
         </div>
     }
     .into_any()

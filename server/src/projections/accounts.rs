@@ -32,7 +32,10 @@ impl Projection for AccountsProjection {
             | Event::InteractionCorrected(_)
             | Event::InteractionRemoved(_)
             | Event::NextMeetingScheduled(_)
-            | Event::NextMeetingCancelled(_) => return Ok(()),
+            | Event::NextMeetingCancelled(_)
+            | Event::MeetingNotesEmailSent(_)
+            | Event::MeetingNotesEmailFailed(_)
+            | Event::MeetingNotesEmailRequested(_) => return Ok(()),
         };
         let account_id = stored.account_id.ok_or_else(|| {
             StoreError::Inconsistent(format!(

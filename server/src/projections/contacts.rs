@@ -4,13 +4,13 @@
 
 use app::events::{
     ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRecorded,
-    InteractionRemoved, NextMeetingCancelled, NextMeetingScheduled,
+    InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
+    NextMeetingCancelled, NextMeetingScheduled,
 };
 use app::views::ProjectionName;
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use sqlx::SqliteConnection;
 
-use super::Projection;
+use super::{Projection, meeting_instant};
 use crate::markdown;
 use crate::store::{StoreError, StoredEvent};
 
@@ -166,13 +166,21 @@ impl Projection for ContactsProjection {
                     notes,
                 } = meeting;
                 let local = meeting_on.and_time(*meeting_time);
+                // The email's state belongs to the meeting's day: it survives new notes or a new
+                // time on the same day, and starts afresh on another day.
                 sqlx::query(
                     "UPDATE projected_contacts SET next_meeting_at = $1, next_meeting_local = $2, \
                          next_meeting_time_zone = $3, next_meeting_notes = $4, next_meeting_notes_html = $5, \
-                         next_meeting_notes_excerpt = $6, last_updated_at = $7 \
+                         next_meeting_notes_excerpt = $6, last_updated_at = $7, \
+                         meeting_email_sent_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_sent_at END, \
+                         meeting_email_failed_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_failed_at END, \
+                         meeting_email_failure = CASE WHEN meeting_email_on = $10 THEN meeting_email_failure END, \
+                         meeting_email_retry_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_retry_at END, \
+                         meeting_email_given_up = CASE WHEN meeting_email_on = $10 THEN meeting_email_given_up ELSE 0 END, \
+                         meeting_email_on = $10 \
                      WHERE account_id = $8 AND name = $9",
                 )
-                .bind(instant(local, time_zone, stored)?)
+                .bind(meeting_instant(meeting, stored)?)
                 .bind(local.format("%Y-%m-%d %H:%M").to_string())
                 .bind(time_zone)
                 .bind(notes)
@@ -181,6 +189,7 @@ impl Projection for ContactsProjection {
                 .bind(stored.created_at)
                 .bind(account_id()?)
                 .bind(contact)
+                .bind(meeting_on)
                 .execute(conn)
                 .await?;
             }
@@ -194,6 +203,58 @@ impl Projection for ContactsProjection {
                 .bind(stored.created_at)
                 .bind(account_id()?)
                 .bind(contact)
+                .execute(conn)
+                .await?;
+            }
+            Event::MeetingNotesEmailSent(MeetingNotesEmailSent {
+                contact, meeting_on, ..
+            }) => {
+                sqlx::query(
+                    "UPDATE projected_contacts SET meeting_email_sent_at = $1, meeting_email_failed_at = NULL, \
+                         meeting_email_failure = NULL, meeting_email_retry_at = NULL, meeting_email_given_up = 0, \
+                         last_updated_at = $1 \
+                     WHERE account_id = $2 AND name = $3 AND meeting_email_on = $4",
+                )
+                .bind(stored.created_at)
+                .bind(account_id()?)
+                .bind(contact)
+                .bind(meeting_on)
+                .execute(conn)
+                .await?;
+            }
+            Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
+                contact,
+                meeting_on,
+                reason,
+                retry_at,
+                given_up,
+            }) => {
+                sqlx::query(
+                    "UPDATE projected_contacts SET meeting_email_failed_at = $1, meeting_email_failure = $2, \
+                         meeting_email_retry_at = $3, meeting_email_given_up = $4, last_updated_at = $1 \
+                     WHERE account_id = $5 AND name = $6 AND meeting_email_on = $7 \
+                         AND meeting_email_sent_at IS NULL",
+                )
+                .bind(stored.created_at)
+                .bind(reason)
+                .bind(retry_at)
+                .bind(given_up)
+                .bind(account_id()?)
+                .bind(contact)
+                .bind(meeting_on)
+                .execute(conn)
+                .await?;
+            }
+            Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
+                sqlx::query(
+                    "UPDATE projected_contacts SET meeting_email_failed_at = NULL, meeting_email_failure = NULL, \
+                         meeting_email_retry_at = NULL, meeting_email_given_up = 0, last_updated_at = $1 \
+                     WHERE account_id = $2 AND name = $3 AND meeting_email_on = $4",
+                )
+                .bind(stored.created_at)
+                .bind(account_id()?)
+                .bind(contact)
+                .bind(meeting_on)
                 .execute(conn)
                 .await?;
             }
@@ -233,30 +294,4 @@ async fn follow_last_interaction(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// The instant a local meeting time in `time_zone` stands for. A time that a daylight-saving
-/// change skips is taken as the same wall-clock time after the change (an hour later); a time
-/// that happens twice is taken the first time.
-fn instant(local: NaiveDateTime, time_zone: &str, stored: &StoredEvent) -> Result<DateTime<Utc>, StoreError> {
-    let zone: chrono_tz::Tz = time_zone.parse().map_err(|_| {
-        StoreError::Inconsistent(format!(
-            "event {} names an unknown time zone {time_zone:?}",
-            stored.id
-        ))
-    })?;
-    let resolved = zone
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .ok_or_else(|| {
-            StoreError::Inconsistent(format!(
-                "event {}: {local} does not exist in {time_zone}",
-                stored.id
-            ))
-        })?;
-    Ok(resolved.with_timezone(&Utc))
 }

@@ -3,13 +3,16 @@
 
 mod accounts;
 mod contacts;
+mod meeting_notes_emails;
 
 use std::sync::Arc;
 
-use app::events::Event;
+use app::events::{Event, NextMeetingScheduled};
+use chrono::{DateTime, Utc};
 use sqlx::SqliteConnection;
 
 use crate::store::{StoreError, StoredEvent};
+use crate::time;
 
 /// A table kept from the stream. The dispatcher calls [`Projection::apply`] for every event,
 /// in stream order, inside the transaction that also advances the projection's checkpoint.
@@ -35,5 +38,23 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(contacts::ContactsProjection),
         Arc::new(accounts::AccountsProjection),
+        Arc::new(meeting_notes_emails::MeetingNotesEmailsProjection),
     ]
+}
+
+/// The instant a scheduled meeting's local date and time stand for in its time zone.
+fn meeting_instant(
+    meeting: &NextMeetingScheduled,
+    stored: &StoredEvent,
+) -> Result<DateTime<Utc>, StoreError> {
+    let zone = time::zone(&meeting.time_zone).ok_or_else(|| {
+        StoreError::Inconsistent(format!(
+            "event {} names an unknown time zone {:?}",
+            stored.id, meeting.time_zone
+        ))
+    })?;
+    Ok(time::instant(
+        meeting.meeting_on.and_time(meeting.meeting_time),
+        zone,
+    ))
 }

@@ -1,5 +1,5 @@
-//! The command side's invariants: which contact names each account uses, and which
-//! interactions it has recorded.
+//! The command side's invariants: which contact names each account uses, which interactions
+//! it has recorded, and which failed morning emails may be asked for again.
 //!
 //! These records are written in the same transaction as each append, so commands see every
 //! earlier command at once: two quick "add Bob" never both succeed, and an edit of a contact
@@ -10,9 +10,13 @@
 use app::error::Rejection;
 use app::events::{
     ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRemoved,
+    MeetingNotesEmailRequested,
 };
 use app::receipt::EventId;
+use chrono::Utc;
 use sqlx::SqliteConnection;
+
+use super::deliveries::{self, DeliveryKey};
 
 fn key(name: &str) -> String {
     name.to_lowercase()
@@ -115,6 +119,7 @@ pub async fn check(
                 }
                 forget(conn, account_id, name).await?;
                 record(conn, account_id, new_name).await?;
+                deliveries::follow_rename(conn, account_id, name, new_name).await?;
                 sqlx::query(
                     "UPDATE known_interactions SET contact_key = $1 WHERE account_id = $2 AND contact_key = $3",
                 )
@@ -130,6 +135,7 @@ pub async fn check(
                 return Ok(Err(missing(name)));
             }
             forget(conn, account_id, name).await?;
+            deliveries::forget_contact(conn, account_id, name).await?;
             sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND contact_key = $2")
                 .bind(account_id)
                 .bind(key(name))
@@ -160,6 +166,22 @@ pub async fn check(
                 return Ok(Err(missing(contact)));
             }
         }
+        Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
+            if spelling(conn, account_id, contact).await?.as_deref() != Some(contact.as_str()) {
+                return Ok(Err(missing(contact)));
+            }
+            let key = DeliveryKey {
+                account_id,
+                contact,
+                meeting_on: *meeting_on,
+            };
+            if let Err(rejection) = deliveries::request_again(conn, key, Utc::now()).await? {
+                return Ok(Err(rejection));
+            }
+        }
+        // What the mailer did is a fact about the past: it is recorded even if the contact
+        // has been renamed or deleted since.
+        Event::MeetingNotesEmailSent(_) | Event::MeetingNotesEmailFailed(_) => {}
         Event::AccountRegistered(_) | Event::AccountSettingsChanged(_) => {}
     }
     Ok(Ok(()))

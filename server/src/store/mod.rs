@@ -1,6 +1,8 @@
 //! The event store on SQLite: opening and migrating the database, the entities that cause
-//! events, appending validated events durably, and reading the stream in order.
+//! events, appending validated events durably, and reading the stream in order; with the
+//! command side's own records (contact names, interactions, morning email deliveries).
 
+pub mod deliveries;
 mod guards;
 mod schemas;
 

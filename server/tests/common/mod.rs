@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
 use crate::interaction::{MeetingForm, NOTES_MAX};
 use crate::plain_form::FormEcho;
-use crate::views::{MeetingView, ProjectionName};
+use crate::views::{MeetingEmailView, MeetingView, ProjectionName};
 
 /// Schedules the next meeting with `contact` (or changes it), at a local time in the account's
 /// time zone, with Markdown notes.
@@ -46,12 +46,23 @@ pub async fn cancel_meeting(contact: String) -> Result<CommandOutcome, AppError>
     result
 }
 
+/// Asks for the failed morning email of the meeting with `contact` on `meeting_on` to be sent
+/// again.
+#[server]
+pub async fn send_notes_again(contact: String, meeting_on: String) -> Result<CommandOutcome, AppError> {
+    let event = crate::interaction::request_notes_email(&contact, &meeting_on).map(Into::into);
+    let result = crate::backend::execute(event).await;
+    super::follow_up_on_contact(&result, &contact, "send-again", &[]).await;
+    result
+}
+
 /// The meeting commands of a contact's page; each waits for `projected_contacts` and then
 /// refreshes the page's data.
 #[derive(Clone, Copy)]
 pub struct MeetingActions {
     schedule: ServerAction<ScheduleMeeting>,
     cancel: ServerAction<CancelMeeting>,
+    send_again: ServerAction<SendNotesAgain>,
 }
 
 impl MeetingActions {
@@ -59,7 +70,13 @@ impl MeetingActions {
         let actions = Self {
             schedule: ServerAction::new(),
             cancel: ServerAction::new(),
+            send_again: ServerAction::new(),
         };
+        tracker.follow(
+            move || actions.send_again.value().get(),
+            ProjectionName::Contacts,
+            refetch,
+        );
         tracker.follow(
             move || actions.schedule.value().get(),
             ProjectionName::Contacts,
@@ -81,7 +98,11 @@ pub fn Meeting(
     actions: MeetingActions,
     echo: FormEcho,
 ) -> impl IntoView {
-    let MeetingActions { schedule, cancel } = actions;
+    let MeetingActions {
+        schedule,
+        cancel,
+        send_again,
+    } = actions;
     let schedule_echo = echo.for_form("meeting");
     let stored = meeting
         .as_ref()
@@ -170,6 +191,14 @@ pub fn Meeting(
                     <span class="zone">{meeting.time_zone.replace('_', " ")}</span>
                 </p>
                 {notes}
+                <MorningEmail
+                    contact=contact.clone()
+                    meeting_on=meeting.meeting_on.format("%Y-%m-%d").to_string()
+                    email=meeting.email
+                    warning=meeting.mailer_warning
+                    send_again
+                    echo=echo.for_form("send-again")
+                />
                 <details open=refused>
                     <summary>"Change the meeting or its notes"</summary>
                     {form}
@@ -192,5 +221,70 @@ pub fn Meeting(
             <h2 id="meeting-heading">"Next meeting"</h2>
             {body}
         </section>
+    }
+}
+
+/// Where the meeting's morning email stands, with a button to send a failed one again.
+#[component]
+fn MorningEmail(
+    contact: String,
+    meeting_on: String,
+    email: MeetingEmailView,
+    warning: Option<String>,
+    send_again: ServerAction<SendNotesAgain>,
+    echo: FormEcho,
+) -> impl IntoView {
+    let rejection = shown_rejection(move || send_again.value().get(), echo);
+    let (class, text, offer_again) = match email {
+        MeetingEmailView::Scheduled { at, due: false } => (
+            "email-scheduled",
+            format!("Your notes will be emailed to you on {at}."),
+            false,
+        ),
+        MeetingEmailView::Scheduled { at, due: true } => (
+            "email-scheduled",
+            format!("Your notes are due to be emailed (from {at}); they go out at the mailer's next run."),
+            false,
+        ),
+        MeetingEmailView::Retrying { reason, retry_at } => (
+            "email-retrying",
+            format!("{reason} The mailer tries again on {retry_at}."),
+            false,
+        ),
+        MeetingEmailView::Sent { at } => (
+            "email-sent",
+            format!("Your notes were emailed to you on {at}."),
+            false,
+        ),
+        MeetingEmailView::Failed {
+            reason,
+            can_send_again,
+        } => ("email-failed", reason, can_send_again),
+        MeetingEmailView::NotSent { reason } => ("email-failed", reason, false),
+    };
+    view! {
+        <div class=format!("morning-email {class}") role="status">
+            <h3>"Morning email"</h3>
+            <p class="email-state">{text}</p>
+            {warning.map(|warning| view! { <p class="notice notice-warn">{warning}</p> })}
+            {offer_again
+                .then(|| {
+                    view! {
+                        <ActionForm action=send_again>
+                            <input type="hidden" name="contact" value=contact />
+                            <input type="hidden" name="meeting_on" value=meeting_on />
+                            <RejectionSummary rejection except=&[] />
+                            <div class="actions">
+                                <button type="submit" class="primary" disabled=move || send_again.pending().get()>
+                                    "Send the email again"
+                                </button>
+                            </div>
+                        </ActionForm>
+                    }
+                })}
+            <p class="field-hint">
+                "The address and the hour are in " <a href="/settings">"Settings"</a> "."
+            </p>
+        </div>
     }
 }

@@ -1,0 +1,79 @@
+//! Scheduled jobs' runs (`jobs`): each run records when it ran, what came of it and when the
+//! next is due, so the health view shows a stopped scheduler instead of it failing silently.
+
+use app::views::JobHealth;
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+
+/// Every scheduled job, as the health view lists them (whether or not they have run yet).
+pub const ALL: &[&str] = &[crate::mailer::JOB];
+
+/// A job overdue by more than this is reported as not running.
+const GRACE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// One run of a job.
+pub struct JobRun<'a> {
+    pub name: &'a str,
+    pub runner: &'a str,
+    pub ran_at: DateTime<Utc>,
+    pub result: String,
+    pub error: Option<String>,
+    pub next_run_at: DateTime<Utc>,
+}
+
+pub async fn record(pool: &SqlitePool, run: &JobRun<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT OR REPLACE INTO jobs (name, runner, last_run_at, last_result, last_error, next_run_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(run.name)
+    .bind(run.runner)
+    .bind(run.ran_at)
+    .bind(&run.result)
+    .bind(&run.error)
+    .bind(run.next_run_at)
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    name: String,
+    runner: String,
+    last_run_at: DateTime<Utc>,
+    last_result: String,
+    last_error: Option<String>,
+    next_run_at: DateTime<Utc>,
+}
+
+/// How every job is doing at `now`.
+pub async fn health(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<JobHealth>, sqlx::Error> {
+    let rows: Vec<JobRow> =
+        sqlx::query_as("SELECT name, runner, last_run_at, last_result, last_error, next_run_at FROM jobs")
+            .fetch_all(pool)
+            .await?;
+    Ok(ALL
+        .iter()
+        .map(|&name| match rows.iter().find(|row| row.name == name) {
+            Some(row) => JobHealth {
+                name: name.to_owned(),
+                runner: Some(row.runner.clone()),
+                last_run_at: Some(row.last_run_at),
+                last_result: Some(row.last_result.clone()),
+                last_error: row.last_error.clone(),
+                next_run_at: Some(row.next_run_at),
+                running: now <= row.next_run_at + GRACE,
+            },
+            None => JobHealth {
+                name: name.to_owned(),
+                runner: None,
+                last_run_at: None,
+                last_result: None,
+                last_error: None,
+                next_run_at: None,
+                running: false,
+            },
+        })
+        .collect())
+}

@@ -1,0 +1,488 @@
+//! The mailer: the scheduled job that sends the morning email of meeting notes.
+//!
+//! Every run reads `projected_meeting_notes_emails` (with each account's settings from
+//! `projected_accounts`) and, for each email whose time has come, claims it in
+//! `meeting_notes_deliveries`, sends it, and appends "meeting notes email sent" (caused by the
+//! mailer's own entity) in the transaction that marks it sent. The projection's listener then
+//! removes the row.
+//!
+//! When: on the meeting's day (its local date as scheduled), from the account's morning hour in
+//! the account's time zone until that day's midnight there. An email whose time has come is
+//! sent at the next run, even when the meeting was scheduled after the morning hour. An email
+//! is never sent once its day is over: if Kith was not running (or every attempt failed) until
+//! midnight, the email is given up with a "failed" event that says so, and the contact's page
+//! shows it.
+//!
+//! Failures: a server that says "try later" or cannot be reached is tried again by itself
+//! (1, 2, 4… up to 30 minutes apart); a refusal, and a conversation that broke off after it
+//! began (the email may have arrived), wait for the account holder to ask again.
+
+mod message;
+mod state;
+mod transport;
+mod window;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::backend::Actor;
+use app::events::{Event, MeetingNotesEmailFailed, MeetingNotesEmailSent};
+use app::receipt::EventId;
+use chrono::{DateTime, NaiveDate, Utc};
+use lettre::message::Mailbox;
+use sqlx::SqliteConnection;
+
+pub use message::{MorningEmail, message_id};
+pub use state::{EmailFacts, email_view, mailer_warning};
+pub use transport::{SendFailure, Transport, TransportError};
+pub use window::SendWindow;
+
+use crate::clock::Clock;
+use crate::jobs::{self, JobRun};
+use crate::store::deliveries::{self, Claim, DeliveryKey, DeliveryState};
+use crate::store::{EventStore, StoreError};
+use crate::time;
+
+/// The mailer's name as a job and as the entity that causes its events.
+pub const JOB: &str = "mailer";
+
+/// How the mailer is set up.
+pub struct MailerSettings {
+    /// Who the emails are from; its domain is also the Message-IDs'.
+    pub from: Mailbox,
+    /// How often the job runs.
+    pub interval: Duration,
+    /// Who runs it (shown in the health view), e.g. "pid 4242 on host".
+    pub runner: String,
+}
+
+/// What one run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub sent: usize,
+    /// Failed attempts (to be tried again, or waiting for the account holder).
+    pub failed: usize,
+    /// Emails whose day ended before they could be sent.
+    pub given_up: usize,
+}
+
+impl RunReport {
+    fn describe(&self) -> String {
+        format!(
+            "sent {}, failed {}, given up {}",
+            self.sent, self.failed, self.given_up
+        )
+    }
+}
+
+/// An email the projection holds, with the account's settings.
+#[derive(sqlx::FromRow)]
+struct PendingEmail {
+    account_id: i64,
+    contact_name: String,
+    meeting_on: NaiveDate,
+    meeting_at: DateTime<Utc>,
+    notes: String,
+    notes_html: String,
+    failed_at: Option<DateTime<Utc>>,
+    retry_at: Option<DateTime<Utc>>,
+    last_updated_at: DateTime<Utc>,
+    display_name: String,
+    notes_email: String,
+    account_zone: String,
+    morning_email_hour: i64,
+}
+
+impl PendingEmail {
+    fn key(&self) -> DeliveryKey<'_> {
+        DeliveryKey {
+            account_id: self.account_id,
+            contact: &self.contact_name,
+            meeting_on: self.meeting_on,
+        }
+    }
+}
+
+/// The morning email job.
+pub struct Mailer {
+    store: Arc<EventStore>,
+    transport: Transport,
+    settings: MailerSettings,
+    clock: Arc<dyn Clock>,
+    entity_id: i64,
+    domain: String,
+}
+
+/// The longest a reason kept in an event may be, in characters (the schema allows 1,000).
+const REASON_MAX: usize = 600;
+
+fn shorten(reason: &str) -> String {
+    if reason.chars().count() <= REASON_MAX {
+        reason.to_owned()
+    } else {
+        let cut: String = reason.chars().take(REASON_MAX - 1).collect();
+        format!("{cut}…")
+    }
+}
+
+/// How long after attempt `attempt` failed the next one is: 1, 2, 4, 8, 16, then 30 minutes.
+fn backoff(attempt: i64) -> chrono::Duration {
+    let minutes = 1i64 << attempt.clamp(1, 6).saturating_sub(1);
+    chrono::Duration::minutes(minutes.min(30))
+}
+
+impl Mailer {
+    pub async fn new(
+        store: Arc<EventStore>,
+        transport: Transport,
+        settings: MailerSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StoreError> {
+        let entity_id = store.ensure_process(JOB).await?;
+        let domain = settings.from.email.domain().to_owned();
+        Ok(Self {
+            store,
+            transport,
+            settings,
+            clock,
+            entity_id,
+            domain,
+        })
+    }
+
+    /// Where the emails go, for people.
+    pub fn destination(&self) -> String {
+        self.transport.describe()
+    }
+
+    /// Runs the job every interval, for ever, recording each run for the health view.
+    pub fn start(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                // A failed run is logged and recorded; the next one comes all the same.
+                let _ = self.tick().await;
+                tokio::time::sleep(self.settings.interval).await;
+            }
+        })
+    }
+
+    /// One run at the clock's time, logged and recorded in `jobs` for the health view.
+    pub async fn tick(&self) -> Result<RunReport, StoreError> {
+        let now = self.clock.now();
+        let outcome = self.run(now).await;
+        let next_run_at = now + chrono::Duration::from_std(self.settings.interval).unwrap_or_default();
+        let run = JobRun {
+            name: JOB,
+            runner: &self.settings.runner,
+            ran_at: now,
+            result: match &outcome {
+                Ok(report) => report.describe(),
+                Err(_) => "failed".to_owned(),
+            },
+            error: outcome.as_ref().err().map(ToString::to_string),
+            next_run_at,
+        };
+        if let Err(error) = &outcome {
+            tracing::error!(%error, "the mailer's run failed; it runs again at {next_run_at}");
+        }
+        if let Err(error) = jobs::record(self.store.writer(), &run).await {
+            tracing::error!(%error, "could not record the mailer's run");
+        }
+        outcome
+    }
+
+    /// Sends (or gives up) every email whose time has come at `now`.
+    pub async fn run(&self, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
+        // Every zone's today is within a day of UTC's; later meetings cannot be due yet.
+        let latest_day = now.date_naive() + chrono::Days::new(1);
+        let pending: Vec<PendingEmail> = sqlx::query_as(
+            "SELECT e.account_id, e.contact_name, e.meeting_on, e.meeting_at, e.notes, e.notes_html, \
+                 e.failed_at, e.retry_at, e.last_updated_at, a.display_name, a.notes_email, a.time_zone AS account_zone, \
+                 a.morning_email_hour \
+             FROM projected_meeting_notes_emails e JOIN projected_accounts a ON a.account_id = e.account_id \
+             WHERE e.meeting_on <= $1 ORDER BY e.meeting_on, e.account_id, e.contact_name",
+        )
+        .bind(latest_day)
+        .fetch_all(self.store.reader())
+        .await?;
+        let mut report = RunReport::default();
+        for email in &pending {
+            let Some(zone) = time::zone(&email.account_zone) else {
+                tracing::error!(account = email.account_id, zone = %email.account_zone, "unknown time zone");
+                continue;
+            };
+            let hour = u32::try_from(email.morning_email_hour).unwrap_or(7).min(23);
+            let window = SendWindow::new(email.meeting_on, zone, hour);
+            if now < window.opens {
+                continue;
+            }
+            if now >= window.closes {
+                if self.give_up(email, window, zone, now).await? {
+                    report.given_up += 1;
+                }
+                continue;
+            }
+            if email.failed_at.is_some() && email.retry_at.is_none_or(|at| at > now) {
+                continue;
+            }
+            match self.attempt(email, window, zone, now).await? {
+                Some(true) => report.sent += 1,
+                Some(false) => report.failed += 1,
+                None => {}
+            }
+        }
+        Ok(report)
+    }
+
+    fn actor(&self, account_id: i64) -> Actor {
+        Actor {
+            entity_id: self.entity_id,
+            account_id,
+        }
+    }
+
+    /// Appends a mailer event inside the caller's transaction.
+    async fn append(
+        &self,
+        tx: &mut SqliteConnection,
+        account_id: i64,
+        event: Event,
+    ) -> Result<EventId, StoreError> {
+        let event_type = event.event_type();
+        let receipt = self
+            .store
+            .append_in(
+                tx,
+                self.actor(account_id),
+                event_type.name,
+                event_type.version,
+                event.to_payload(),
+            )
+            .await?
+            .map_err(|rejection| {
+                StoreError::Inconsistent(format!(
+                    "the mailer's own {event_type} event was refused: {rejection:?}"
+                ))
+            })?;
+        Ok(receipt.event_id)
+    }
+
+    fn failed(
+        contact: &str,
+        meeting_on: NaiveDate,
+        reason: &str,
+        retry_at: Option<DateTime<Utc>>,
+        given_up: bool,
+    ) -> Event {
+        Event::from(MeetingNotesEmailFailed {
+            contact: contact.to_owned(),
+            meeting_on,
+            reason: shorten(reason),
+            retry_at,
+            given_up,
+        })
+    }
+
+    /// Claims, sends and records one email. `Some(true)` when sent, `Some(false)` when it
+    /// failed, `None` when it was left (sent already, or another mailer has it).
+    async fn attempt(
+        &self,
+        email: &PendingEmail,
+        window: SendWindow,
+        zone: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> Result<Option<bool>, StoreError> {
+        let key = email.key();
+        let first_id = message_id(
+            email.account_id,
+            &email.contact_name,
+            email.meeting_on,
+            &self.domain,
+        );
+        let lease = chrono::Duration::from_std(self.transport.limit()).unwrap_or_default()
+            + chrono::Duration::minutes(1);
+        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        let claim =
+            deliveries::claim(&mut tx, key, &first_id, &self.settings.runner, now, now + lease).await?;
+        let (message_id, attempt) = match claim {
+            Claim::Leave => {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            Claim::Interrupted { message_id } => {
+                let reason = "Kith stopped while it was sending this email, so it may or may not have \
+                              arrived. Check your inbox, and send it again if it is not there.";
+                deliveries::mark_failed(&mut tx, &message_id, reason, now).await?;
+                let event = Self::failed(&email.contact_name, email.meeting_on, reason, None, false);
+                let id = self.append(&mut tx, email.account_id, event).await?;
+                tx.commit().await?;
+                self.store.appended(id);
+                return Ok(Some(false));
+            }
+            Claim::Send { message_id, attempt } => (message_id, attempt),
+        };
+        tx.commit().await?;
+
+        let outcome = match (MorningEmail {
+            account_id: email.account_id,
+            display_name: &email.display_name,
+            to: &email.notes_email,
+            contact: &email.contact_name,
+            meeting_on: email.meeting_on,
+            meeting_at: email.meeting_at,
+            zone,
+            notes: &email.notes,
+            notes_html: &email.notes_html,
+        })
+        .build(&self.settings.from, &message_id, now)
+        {
+            Ok(message) => self.transport.send(message).await,
+            Err(bad) => Err(SendFailure::Refused(format!(
+                "{bad}. Change it in Settings, then send the email again"
+            ))),
+        };
+
+        let done_at = self.clock.now();
+        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        // The contact may have been renamed while the email was on its way.
+        let contact = deliveries::contact_now(&mut tx, &message_id)
+            .await?
+            .unwrap_or_else(|| email.contact_name.clone());
+        let (event, sent) = match outcome {
+            Ok(()) => {
+                deliveries::mark_sent(&mut tx, &message_id, done_at).await?;
+                let sent = MeetingNotesEmailSent {
+                    contact,
+                    meeting_on: email.meeting_on,
+                    message_id: message_id.clone(),
+                };
+                (Event::from(sent), true)
+            }
+            Err(SendFailure::Retry(detail)) => {
+                let retry_at = done_at + backoff(attempt);
+                let reason = format!("Not sent yet: {detail}.");
+                if retry_at < window.closes {
+                    deliveries::mark_waiting(&mut tx, &message_id, retry_at, &reason, done_at).await?;
+                    (
+                        Self::failed(&contact, email.meeting_on, &reason, Some(retry_at), false),
+                        false,
+                    )
+                } else {
+                    let reason = format!("{reason} There is no time left today to try again by itself.");
+                    deliveries::mark_failed(&mut tx, &message_id, &reason, done_at).await?;
+                    (
+                        Self::failed(&contact, email.meeting_on, &reason, None, false),
+                        false,
+                    )
+                }
+            }
+            Err(SendFailure::Refused(detail)) => {
+                let reason = format!("Not sent: {detail}.");
+                deliveries::mark_failed(&mut tx, &message_id, &reason, done_at).await?;
+                (
+                    Self::failed(&contact, email.meeting_on, &reason, None, false),
+                    false,
+                )
+            }
+            Err(SendFailure::Uncertain(detail)) => {
+                let reason = format!(
+                    "Perhaps not sent: {detail}, so the email may or may not have arrived. Check your \
+                     inbox, and send it again if it is not there."
+                );
+                deliveries::mark_failed(&mut tx, &message_id, &reason, done_at).await?;
+                (
+                    Self::failed(&contact, email.meeting_on, &reason, None, false),
+                    false,
+                )
+            }
+        };
+        let id = self.append(&mut tx, email.account_id, event).await?;
+        tx.commit().await?;
+        self.store.appended(id);
+        if sent {
+            tracing::info!(account = email.account_id, message_id = %message_id, "morning email sent");
+        } else {
+            tracing::warn!(account = email.account_id, message_id = %message_id, "morning email failed");
+        }
+        Ok(Some(sent))
+    }
+
+    /// The email's day is over before it went out: records that it will not be sent. Returns
+    /// whether it gave up (not when it was sent after all, or another mailer still has it).
+    async fn give_up(
+        &self,
+        email: &PendingEmail,
+        window: SendWindow,
+        zone: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let key = email.key();
+        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        let delivery = deliveries::find(&mut tx, key).await?;
+        let reason = match &delivery {
+            None if email.last_updated_at >= window.closes => {
+                "Not sent: the meeting was scheduled after its day had ended.".to_owned()
+            }
+            None => format!(
+                "Not sent: the mailer did not run between {} and midnight, so the notes were not \
+                 emailed. Kith never sends them once the meeting's day is over.",
+                time::describe(window.opens, zone)
+            ),
+            Some(d) => match d.state {
+                DeliveryState::Sent | DeliveryState::GivenUp => {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                DeliveryState::Sending { lease_until } if lease_until > now => {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                DeliveryState::Sending { .. } => {
+                    "Not sent: Kith stopped while it was sending this email, and \
+                     the meeting's day is over. Check your inbox: it may have arrived."
+                        .to_owned()
+                }
+                DeliveryState::Waiting { .. } | DeliveryState::Failed => format!(
+                    "Not sent: the meeting's day ended before the email could be sent. The last problem: {}",
+                    d.last_error.as_deref().unwrap_or("unknown")
+                ),
+            },
+        };
+        let message_id = delivery.map(|d| d.message_id).unwrap_or_else(|| {
+            message_id(
+                email.account_id,
+                &email.contact_name,
+                email.meeting_on,
+                &self.domain,
+            )
+        });
+        deliveries::mark_given_up(&mut tx, key, &message_id, &shorten(&reason), now).await?;
+        let event = Self::failed(&email.contact_name, email.meeting_on, &reason, None, true);
+        let id = self.append(&mut tx, email.account_id, event).await?;
+        tx.commit().await?;
+        self.store.appended(id);
+        tracing::warn!(
+            account = email.account_id,
+            "morning email given up: its day is over"
+        );
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_up_to_half_an_hour() {
+        let minutes: Vec<i64> = (1..=8).map(|attempt| backoff(attempt).num_minutes()).collect();
+        assert_eq!(minutes, [1, 2, 4, 8, 16, 30, 30, 30]);
+    }
+
+    #[test]
+    fn long_reasons_are_cut_to_fit_the_schema() {
+        let long = "x".repeat(5000);
+        assert_eq!(shorten(&long).chars().count(), REASON_MAX);
+        assert_eq!(shorten("short"), "short");
+    }
+}

@@ -1,0 +1,321 @@
+//! The command side's record of each morning email the mailer has tried
+//! (`meeting_notes_deliveries`), one per contact and meeting day.
+//!
+//! It is what keeps an email from going out twice: a mailer claims an email here before it
+//! sends, in a write transaction, so two mailers never both send it; the "sent" event is
+//! appended in the same transaction that marks it sent; and a replay of the projections never
+//! touches this table. A claim whose mailer never came back (a crash between sending and
+//! recording) is not sent again on a guess: it becomes a failure the account holder sees.
+
+use app::error::Rejection;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::SqliteConnection;
+
+/// Which email: the account's contact and the local date of the meeting.
+#[derive(Clone, Copy, Debug)]
+pub struct DeliveryKey<'a> {
+    pub account_id: i64,
+    pub contact: &'a str,
+    pub meeting_on: NaiveDate,
+}
+
+/// Where an email stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// A mailer is sending it; its claim holds until `lease_until`.
+    Sending {
+        lease_until: DateTime<Utc>,
+    },
+    /// To be tried again from `next_attempt_at` (at once without one).
+    Waiting {
+        next_attempt_at: Option<DateTime<Utc>>,
+    },
+    Sent,
+    /// Waits for the account holder to ask for it again.
+    Failed,
+    /// The meeting's day ended first: it will not be sent.
+    GivenUp,
+}
+
+/// An email's row.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub message_id: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    message_id: String,
+    state: String,
+    attempts: i64,
+    lease_until: Option<DateTime<Utc>>,
+    next_attempt_at: Option<DateTime<Utc>>,
+    last_error: Option<String>,
+}
+
+/// The email's row, if a mailer has ever tried it.
+pub async fn find(
+    conn: &mut SqliteConnection,
+    key: DeliveryKey<'_>,
+) -> Result<Option<Delivery>, sqlx::Error> {
+    let row: Option<DeliveryRow> = sqlx::query_as(
+        "SELECT message_id, state, attempts, lease_until, next_attempt_at, last_error \
+         FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
+    )
+    .bind(key.account_id)
+    .bind(key.contact)
+    .bind(key.meeting_on)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        let state = match row.state.as_str() {
+            "sending" => DeliveryState::Sending {
+                lease_until: row.lease_until.unwrap_or_default(),
+            },
+            "waiting" => DeliveryState::Waiting {
+                next_attempt_at: row.next_attempt_at,
+            },
+            "sent" => DeliveryState::Sent,
+            "failed" => DeliveryState::Failed,
+            "given_up" => DeliveryState::GivenUp,
+            other => {
+                return Err(sqlx::Error::Decode(
+                    format!("unknown delivery state {other:?}").into(),
+                ));
+            }
+        };
+        Ok(Delivery {
+            message_id: row.message_id,
+            state,
+            attempts: row.attempts,
+            last_error: row.last_error,
+        })
+    })
+    .transpose()
+}
+
+/// What a mailer may do with an email that is due.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Send it now, as attempt number `attempt`: the claim is this mailer's until its lease ends.
+    Send { message_id: String, attempt: i64 },
+    /// Leave it: sent already, claimed by another mailer, or waiting (for its time or for the
+    /// account holder).
+    Leave,
+    /// A mailer claimed it and never said how it went: it may or may not have gone out.
+    Interrupted { message_id: String },
+}
+
+/// Claims the email for `runner` until `lease_until`, if it may be sent now. `message_id` is
+/// the Message-ID to use the first time; later attempts keep the first one.
+pub async fn claim(
+    conn: &mut SqliteConnection,
+    key: DeliveryKey<'_>,
+    message_id: &str,
+    runner: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Claim, sqlx::Error> {
+    let Some(delivery) = find(&mut *conn, key).await? else {
+        sqlx::query(
+            "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
+                 attempts, claimed_by, lease_until, updated_at) \
+             VALUES ($1, $2, $3, $4, 'sending', 1, $5, $6, $7)",
+        )
+        .bind(key.account_id)
+        .bind(key.contact)
+        .bind(key.meeting_on)
+        .bind(message_id)
+        .bind(runner)
+        .bind(lease_until)
+        .bind(now)
+        .execute(conn)
+        .await?;
+        return Ok(Claim::Send {
+            message_id: message_id.to_owned(),
+            attempt: 1,
+        });
+    };
+    match delivery.state {
+        DeliveryState::Waiting { next_attempt_at } if next_attempt_at.is_none_or(|at| at <= now) => {
+            sqlx::query(
+                "UPDATE meeting_notes_deliveries SET state = 'sending', attempts = attempts + 1, \
+                     claimed_by = $1, lease_until = $2, next_attempt_at = NULL, updated_at = $3 \
+                 WHERE account_id = $4 AND contact_name = $5 AND meeting_on = $6",
+            )
+            .bind(runner)
+            .bind(lease_until)
+            .bind(now)
+            .bind(key.account_id)
+            .bind(key.contact)
+            .bind(key.meeting_on)
+            .execute(conn)
+            .await?;
+            Ok(Claim::Send {
+                message_id: delivery.message_id,
+                attempt: delivery.attempts + 1,
+            })
+        }
+        DeliveryState::Sending { lease_until } if lease_until <= now => Ok(Claim::Interrupted {
+            message_id: delivery.message_id,
+        }),
+        DeliveryState::Sending { .. }
+        | DeliveryState::Waiting { .. }
+        | DeliveryState::Sent
+        | DeliveryState::Failed
+        | DeliveryState::GivenUp => Ok(Claim::Leave),
+    }
+}
+
+/// Moves the email `message_id` to `state`, keeping the last error unless a new one is given.
+/// Found by its Message-ID, so a contact renamed while its email was being sent is followed.
+async fn set(
+    conn: &mut SqliteConnection,
+    message_id: &str,
+    state: &str,
+    next_attempt_at: Option<DateTime<Utc>>,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE meeting_notes_deliveries SET state = $1, next_attempt_at = $2, \
+             last_error = COALESCE($3, last_error), lease_until = NULL, updated_at = $4 \
+         WHERE message_id = $5",
+    )
+    .bind(state)
+    .bind(next_attempt_at)
+    .bind(error)
+    .bind(now)
+    .bind(message_id)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The contact's name now, for the email `message_id` (`None` once the contact is deleted).
+pub async fn contact_now(
+    conn: &mut SqliteConnection,
+    message_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT contact_name FROM meeting_notes_deliveries WHERE message_id = $1")
+        .bind(message_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The email went out.
+pub async fn mark_sent(
+    conn: &mut SqliteConnection,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    set(conn, message_id, "sent", None, None, now).await
+}
+
+/// The email is tried again from `retry_at`, after `error`.
+pub async fn mark_waiting(
+    conn: &mut SqliteConnection,
+    message_id: &str,
+    retry_at: DateTime<Utc>,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    set(conn, message_id, "waiting", Some(retry_at), Some(error), now).await
+}
+
+/// The email waits for the account holder, after `error`.
+pub async fn mark_failed(
+    conn: &mut SqliteConnection,
+    message_id: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    set(conn, message_id, "failed", None, Some(error), now).await
+}
+
+/// The meeting's day is over: the email will not be sent. Records it even if no mailer ever
+/// tried it.
+pub async fn mark_given_up(
+    conn: &mut SqliteConnection,
+    key: DeliveryKey<'_>,
+    message_id: &str,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
+             attempts, last_error, updated_at) \
+         VALUES ($1, $2, $3, $4, 'given_up', 0, $5, $6) \
+         ON CONFLICT (account_id, contact_name, meeting_on) DO UPDATE SET state = 'given_up', \
+             lease_until = NULL, next_attempt_at = NULL, last_error = excluded.last_error, \
+             updated_at = excluded.updated_at",
+    )
+    .bind(key.account_id)
+    .bind(key.contact)
+    .bind(key.meeting_on)
+    .bind(message_id)
+    .bind(error)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The account holder asks for a failed email to be sent again: it may be, if it failed and
+/// its day is not over.
+pub async fn request_again(
+    conn: &mut SqliteConnection,
+    key: DeliveryKey<'_>,
+    now: DateTime<Utc>,
+) -> Result<Result<(), Rejection>, sqlx::Error> {
+    let refusal = match find(&mut *conn, key).await? {
+        None => "There is no failed email for that meeting.",
+        Some(delivery) => match delivery.state {
+            DeliveryState::Failed => {
+                set(conn, &delivery.message_id, "waiting", None, None, now).await?;
+                return Ok(Ok(()));
+            }
+            DeliveryState::Sent => "That email has already been sent.",
+            DeliveryState::GivenUp => "The meeting's day is over, so its notes will not be emailed.",
+            DeliveryState::Sending { .. } | DeliveryState::Waiting { .. } => {
+                "That email is already on its way; there is no need to ask again."
+            }
+        },
+    };
+    Ok(Err(Rejection::one("meeting_on", refusal)))
+}
+
+/// The contact called `name` is now called `new_name`.
+pub async fn follow_rename(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    name: &str,
+    new_name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE meeting_notes_deliveries SET contact_name = $1 WHERE account_id = $2 AND contact_name = $3",
+    )
+    .bind(new_name)
+    .bind(account_id)
+    .bind(name)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// The contact called `name` is gone; a new contact of that name starts afresh.
+pub async fn forget_contact(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2")
+        .bind(account_id)
+        .bind(name)
+        .execute(conn)
+        .await
+        .map(drop)
+}
