@@ -41,6 +41,8 @@ ALTER TABLE projected_contacts ADD COLUMN meeting_email_failed_at TEXT;
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_failure TEXT;
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_retry_at TEXT;
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_given_up INTEGER NOT NULL DEFAULT 0;
+UPDATE projected_contacts SET meeting_email_on = substr(next_meeting_local, 1, 10)
+    WHERE next_meeting_local IS NOT NULL;
 
 -- The command side's record of each morning email the mailer has tried, one per contact and
 -- meeting day. It is never rebuilt, so a replay of the projections cannot send an email again.

@@ -337,9 +337,7 @@ impl Mailer {
         .build(&self.settings.from, &message_id, now)
         {
             Ok(message) => self.transport.send(message).await,
-            Err(bad) => Err(SendFailure::Refused(format!(
-                "{bad}. Change it in Settings, then send the email again"
-            ))),
+            Err(bad) => Err(SendFailure::Refused(bad.to_string())),
         };
 
         let done_at = self.clock.now();
@@ -377,7 +375,9 @@ impl Mailer {
                 }
             }
             Err(SendFailure::Refused(detail)) => {
-                let reason = format!("Not sent: {detail}.");
+                let reason = format!(
+                    "Not sent: {detail}. Check the address for notes in Settings, then send the email again."
+                );
                 deliveries::mark_failed(&mut tx, &message_id, &reason, done_at).await?;
                 (
                     Self::failed(&contact, email.meeting_on, &reason, None, false),
