@@ -9,13 +9,10 @@ CREATE TABLE projected_meeting_notes_emails (
     account_id      INTEGER NOT NULL,
     contact_name    TEXT    NOT NULL,
     meeting_on      TEXT    NOT NULL,
-    meeting_time    TEXT    NOT NULL,
-    time_zone       TEXT    NOT NULL,
     meeting_at      TEXT    NOT NULL,
     notes           TEXT    NOT NULL,
     notes_html      TEXT    NOT NULL,
     failed_at       TEXT,
-    failure         TEXT,
     retry_at        TEXT,
     last_updated_at TEXT    NOT NULL,
     PRIMARY KEY (account_id, contact_name)
@@ -24,38 +21,42 @@ CREATE TABLE projected_meeting_notes_emails (
 -- The mailer reads the emails whose day has come.
 CREATE INDEX projected_meeting_notes_emails_by_day ON projected_meeting_notes_emails (meeting_on);
 
--- The same projection's memory of the last meeting of each contact whose email went out, so
--- re-noting that meeting later the same day does not bring a sent email back.
-CREATE TABLE projected_meeting_notes_emails_sent (
+-- The same projection's memory of the meeting days whose email is done (sent, or given up), so
+-- re-noting or moving back to such a meeting does not bring its email back.
+CREATE TABLE projected_meeting_notes_emails_done (
     account_id   INTEGER NOT NULL,
     contact_name TEXT    NOT NULL,
     meeting_on   TEXT    NOT NULL,
-    PRIMARY KEY (account_id, contact_name)
+    PRIMARY KEY (account_id, contact_name, meeting_on)
 ) WITHOUT ROWID;
 
 -- The state of the morning email for the meeting on meeting_email_on, on the contact's page
--- (projected_contacts). It stays with that day when the meeting is re-noted or cancelled.
+-- (projected_contacts). It stays with that day when the meeting is re-noted or cancelled; the
+-- last emailed day is remembered, so moving a meeting away and back still shows it was sent.
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_on TEXT;
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_sent_at TEXT;
-ALTER TABLE projected_contacts ADD COLUMN meeting_email_failed_at TEXT;
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_failure TEXT;
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_retry_at TEXT;
 ALTER TABLE projected_contacts ADD COLUMN meeting_email_given_up INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE projected_contacts ADD COLUMN meeting_email_last_sent_on TEXT;
+ALTER TABLE projected_contacts ADD COLUMN meeting_email_last_sent_at TEXT;
 UPDATE projected_contacts SET meeting_email_on = substr(next_meeting_local, 1, 10)
     WHERE next_meeting_local IS NOT NULL;
 
 -- The command side's record of each morning email the mailer has tried, one per contact and
 -- meeting day. It is never rebuilt, so a replay of the projections cannot send an email again.
---   sending: claimed by one mailer until lease_until; after that, nobody knows whether it went
+--   sending: claimed by one mailer (claimed_by, a token per claim) until lease_until; after
+--            that, nobody knows whether it went
 --   waiting: to be tried again from next_attempt_at
 --   sent:    sent, and the sent event appended in the same transaction
 --   failed:  waits for the account holder to ask for it again
 --   given_up: the meeting's day ended first; it will not be sent
 CREATE TABLE meeting_notes_deliveries (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id      INTEGER NOT NULL REFERENCES accounts (id),
     contact_name    TEXT    NOT NULL,
     meeting_on      TEXT    NOT NULL,
-    message_id      TEXT    NOT NULL UNIQUE,
+    message_id      TEXT    NOT NULL,
     state           TEXT    NOT NULL CHECK (state IN ('sending', 'waiting', 'sent', 'failed', 'given_up')),
     attempts        INTEGER NOT NULL,
     claimed_by      TEXT,
@@ -63,8 +64,8 @@ CREATE TABLE meeting_notes_deliveries (
     next_attempt_at TEXT,
     last_error      TEXT,
     updated_at      TEXT    NOT NULL,
-    PRIMARY KEY (account_id, contact_name, meeting_on)
-) WITHOUT ROWID;
+    UNIQUE (account_id, contact_name, meeting_on)
+);
 
 -- Scheduled jobs: when each last ran, what came of it, and when it runs next, so a stopped
 -- scheduler shows in the health view.

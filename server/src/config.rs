@@ -42,8 +42,8 @@ pub struct Config {
     #[arg(long, env = "KITH_MAIL_INTERVAL_MS", default_value_t = 60_000)]
     pub mail_interval_ms: u64,
 
-    /// How long the mailer waits for each step of an SMTP conversation, in seconds.
-    #[arg(long, env = "KITH_SMTP_TIMEOUT_SECS", default_value_t = 30)]
+    /// How long one email's SMTP conversation may take, connecting included, in seconds.
+    #[arg(long, env = "KITH_SMTP_TIMEOUT_SECS", default_value_t = 60)]
     pub smtp_timeout_secs: u64,
 }
 
@@ -67,6 +67,7 @@ impl Config {
             from: self.mail_from.clone(),
             interval: Duration::from_millis(self.mail_interval_ms.max(10)),
             runner: format!("pid {} on {host}", std::process::id()),
+            catch_up: Duration::from_secs(5),
         }
     }
 }

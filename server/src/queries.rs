@@ -197,7 +197,7 @@ impl ContactPageRow {
         let meeting = contact.next_meeting.as_ref().and_then(|summary| {
             let (date, time) = summary.local.split_once(' ')?;
             let meeting_on = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-            let email = mailer::email_view(&self.email, meeting_on, context.zone, context.hour, context.now);
+            let email = mailer::email_view(&self.email, summary.at, context.zone, context.hour, context.now);
             let mailer_warning = mailer::mailer_warning(&email, context.mailer.as_ref(), context.zone);
             Some(MeetingView {
                 meeting_on,

@@ -126,6 +126,7 @@ async fn a_mailer_killed_between_sending_and_recording_never_sends_a_second_copy
         from: FROM.parse().unwrap(),
         interval: Duration::from_secs(60),
         runner: "after the crash".into(),
+        catch_up: Duration::ZERO,
     };
     let transport = Transport::smtp(&smtp.url(), Duration::from_secs(5)).unwrap();
     let mailer = Mailer::new(db.store().clone(), transport, settings, clock.clone())

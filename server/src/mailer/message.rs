@@ -10,11 +10,9 @@ use crate::time;
 
 /// What the email for one meeting says, and to whom.
 pub struct MorningEmail<'a> {
-    pub account_id: i64,
     pub display_name: &'a str,
     pub to: &'a str,
     pub contact: &'a str,
-    pub meeting_on: NaiveDate,
     pub meeting_at: DateTime<Utc>,
     /// The account's time zone, in which the meeting time is given.
     pub zone: Tz,
@@ -138,11 +136,9 @@ mod tests {
 
     fn email<'a>(contact: &'a str, notes: &'a str, notes_html: &'a str) -> MorningEmail<'a> {
         MorningEmail {
-            account_id: 7,
             display_name: "Ada",
             to: "ada@example.com",
             contact,
-            meeting_on: NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
             meeting_at: "2026-11-27T13:30:00Z".parse().unwrap(),
             zone: time::zone("Europe/Paris").unwrap(),
             notes,

@@ -6,8 +6,8 @@
 //! mailer's own entity) in the transaction that marks it sent. The projection's listener then
 //! removes the row.
 //!
-//! When: on the meeting's day (its local date as scheduled), from the account's morning hour in
-//! the account's time zone until that day's midnight there. An email whose time has come is
+//! When: on the meeting's day in the account's time zone, from the account's morning hour
+//! until that day's midnight there. An email whose time has come is
 //! sent at the next run, even when the meeting was scheduled after the morning hour. An email
 //! is never sent once its day is over: if Kith was not running (or every attempt failed) until
 //! midnight, the email is given up with a "failed" event that says so, and the contact's page
@@ -16,6 +16,9 @@
 //! Failures: a server that says "try later" or cannot be reached is tried again by itself
 //! (1, 2, 4… up to 30 minutes apart); a refusal, and a conversation that broke off after it
 //! began (the email may have arrived), wait for the account holder to ask again.
+//!
+//! The mailer acts only on projections that have caught up with the stream as it was when the
+//! run began, so a projection being rebuilt never makes it send a cancelled or moved meeting.
 
 mod message;
 mod state;
@@ -54,6 +57,9 @@ pub struct MailerSettings {
     pub interval: Duration,
     /// Who runs it (shown in the health view), e.g. "pid 4242 on host".
     pub runner: String,
+    /// How long a run waits for the projections it reads to catch up with the stream before
+    /// it leaves its work to the next run.
+    pub catch_up: Duration,
 }
 
 /// What one run did.
@@ -64,13 +70,20 @@ pub struct RunReport {
     pub failed: usize,
     /// Emails whose day ended before they could be sent.
     pub given_up: usize,
+    /// Emails the run could not handle because of a store failure (they are tried next run).
+    pub errors: usize,
+    /// The run did nothing because the projections had not caught up with the stream.
+    pub waited: bool,
 }
 
 impl RunReport {
     fn describe(&self) -> String {
+        if self.waited {
+            return "waited for the projections to catch up".to_owned();
+        }
         format!(
-            "sent {}, failed {}, given up {}",
-            self.sent, self.failed, self.given_up
+            "sent {}, failed {}, given up {}, errors {}",
+            self.sent, self.failed, self.given_up, self.errors
         )
     }
 }
@@ -103,6 +116,15 @@ impl PendingEmail {
     }
 }
 
+/// What became of one email in a run.
+enum Outcome {
+    Sent,
+    Failed,
+    GivenUp,
+    /// Not due, or left to another mailer, or already done.
+    Nothing,
+}
+
 /// The morning email job.
 pub struct Mailer {
     store: Arc<EventStore>,
@@ -131,6 +153,9 @@ fn backoff(attempt: i64) -> chrono::Duration {
     chrono::Duration::minutes(minutes.min(30))
 }
 
+/// The projections the mailer reads.
+const READS: [&str; 2] = ["projected_meeting_notes_emails", "projected_accounts"];
+
 impl Mailer {
     pub async fn new(
         store: Arc<EventStore>,
@@ -158,23 +183,26 @@ impl Mailer {
     /// Runs the job every interval, for ever, recording each run for the health view.
     pub fn start(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let mut every = tokio::time::interval(self.settings.interval);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
+                every.tick().await;
                 // A failed run is logged and recorded; the next one comes all the same.
                 let _ = self.tick().await;
-                tokio::time::sleep(self.settings.interval).await;
             }
         })
     }
 
     /// One run at the clock's time, logged and recorded in `jobs` for the health view.
     pub async fn tick(&self) -> Result<RunReport, StoreError> {
-        let now = self.clock.now();
-        let outcome = self.run(now).await;
-        let next_run_at = now + chrono::Duration::from_std(self.settings.interval).unwrap_or_default();
+        let started = self.clock.now();
+        let outcome = self.run().await;
+        let interval = chrono::Duration::from_std(self.settings.interval).unwrap_or_default();
+        let next_run_at = (started + interval).max(self.clock.now());
         let run = JobRun {
             name: JOB,
             runner: &self.settings.runner,
-            ran_at: now,
+            ran_at: started,
             result: match &outcome {
                 Ok(report) => report.describe(),
                 Err(_) => "failed".to_owned(),
@@ -191,14 +219,44 @@ impl Mailer {
         outcome
     }
 
-    /// Sends (or gives up) every email whose time has come at `now`.
-    pub async fn run(&self, now: DateTime<Utc>) -> Result<RunReport, StoreError> {
+    /// Whether the projections the mailer reads have applied every event up to `head`,
+    /// waiting up to the settings' `catch_up` for them.
+    async fn caught_up(&self, head: EventId) -> Result<bool, StoreError> {
+        let deadline = tokio::time::Instant::now() + self.settings.catch_up;
+        loop {
+            let slowest: EventId = sqlx::query_scalar(
+                "SELECT COALESCE(MIN(last_event_id), 0) FROM projections WHERE name IN ($1, $2)",
+            )
+            .bind(READS[0])
+            .bind(READS[1])
+            .fetch_one(self.store.reader())
+            .await?;
+            if slowest >= head {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends (or gives up) every email whose time has come.
+    pub async fn run(&self) -> Result<RunReport, StoreError> {
+        let head = self.store.head().await?;
+        if !self.caught_up(head).await? {
+            tracing::info!(head, "the mailer waits for its projections to catch up");
+            return Ok(RunReport {
+                waited: true,
+                ..RunReport::default()
+            });
+        }
         // Every zone's today is within a day of UTC's; later meetings cannot be due yet.
-        let latest_day = now.date_naive() + chrono::Days::new(1);
+        let latest_day = self.clock.now().date_naive() + chrono::Days::new(1);
         let pending: Vec<PendingEmail> = sqlx::query_as(
             "SELECT e.account_id, e.contact_name, e.meeting_on, e.meeting_at, e.notes, e.notes_html, \
-                 e.failed_at, e.retry_at, e.last_updated_at, a.display_name, a.notes_email, a.time_zone AS account_zone, \
-                 a.morning_email_hour \
+                 e.failed_at, e.retry_at, e.last_updated_at, a.display_name, a.notes_email, \
+                 a.time_zone AS account_zone, a.morning_email_hour \
              FROM projected_meeting_notes_emails e JOIN projected_accounts a ON a.account_id = e.account_id \
              WHERE e.meeting_on <= $1 ORDER BY e.meeting_on, e.account_id, e.contact_name",
         )
@@ -207,31 +265,42 @@ impl Mailer {
         .await?;
         let mut report = RunReport::default();
         for email in &pending {
-            let Some(zone) = time::zone(&email.account_zone) else {
-                tracing::error!(account = email.account_id, zone = %email.account_zone, "unknown time zone");
-                continue;
-            };
-            let hour = u32::try_from(email.morning_email_hour).unwrap_or(7).min(23);
-            let window = SendWindow::new(email.meeting_on, zone, hour);
-            if now < window.opens {
-                continue;
-            }
-            if now >= window.closes {
-                if self.give_up(email, window, zone, now).await? {
-                    report.given_up += 1;
+            // One email's failure never holds up the others.
+            match self.handle(email).await {
+                Ok(Outcome::Sent) => report.sent += 1,
+                Ok(Outcome::Failed) => report.failed += 1,
+                Ok(Outcome::GivenUp) => report.given_up += 1,
+                Ok(Outcome::Nothing) => {}
+                Err(error) => {
+                    tracing::error!(account = email.account_id, %error, "the mailer could not handle an email");
+                    report.errors += 1;
                 }
-                continue;
-            }
-            if email.failed_at.is_some() && email.retry_at.is_none_or(|at| at > now) {
-                continue;
-            }
-            match self.attempt(email, window, zone, now).await? {
-                Some(true) => report.sent += 1,
-                Some(false) => report.failed += 1,
-                None => {}
             }
         }
         Ok(report)
+    }
+
+    /// Sends, gives up or leaves one email, at the clock's time now.
+    async fn handle(&self, email: &PendingEmail) -> Result<Outcome, StoreError> {
+        let Some(zone) = time::zone(&email.account_zone) else {
+            return Err(StoreError::Inconsistent(format!(
+                "account {} has an unknown time zone {:?}",
+                email.account_id, email.account_zone
+            )));
+        };
+        let hour = u32::try_from(email.morning_email_hour).unwrap_or(7).min(23);
+        let window = SendWindow::for_meeting(email.meeting_at, zone, hour);
+        let now = self.clock.now();
+        if now < window.opens {
+            return Ok(Outcome::Nothing);
+        }
+        if now >= window.closes {
+            return self.give_up(email, window, zone, now).await;
+        }
+        if email.failed_at.is_some() && email.retry_at.is_none_or(|at| at > now) {
+            return Ok(Outcome::Nothing);
+        }
+        self.attempt(email, window, zone, now).await
     }
 
     fn actor(&self, account_id: i64) -> Actor {
@@ -283,15 +352,27 @@ impl Mailer {
         })
     }
 
-    /// Claims, sends and records one email. `Some(true)` when sent, `Some(false)` when it
-    /// failed, `None` when it was left (sent already, or another mailer has it).
+    /// Whether the projection still holds `email` as it was read (not moved, re-noted or
+    /// cancelled since), read inside the claim's transaction.
+    async fn unchanged(tx: &mut SqliteConnection, email: &PendingEmail) -> Result<bool, StoreError> {
+        let now: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "SELECT last_updated_at FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2",
+        )
+        .bind(email.account_id)
+        .bind(&email.contact_name)
+        .fetch_optional(tx)
+        .await?;
+        Ok(now == Some(email.last_updated_at))
+    }
+
+    /// Claims, sends and records one email.
     async fn attempt(
         &self,
         email: &PendingEmail,
         window: SendWindow,
         zone: chrono_tz::Tz,
         now: DateTime<Utc>,
-    ) -> Result<Option<bool>, StoreError> {
+    ) -> Result<Outcome, StoreError> {
         let key = email.key();
         let first_id = message_id(
             email.account_id,
@@ -302,40 +383,54 @@ impl Mailer {
         let lease = chrono::Duration::from_std(self.transport.limit()).unwrap_or_default()
             + chrono::Duration::minutes(1);
         let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        if !Self::unchanged(&mut tx, email).await? {
+            tx.rollback().await?;
+            return Ok(Outcome::Nothing);
+        }
         let claim =
             deliveries::claim(&mut tx, key, &first_id, &self.settings.runner, now, now + lease).await?;
-        let (message_id, attempt) = match claim {
+        let (id, message_id, attempt, token) = match claim {
             Claim::Leave => {
                 tx.rollback().await?;
-                return Ok(None);
+                return Ok(Outcome::Nothing);
             }
-            Claim::Interrupted { message_id } => {
-                let reason = "Kith stopped while it was sending this email, so it may or may not have \
-                              arrived. Check your inbox, and send it again if it is not there.";
-                deliveries::mark_failed(&mut tx, &message_id, reason, now).await?;
+            Claim::Interrupted { id } => {
+                let reason = "Perhaps not sent: Kith stopped while it was sending this email, so it may or may \
+                              not have arrived. Check your inbox, and send it again if it is not there.";
+                deliveries::mark_failed(
+                    &mut tx,
+                    id,
+                    None,
+                    "Kith stopped while it was sending this email",
+                    now,
+                )
+                .await?;
                 let event = Self::failed(&email.contact_name, email.meeting_on, reason, None, false);
-                let id = self.append(&mut tx, email.account_id, event).await?;
+                let event_id = self.append(&mut tx, email.account_id, event).await?;
                 tx.commit().await?;
-                self.store.appended(id);
-                return Ok(Some(false));
+                self.store.appended(event_id);
+                return Ok(Outcome::Failed);
             }
-            Claim::Send { message_id, attempt } => (message_id, attempt),
+            Claim::Send {
+                id,
+                message_id,
+                attempt,
+                token,
+            } => (id, message_id, attempt, token),
         };
         tx.commit().await?;
 
-        let outcome = match (MorningEmail {
-            account_id: email.account_id,
+        let built = MorningEmail {
             display_name: &email.display_name,
             to: &email.notes_email,
             contact: &email.contact_name,
-            meeting_on: email.meeting_on,
             meeting_at: email.meeting_at,
             zone,
             notes: &email.notes,
             notes_html: &email.notes_html,
-        })
-        .build(&self.settings.from, &message_id, now)
-        {
+        }
+        .build(&self.settings.from, &message_id, now);
+        let outcome = match built {
             Ok(message) => self.transport.send(message).await,
             Err(bad) => Err(SendFailure::Refused(bad.to_string())),
         };
@@ -343,79 +438,80 @@ impl Mailer {
         let done_at = self.clock.now();
         let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
         // The contact may have been renamed while the email was on its way.
-        let contact = deliveries::contact_now(&mut tx, &message_id)
+        let contact = deliveries::contact_now(&mut tx, id)
             .await?
             .unwrap_or_else(|| email.contact_name.clone());
-        let (event, sent) = match outcome {
+        let event = match outcome {
             Ok(()) => {
-                deliveries::mark_sent(&mut tx, &message_id, done_at).await?;
-                let sent = MeetingNotesEmailSent {
+                deliveries::mark_sent(&mut tx, id, done_at).await?;
+                Some(Event::from(MeetingNotesEmailSent {
                     contact,
                     meeting_on: email.meeting_on,
                     message_id: message_id.clone(),
-                };
-                (Event::from(sent), true)
+                }))
             }
-            Err(SendFailure::Retry(detail)) => {
+            Err(SendFailure::Retry(detail)) if done_at + backoff(attempt) < window.closes => {
                 let retry_at = done_at + backoff(attempt);
                 let reason = format!("Not sent yet: {detail}.");
-                if retry_at < window.closes {
-                    deliveries::mark_waiting(&mut tx, &message_id, retry_at, &reason, done_at).await?;
-                    (
-                        Self::failed(&contact, email.meeting_on, &reason, Some(retry_at), false),
-                        false,
-                    )
-                } else {
-                    let reason = format!("{reason} There is no time left today to try again by itself.");
-                    deliveries::mark_failed(&mut tx, &message_id, &reason, done_at).await?;
-                    (
-                        Self::failed(&contact, email.meeting_on, &reason, None, false),
-                        false,
-                    )
-                }
+                deliveries::mark_waiting(&mut tx, id, &token, retry_at, &detail, done_at)
+                    .await?
+                    .then(|| Self::failed(&contact, email.meeting_on, &reason, Some(retry_at), false))
+            }
+            Err(SendFailure::Retry(detail)) => {
+                let reason = format!(
+                    "Not sent: {detail}, and there is no time left today to try again by itself. Send it \
+                     again once the mail server is back."
+                );
+                deliveries::mark_failed(&mut tx, id, Some(&token), &detail, done_at)
+                    .await?
+                    .then(|| Self::failed(&contact, email.meeting_on, &reason, None, false))
             }
             Err(SendFailure::Refused(detail)) => {
                 let reason = format!(
-                    "Not sent: {detail}. Check the address for notes in Settings, then send the email again."
+                    "Not sent: {detail}. Check the address for notes in Settings (or the mail server's \
+                     settings), then send the email again."
                 );
-                deliveries::mark_failed(&mut tx, &message_id, &reason, done_at).await?;
-                (
-                    Self::failed(&contact, email.meeting_on, &reason, None, false),
-                    false,
-                )
+                deliveries::mark_failed(&mut tx, id, Some(&token), &detail, done_at)
+                    .await?
+                    .then(|| Self::failed(&contact, email.meeting_on, &reason, None, false))
             }
             Err(SendFailure::Uncertain(detail)) => {
                 let reason = format!(
-                    "Perhaps not sent: {detail}, so the email may or may not have arrived. Check your \
-                     inbox, and send it again if it is not there."
+                    "Perhaps not sent: {detail}, so the email may or may not have arrived. Check your inbox, \
+                     and send it again if it is not there."
                 );
-                deliveries::mark_failed(&mut tx, &message_id, &reason, done_at).await?;
-                (
-                    Self::failed(&contact, email.meeting_on, &reason, None, false),
-                    false,
-                )
+                deliveries::mark_failed(&mut tx, id, Some(&token), &detail, done_at)
+                    .await?
+                    .then(|| Self::failed(&contact, email.meeting_on, &reason, None, false))
             }
         };
-        let id = self.append(&mut tx, email.account_id, event).await?;
+        let sent = matches!(event, Some(Event::MeetingNotesEmailSent(_)));
+        let Some(event) = event else {
+            // Another mailer took the claim over meanwhile and has already said how it stands.
+            tx.rollback().await?;
+            return Ok(Outcome::Nothing);
+        };
+        let event_id = self.append(&mut tx, email.account_id, event).await?;
         tx.commit().await?;
-        self.store.appended(id);
+        self.store.appended(event_id);
         if sent {
             tracing::info!(account = email.account_id, message_id = %message_id, "morning email sent");
+            Ok(Outcome::Sent)
         } else {
             tracing::warn!(account = email.account_id, message_id = %message_id, "morning email failed");
+            Ok(Outcome::Failed)
         }
-        Ok(Some(sent))
     }
 
-    /// The email's day is over before it went out: records that it will not be sent. Returns
-    /// whether it gave up (not when it was sent after all, or another mailer still has it).
+    /// The email's day is over before it went out: records that it will not be sent (unless
+    /// it was sent after all, or another mailer still has it).
     async fn give_up(
         &self,
         email: &PendingEmail,
         window: SendWindow,
         zone: chrono_tz::Tz,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Outcome, StoreError> {
         let key = email.key();
         let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
         let delivery = deliveries::find(&mut tx, key).await?;
@@ -424,26 +520,26 @@ impl Mailer {
                 "Not sent: the meeting was scheduled after its day had ended.".to_owned()
             }
             None => format!(
-                "Not sent: the mailer did not run between {} and midnight, so the notes were not \
-                 emailed. Kith never sends them once the meeting's day is over.",
+                "Not sent: the mailer did not send the notes between {} and midnight (it was not running), \
+                 and Kith never sends them once the meeting's day is over.",
                 time::describe(window.opens, zone)
             ),
             Some(d) => match d.state {
                 DeliveryState::Sent | DeliveryState::GivenUp => {
                     tx.rollback().await?;
-                    return Ok(false);
+                    return Ok(Outcome::Nothing);
                 }
                 DeliveryState::Sending { lease_until } if lease_until > now => {
                     tx.rollback().await?;
-                    return Ok(false);
+                    return Ok(Outcome::Nothing);
                 }
                 DeliveryState::Sending { .. } => {
-                    "Not sent: Kith stopped while it was sending this email, and \
-                     the meeting's day is over. Check your inbox: it may have arrived."
+                    "Not sent: Kith stopped while it was sending this email, and the \
+                     meeting's day is over. Check your inbox: it may have arrived."
                         .to_owned()
                 }
                 DeliveryState::Waiting { .. } | DeliveryState::Failed => format!(
-                    "Not sent: the meeting's day ended before the email could be sent. The last problem: {}",
+                    "Not sent: the meeting's day ended before the email could be sent (the last problem: {}).",
                     d.last_error.as_deref().unwrap_or("unknown")
                 ),
             },
@@ -458,14 +554,14 @@ impl Mailer {
         });
         deliveries::mark_given_up(&mut tx, key, &message_id, &shorten(&reason), now).await?;
         let event = Self::failed(&email.contact_name, email.meeting_on, &reason, None, true);
-        let id = self.append(&mut tx, email.account_id, event).await?;
+        let event_id = self.append(&mut tx, email.account_id, event).await?;
         tx.commit().await?;
-        self.store.appended(id);
+        self.store.appended(event_id);
         tracing::warn!(
             account = email.account_id,
             "morning email given up: its day is over"
         );
-        Ok(true)
+        Ok(Outcome::GivenUp)
     }
 }
 

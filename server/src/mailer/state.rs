@@ -2,7 +2,7 @@
 //! facts in `projected_contacts`, the account's zone and hour, and the time.
 
 use app::views::{JobHealth, MeetingEmailView};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::SendWindow;
@@ -17,15 +17,16 @@ pub struct EmailFacts {
     pub meeting_email_given_up: bool,
 }
 
-/// The email's state at `now`, for an account in `zone` whose email goes out at `hour`.
+/// The state at `now` of the email for the meeting at `meeting_at`, for an account in `zone`
+/// whose email goes out at `hour`.
 pub fn email_view(
     facts: &EmailFacts,
-    meeting_on: NaiveDate,
+    meeting_at: DateTime<Utc>,
     zone: Tz,
     hour: u32,
     now: DateTime<Utc>,
 ) -> MeetingEmailView {
-    let window = SendWindow::new(meeting_on, zone, hour);
+    let window = SendWindow::for_meeting(meeting_at, zone, hour);
     if let Some(at) = facts.meeting_email_sent_at {
         return MeetingEmailView::Sent {
             at: time::describe(at, zone),
@@ -84,8 +85,9 @@ mod tests {
         time::zone("Europe/Paris").unwrap()
     }
 
-    fn day() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+    /// 14:30 in Paris on Friday 27 November 2026.
+    fn day() -> DateTime<Utc> {
+        at("2026-11-27T13:30:00Z")
     }
 
     fn at(text: &str) -> DateTime<Utc> {

@@ -28,7 +28,7 @@ pub enum Transport {
     Smtp {
         address: String,
         transport: AsyncSmtpTransport<Tokio1Executor>,
-        /// The whole conversation's limit (lettre's timeout is per step).
+        /// The whole conversation's limit (lettre's own timeout bounds only the connection).
         limit: Duration,
     },
 }
@@ -58,7 +58,8 @@ impl Transport {
     }
 
     /// Sends over SMTP to the server `url` names (`smtp://`, with `?tls=required` for
-    /// STARTTLS, or `smtps://`), waiting at most `timeout` for each step of the conversation.
+    /// STARTTLS, or `smtps://`), giving up on a conversation (connecting included) after
+    /// `timeout`.
     pub fn smtp(url: &str, timeout: Duration) -> Result<Self, TransportError> {
         let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| TransportError::SmtpUrl(e.to_string()))?;
@@ -66,7 +67,7 @@ impl Transport {
         Ok(Self::Smtp {
             address,
             transport: builder.timeout(Some(timeout)).build(),
-            limit: timeout * 4,
+            limit: timeout,
         })
     }
 
@@ -124,6 +125,7 @@ fn classify(error: &lettre::transport::smtp::Error) -> SendFailure {
     }
 }
 
+/// SMTP URLs, as the health view and the logs may show them.
 mod url {
     /// `host:port` of an SMTP URL, without any credentials in it.
     pub fn host_and_port(url: &str) -> String {

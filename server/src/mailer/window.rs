@@ -15,6 +15,12 @@ pub struct SendWindow {
 }
 
 impl SendWindow {
+    /// The window for a meeting at `meeting_at`: on its day in the account's `zone` (which may
+    /// differ from the zone it was scheduled in), from `hour` o'clock.
+    pub fn for_meeting(meeting_at: DateTime<Utc>, zone: Tz, hour: u32) -> Self {
+        Self::new(meeting_at.with_timezone(&zone).date_naive(), zone, hour)
+    }
+
     /// The window for a meeting on `meeting_on`, for an account in `zone` whose email goes out
     /// at `hour` o'clock. Daylight-saving changes are resolved as in [`time::instant`].
     pub fn new(meeting_on: NaiveDate, zone: Tz, hour: u32) -> Self {
@@ -58,6 +64,16 @@ mod tests {
         let autumn = SendWindow::new(day(2026, 10, 25), paris, 7);
         assert_eq!(autumn.opens.to_rfc3339(), "2026-10-25T06:00:00+00:00");
         assert_eq!(autumn.closes.to_rfc3339(), "2026-10-25T23:00:00+00:00");
+    }
+
+    #[test]
+    fn the_day_is_the_meetings_day_in_the_accounts_zone() {
+        // 08:00 on the 27th in Tokyo is 23:00 on the 26th in London.
+        let meeting_at: DateTime<Utc> = "2026-11-26T23:00:00Z".parse().unwrap();
+        let london = SendWindow::for_meeting(meeting_at, time::zone("Europe/London").unwrap(), 7);
+        assert_eq!(london.opens.to_rfc3339(), "2026-11-26T07:00:00+00:00");
+        let tokyo = SendWindow::for_meeting(meeting_at, time::zone("Asia/Tokyo").unwrap(), 7);
+        assert_eq!(tokyo.opens.to_rfc3339(), "2026-11-26T22:00:00+00:00");
     }
 
     #[test]

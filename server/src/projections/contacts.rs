@@ -167,13 +167,14 @@ impl Projection for ContactsProjection {
                 } = meeting;
                 let local = meeting_on.and_time(*meeting_time);
                 // The email's state belongs to the meeting's day: it survives new notes or a new
-                // time on the same day, and starts afresh on another day.
+                // time on the same day, and starts afresh on another day (unless that day's
+                // email was the last one sent).
                 sqlx::query(
                     "UPDATE projected_contacts SET next_meeting_at = $1, next_meeting_local = $2, \
                          next_meeting_time_zone = $3, next_meeting_notes = $4, next_meeting_notes_html = $5, \
                          next_meeting_notes_excerpt = $6, last_updated_at = $7, \
-                         meeting_email_sent_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_sent_at END, \
-                         meeting_email_failed_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_failed_at END, \
+                         meeting_email_sent_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_sent_at \
+                             WHEN meeting_email_last_sent_on = $10 THEN meeting_email_last_sent_at END, \
                          meeting_email_failure = CASE WHEN meeting_email_on = $10 THEN meeting_email_failure END, \
                          meeting_email_retry_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_retry_at END, \
                          meeting_email_given_up = CASE WHEN meeting_email_on = $10 THEN meeting_email_given_up ELSE 0 END, \
@@ -210,10 +211,13 @@ impl Projection for ContactsProjection {
                 contact, meeting_on, ..
             }) => {
                 sqlx::query(
-                    "UPDATE projected_contacts SET meeting_email_sent_at = $1, meeting_email_failed_at = NULL, \
-                         meeting_email_failure = NULL, meeting_email_retry_at = NULL, meeting_email_given_up = 0, \
+                    "UPDATE projected_contacts SET meeting_email_last_sent_on = $4, meeting_email_last_sent_at = $1, \
+                         meeting_email_sent_at = CASE WHEN meeting_email_on = $4 THEN $1 ELSE meeting_email_sent_at END, \
+                         meeting_email_failure = CASE WHEN meeting_email_on = $4 THEN NULL ELSE meeting_email_failure END, \
+                         meeting_email_retry_at = CASE WHEN meeting_email_on = $4 THEN NULL ELSE meeting_email_retry_at END, \
+                         meeting_email_given_up = CASE WHEN meeting_email_on = $4 THEN 0 ELSE meeting_email_given_up END, \
                          last_updated_at = $1 \
-                     WHERE account_id = $2 AND name = $3 AND meeting_email_on = $4",
+                     WHERE account_id = $2 AND name = $3",
                 )
                 .bind(stored.created_at)
                 .bind(account_id()?)
@@ -230,7 +234,7 @@ impl Projection for ContactsProjection {
                 given_up,
             }) => {
                 sqlx::query(
-                    "UPDATE projected_contacts SET meeting_email_failed_at = $1, meeting_email_failure = $2, \
+                    "UPDATE projected_contacts SET meeting_email_failure = $2, \
                          meeting_email_retry_at = $3, meeting_email_given_up = $4, last_updated_at = $1 \
                      WHERE account_id = $5 AND name = $6 AND meeting_email_on = $7 \
                          AND meeting_email_sent_at IS NULL",
@@ -247,7 +251,7 @@ impl Projection for ContactsProjection {
             }
             Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
                 sqlx::query(
-                    "UPDATE projected_contacts SET meeting_email_failed_at = NULL, meeting_email_failure = NULL, \
+                    "UPDATE projected_contacts SET meeting_email_failure = NULL, \
                          meeting_email_retry_at = NULL, meeting_email_given_up = 0, last_updated_at = $1 \
                      WHERE account_id = $2 AND name = $3 AND meeting_email_on = $4",
                 )

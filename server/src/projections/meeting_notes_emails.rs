@@ -1,12 +1,12 @@
 //! `projected_meeting_notes_emails`: the morning emails still to send, one per contact whose
 //! next meeting has not had its email yet, with what the email needs. The mailer reads it; its
-//! "sent" event removes the row. `projected_meeting_notes_emails_sent` remembers the last
-//! emailed meeting of each contact, so re-noting that meeting the same day does not bring its
-//! email back.
+//! "sent" event removes the row. `projected_meeting_notes_emails_done` remembers the days
+//! whose email is done (sent or given up), so re-noting such a meeting, or moving a meeting
+//! back to such a day, does not bring its email back.
 
 use app::events::{
-    ContactDeleted, ContactEdited, Event, MeetingNotesEmailFailed, MeetingNotesEmailRequested,
-    MeetingNotesEmailSent, NextMeetingCancelled, NextMeetingScheduled,
+    ContactCreated, ContactDeleted, ContactEdited, Event, MeetingNotesEmailFailed,
+    MeetingNotesEmailRequested, MeetingNotesEmailSent, NextMeetingCancelled, NextMeetingScheduled,
 };
 use app::views::ProjectionName;
 use sqlx::SqliteConnection;
@@ -16,6 +16,11 @@ use crate::markdown;
 use crate::store::{StoreError, StoredEvent};
 
 pub struct MeetingNotesEmailsProjection;
+
+const TABLES: [&str; 2] = [
+    "projected_meeting_notes_emails",
+    "projected_meeting_notes_emails_done",
+];
 
 #[async_trait::async_trait]
 impl Projection for MeetingNotesEmailsProjection {
@@ -42,12 +47,11 @@ impl Projection for MeetingNotesEmailsProjection {
                 let NextMeetingScheduled {
                     contact,
                     meeting_on,
-                    meeting_time,
-                    time_zone,
                     notes,
+                    ..
                 } = meeting;
-                let already_sent: Option<i64> = sqlx::query_scalar(
-                    "SELECT 1 FROM projected_meeting_notes_emails_sent \
+                let done: Option<i64> = sqlx::query_scalar(
+                    "SELECT 1 FROM projected_meeting_notes_emails_done \
                      WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
                 )
                 .bind(account_id()?)
@@ -55,28 +59,30 @@ impl Projection for MeetingNotesEmailsProjection {
                 .bind(meeting_on)
                 .fetch_optional(&mut *conn)
                 .await?;
-                if already_sent.is_some() {
+                if done.is_some() {
+                    // That day's email is done: nothing is left to send for this contact.
+                    sqlx::query("DELETE FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2")
+                        .bind(account_id()?)
+                        .bind(contact)
+                        .execute(conn)
+                        .await?;
                     return Ok(());
                 }
                 // A failure stays with its meeting's day; another day starts afresh.
                 sqlx::query(
                     "INSERT INTO projected_meeting_notes_emails (account_id, contact_name, meeting_on, \
-                         meeting_time, time_zone, meeting_at, notes, notes_html, last_updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                         meeting_at, notes, notes_html, last_updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (account_id, contact_name) DO UPDATE SET \
                          failed_at = CASE WHEN meeting_on = excluded.meeting_on THEN failed_at END, \
-                         failure = CASE WHEN meeting_on = excluded.meeting_on THEN failure END, \
                          retry_at = CASE WHEN meeting_on = excluded.meeting_on THEN retry_at END, \
-                         meeting_on = excluded.meeting_on, meeting_time = excluded.meeting_time, \
-                         time_zone = excluded.time_zone, meeting_at = excluded.meeting_at, \
+                         meeting_on = excluded.meeting_on, meeting_at = excluded.meeting_at, \
                          notes = excluded.notes, notes_html = excluded.notes_html, \
                          last_updated_at = excluded.last_updated_at",
                 )
                 .bind(account_id()?)
                 .bind(contact)
                 .bind(meeting_on)
-                .bind(meeting_time.format("%H:%M").to_string())
-                .bind(time_zone)
                 .bind(meeting_instant(meeting, stored)?)
                 .bind(notes)
                 .bind(markdown::render(notes))
@@ -93,15 +99,27 @@ impl Projection for MeetingNotesEmailsProjection {
                 .execute(conn)
                 .await?;
             }
+            // A new contact starts afresh, even under the name of one deleted while its email
+            // was on its way.
+            Event::ContactCreated(ContactCreated { name, .. }) => {
+                sqlx::query("DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2")
+                    .bind(account_id()?)
+                    .bind(name)
+                    .execute(conn)
+                    .await?;
+            }
             Event::ContactEdited(ContactEdited {
                 name,
                 new_name: Some(new_name),
                 ..
             }) => {
-                for table in [
-                    "projected_meeting_notes_emails",
-                    "projected_meeting_notes_emails_sent",
-                ] {
+                // Days left under the new name by a contact deleted mid-send belong to nobody.
+                sqlx::query("DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2")
+                    .bind(account_id()?)
+                    .bind(new_name)
+                    .execute(&mut *conn)
+                    .await?;
+                for table in TABLES {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE {table} SET contact_name = $1 WHERE account_id = $2 AND contact_name = $3"
                     )))
@@ -113,10 +131,7 @@ impl Projection for MeetingNotesEmailsProjection {
                 }
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
-                for table in [
-                    "projected_meeting_notes_emails",
-                    "projected_meeting_notes_emails_sent",
-                ] {
+                for table in TABLES {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DELETE FROM {table} WHERE account_id = $1 AND contact_name = $2"
                     )))
@@ -128,27 +143,8 @@ impl Projection for MeetingNotesEmailsProjection {
             }
             Event::MeetingNotesEmailSent(MeetingNotesEmailSent {
                 contact, meeting_on, ..
-            }) => {
-                sqlx::query(
-                    "DELETE FROM projected_meeting_notes_emails \
-                     WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
-                )
-                .bind(account_id()?)
-                .bind(contact)
-                .bind(meeting_on)
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query(
-                    "INSERT OR REPLACE INTO projected_meeting_notes_emails_sent (account_id, contact_name, meeting_on) \
-                     VALUES ($1, $2, $3)",
-                )
-                .bind(account_id()?)
-                .bind(contact)
-                .bind(meeting_on)
-                .execute(conn)
-                .await?;
-            }
-            Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
+            })
+            | Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
                 contact,
                 meeting_on,
                 given_up: true,
@@ -161,23 +157,30 @@ impl Projection for MeetingNotesEmailsProjection {
                 .bind(account_id()?)
                 .bind(contact)
                 .bind(meeting_on)
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query(
+                    "INSERT OR IGNORE INTO projected_meeting_notes_emails_done (account_id, contact_name, meeting_on) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(account_id()?)
+                .bind(contact)
+                .bind(meeting_on)
                 .execute(conn)
                 .await?;
             }
             Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
                 contact,
                 meeting_on,
-                reason,
                 retry_at,
                 given_up: false,
+                ..
             }) => {
                 sqlx::query(
-                    "UPDATE projected_meeting_notes_emails SET failed_at = $1, failure = $2, retry_at = $3, \
-                         last_updated_at = $1 \
-                     WHERE account_id = $4 AND contact_name = $5 AND meeting_on = $6",
+                    "UPDATE projected_meeting_notes_emails SET failed_at = $1, retry_at = $2, last_updated_at = $1 \
+                     WHERE account_id = $3 AND contact_name = $4 AND meeting_on = $5",
                 )
                 .bind(stored.created_at)
-                .bind(reason)
                 .bind(retry_at)
                 .bind(account_id()?)
                 .bind(contact)
@@ -187,8 +190,7 @@ impl Projection for MeetingNotesEmailsProjection {
             }
             Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
                 sqlx::query(
-                    "UPDATE projected_meeting_notes_emails SET failed_at = NULL, failure = NULL, \
-                         retry_at = NULL, last_updated_at = $1 \
+                    "UPDATE projected_meeting_notes_emails SET failed_at = NULL, retry_at = NULL, last_updated_at = $1 \
                      WHERE account_id = $2 AND contact_name = $3 AND meeting_on = $4",
                 )
                 .bind(stored.created_at)
@@ -198,8 +200,7 @@ impl Projection for MeetingNotesEmailsProjection {
                 .execute(conn)
                 .await?;
             }
-            Event::ContactCreated(_)
-            | Event::ContactEdited(_)
+            Event::ContactEdited(_)
             | Event::AccountRegistered(_)
             | Event::AccountSettingsChanged(_)
             | Event::InteractionRecorded(_)
@@ -210,12 +211,11 @@ impl Projection for MeetingNotesEmailsProjection {
     }
 
     async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM projected_meeting_notes_emails")
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("DELETE FROM projected_meeting_notes_emails_sent")
-            .execute(conn)
-            .await?;
+        for table in TABLES {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *conn)
+                .await?;
+        }
         Ok(())
     }
 }

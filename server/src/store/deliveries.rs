@@ -40,6 +40,8 @@ pub enum DeliveryState {
 /// An email's row.
 #[derive(Clone, Debug)]
 pub struct Delivery {
+    /// The row's own id: it stays when the contact is renamed.
+    pub id: i64,
     pub message_id: String,
     pub state: DeliveryState,
     pub attempts: i64,
@@ -48,6 +50,7 @@ pub struct Delivery {
 
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
+    id: i64,
     message_id: String,
     state: String,
     attempts: i64,
@@ -62,7 +65,7 @@ pub async fn find(
     key: DeliveryKey<'_>,
 ) -> Result<Option<Delivery>, sqlx::Error> {
     let row: Option<DeliveryRow> = sqlx::query_as(
-        "SELECT message_id, state, attempts, lease_until, next_attempt_at, last_error \
+        "SELECT id, message_id, state, attempts, lease_until, next_attempt_at, last_error \
          FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
     )
     .bind(key.account_id)
@@ -88,6 +91,7 @@ pub async fn find(
             }
         };
         Ok(Delivery {
+            id: row.id,
             message_id: row.message_id,
             state,
             attempts: row.attempts,
@@ -100,13 +104,19 @@ pub async fn find(
 /// What a mailer may do with an email that is due.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// Send it now, as attempt number `attempt`: the claim is this mailer's until its lease ends.
-    Send { message_id: String, attempt: i64 },
+    /// Send it now, as attempt number `attempt`: the claim is this mailer's until its lease
+    /// ends, and `token` proves it.
+    Send {
+        id: i64,
+        message_id: String,
+        attempt: i64,
+        token: String,
+    },
     /// Leave it: sent already, claimed by another mailer, or waiting (for its time or for the
     /// account holder).
     Leave,
     /// A mailer claimed it and never said how it went: it may or may not have gone out.
-    Interrupted { message_id: String },
+    Interrupted { id: i64 },
 }
 
 /// Claims the email for `runner` until `lease_until`, if it may be sent now. `message_id` is
@@ -119,24 +129,31 @@ pub async fn claim(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<Claim, sqlx::Error> {
+    // A token per claim, so a mailer whose claim was taken over cannot record over the other's.
+    let token: String = sqlx::query_scalar("SELECT $1 || '#' || lower(hex(randomblob(8)))")
+        .bind(runner)
+        .fetch_one(&mut *conn)
+        .await?;
     let Some(delivery) = find(&mut *conn, key).await? else {
-        sqlx::query(
+        let id = sqlx::query_scalar(
             "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
                  attempts, claimed_by, lease_until, updated_at) \
-             VALUES ($1, $2, $3, $4, 'sending', 1, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, 'sending', 1, $5, $6, $7) RETURNING id",
         )
         .bind(key.account_id)
         .bind(key.contact)
         .bind(key.meeting_on)
         .bind(message_id)
-        .bind(runner)
+        .bind(&token)
         .bind(lease_until)
         .bind(now)
-        .execute(conn)
+        .fetch_one(conn)
         .await?;
         return Ok(Claim::Send {
+            id,
             message_id: message_id.to_owned(),
             attempt: 1,
+            token,
         });
     };
     match delivery.state {
@@ -144,24 +161,24 @@ pub async fn claim(
             sqlx::query(
                 "UPDATE meeting_notes_deliveries SET state = 'sending', attempts = attempts + 1, \
                      claimed_by = $1, lease_until = $2, next_attempt_at = NULL, updated_at = $3 \
-                 WHERE account_id = $4 AND contact_name = $5 AND meeting_on = $6",
+                 WHERE id = $4",
             )
-            .bind(runner)
+            .bind(&token)
             .bind(lease_until)
             .bind(now)
-            .bind(key.account_id)
-            .bind(key.contact)
-            .bind(key.meeting_on)
+            .bind(delivery.id)
             .execute(conn)
             .await?;
             Ok(Claim::Send {
+                id: delivery.id,
                 message_id: delivery.message_id,
                 attempt: delivery.attempts + 1,
+                token,
             })
         }
-        DeliveryState::Sending { lease_until } if lease_until <= now => Ok(Claim::Interrupted {
-            message_id: delivery.message_id,
-        }),
+        DeliveryState::Sending { lease_until } if lease_until <= now => {
+            Ok(Claim::Interrupted { id: delivery.id })
+        }
         DeliveryState::Sending { .. }
         | DeliveryState::Waiting { .. }
         | DeliveryState::Sent
@@ -170,70 +187,68 @@ pub async fn claim(
     }
 }
 
-/// Moves the email `message_id` to `state`, keeping the last error unless a new one is given.
-/// Found by its Message-ID, so a contact renamed while its email was being sent is followed.
+/// Moves the email `id` to `state`, with `error` as its last problem. With a `token`, only
+/// while that claim still holds; returns whether the row moved.
 async fn set(
     conn: &mut SqliteConnection,
-    message_id: &str,
+    id: i64,
+    token: Option<&str>,
     state: &str,
     next_attempt_at: Option<DateTime<Utc>>,
     error: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
         "UPDATE meeting_notes_deliveries SET state = $1, next_attempt_at = $2, \
              last_error = COALESCE($3, last_error), lease_until = NULL, updated_at = $4 \
-         WHERE message_id = $5",
+         WHERE id = $5 AND ($6 IS NULL OR (state = 'sending' AND claimed_by = $6))",
     )
     .bind(state)
     .bind(next_attempt_at)
     .bind(error)
     .bind(now)
-    .bind(message_id)
+    .bind(id)
+    .bind(token)
     .execute(conn)
-    .await
-    .map(drop)
+    .await?;
+    Ok(moved.rows_affected() == 1)
 }
 
-/// The contact's name now, for the email `message_id` (`None` once the contact is deleted).
-pub async fn contact_now(
-    conn: &mut SqliteConnection,
-    message_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT contact_name FROM meeting_notes_deliveries WHERE message_id = $1")
-        .bind(message_id)
+/// The contact's name now, for the email `id` (`None` once the contact is deleted).
+pub async fn contact_now(conn: &mut SqliteConnection, id: i64) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT contact_name FROM meeting_notes_deliveries WHERE id = $1")
+        .bind(id)
         .fetch_optional(conn)
         .await
 }
 
-/// The email went out.
-pub async fn mark_sent(
-    conn: &mut SqliteConnection,
-    message_id: &str,
-    now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    set(conn, message_id, "sent", None, None, now).await
+/// The email went out: recorded whoever holds the claim now, because it is true.
+pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    set(conn, id, None, "sent", None, None, now).await.map(drop)
 }
 
-/// The email is tried again from `retry_at`, after `error`.
+/// The email is tried again from `retry_at`, after `error`, if the claim `token` still holds.
 pub async fn mark_waiting(
     conn: &mut SqliteConnection,
-    message_id: &str,
+    id: i64,
+    token: &str,
     retry_at: DateTime<Utc>,
     error: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    set(conn, message_id, "waiting", Some(retry_at), Some(error), now).await
+) -> Result<bool, sqlx::Error> {
+    set(conn, id, Some(token), "waiting", Some(retry_at), Some(error), now).await
 }
 
-/// The email waits for the account holder, after `error`.
+/// The email waits for the account holder, after `error`: if the claim `token` still holds
+/// (without a token: a claim whose mailer never came back).
 pub async fn mark_failed(
     conn: &mut SqliteConnection,
-    message_id: &str,
+    id: i64,
+    token: Option<&str>,
     error: &str,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    set(conn, message_id, "failed", None, Some(error), now).await
+) -> Result<bool, sqlx::Error> {
+    set(conn, id, token, "failed", None, Some(error), now).await
 }
 
 /// The meeting's day is over: the email will not be sent. Records it even if no mailer ever
@@ -264,8 +279,8 @@ pub async fn mark_given_up(
     .map(drop)
 }
 
-/// The account holder asks for a failed email to be sent again: it may be, if it failed and
-/// its day is not over.
+/// The account holder asks for a failed email to be sent again: it may be, if it failed. (If
+/// its day is over meanwhile, the mailer gives it up at its next run and says so.)
 pub async fn request_again(
     conn: &mut SqliteConnection,
     key: DeliveryKey<'_>,
@@ -275,7 +290,7 @@ pub async fn request_again(
         None => "There is no failed email for that meeting.",
         Some(delivery) => match delivery.state {
             DeliveryState::Failed => {
-                set(conn, &delivery.message_id, "waiting", None, None, now).await?;
+                set(conn, delivery.id, None, "waiting", None, None, now).await?;
                 return Ok(Ok(()));
             }
             DeliveryState::Sent => "That email has already been sent.",
