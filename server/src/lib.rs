@@ -13,6 +13,7 @@ pub mod markdown;
 pub mod projections;
 pub mod queries;
 pub mod refusals;
+pub mod replay;
 pub mod store;
 pub mod time;
 pub mod web;

@@ -1,5 +1,6 @@
 //! The `server` command: runs the app on the embedded default or the configured database.
 
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
@@ -8,7 +9,7 @@ use server::backend::Crm;
 use server::clock::SystemClock;
 use server::config::Config;
 use server::mailer::Mailer;
-use server::{Kith, web};
+use server::{Kith, projections, replay, web};
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 
@@ -37,15 +38,25 @@ enum Command {
     /// Run only the mailer: the job that sends the morning emails of meeting notes. Several
     /// may run against one database; each email still goes out once.
     Mailer,
+    /// Rebuild a projection from the whole stream beside its live tables, then swap it in.
+    /// A running server keeps serving the old tables meanwhile.
+    Replay {
+        /// The projection to rebuild, e.g. projected_contacts.
+        #[arg(required_unless_present = "all")]
+        projection: Option<String>,
+        /// Rebuild every projection, one after the other.
+        #[arg(long, conflicts_with = "projection")]
+        all: bool,
+    },
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve {
+    let outcome = match cli.command.unwrap_or(Command::Serve {
         without_listeners: false,
         without_mailer: false,
     }) {
@@ -54,7 +65,74 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             without_mailer,
         } => serve(cli.config, !without_listeners, !without_mailer).await,
         Command::Mailer => mail(cli.config).await,
+        Command::Replay { projection, all } => replay(cli.config, projection, all).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("server: {error}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+async fn replay(
+    config: Config,
+    projection: Option<String>,
+    all: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let kith = Kith::open(&config.database_url).await?;
+    let every = projections::all();
+    let chosen: Vec<_> = if all {
+        every
+    } else {
+        let name = projection.unwrap_or_default();
+        let names: Vec<&str> = every.iter().map(|p| p.name()).collect();
+        let Some(found) = every.iter().find(|p| p.name() == name) else {
+            return Err(format!(
+                "there is no projection called {name:?}; there are: {}",
+                names.join(", ")
+            )
+            .into());
+        };
+        vec![found.clone()]
+    };
+    for projection in chosen {
+        let name = projection.name();
+        let rebuilt = replay::rebuild(kith.dispatcher.store(), projection.as_ref(), |progress| {
+            eprint!("\r{}", replay_line(name, &progress));
+        })
+        .await?;
+        eprintln!();
+        eprintln!(
+            "{name}: {} events rebuilt beside the live tables in {:.1} s, swapped in {:.0} ms; now at event {}",
+            rebuilt.events,
+            rebuilt.building.as_secs_f64(),
+            rebuilt.swapping.as_secs_f64() * 1000.0,
+            rebuilt.checkpoint
+        );
+    }
+    Ok(())
+}
+
+/// "projected_contacts  [#########-----------]  45% 450000/1000000 events · 120000/s · 4 s left"
+fn replay_line(name: &str, progress: &replay::Progress) -> String {
+    let share = if progress.total == 0 {
+        1.0
+    } else {
+        progress.done as f64 / progress.total as f64
+    };
+    let filled = (share * 20.0).round() as usize;
+    format!(
+        "{name}  [{}{}] {:>3.0}% {}/{} events · {:.0}/s · {} s left ",
+        "#".repeat(filled.min(20)),
+        "-".repeat(20 - filled.min(20)),
+        share * 100.0,
+        progress.done,
+        progress.total,
+        progress.rate(),
+        progress.left().as_secs()
+    )
 }
 
 /// Starts the mailer on `kith`'s store, sending where `config` says.

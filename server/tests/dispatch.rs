@@ -136,8 +136,8 @@ impl Projection for FailsOnSecondEvent {
         projections::all()[0].apply(conn, stored, event).await
     }
 
-    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        projections::all()[0].reset(conn).await
+    fn tables(&self) -> &'static [&'static str] {
+        projections::all()[0].tables()
     }
 }
 
@@ -194,9 +194,8 @@ impl Projection for AppliedLog {
         Ok(())
     }
 
-    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM test_applied_log").execute(conn).await?;
-        Ok(())
+    fn tables(&self) -> &'static [&'static str] {
+        &["test_applied_log"]
     }
 }
 

@@ -12,6 +12,10 @@ pub struct AccountsProjection;
 
 #[async_trait::async_trait]
 impl Projection for AccountsProjection {
+    fn tables(&self) -> &'static [&'static str] {
+        &["projected_accounts"]
+    }
+
     fn name(&self) -> &'static str {
         ProjectionName::Accounts.as_str()
     }
@@ -65,13 +69,6 @@ impl Projection for AccountsProjection {
         .bind(stored.created_at)
         .execute(conn)
         .await?;
-        Ok(())
-    }
-
-    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM projected_accounts")
-            .execute(conn)
-            .await?;
         Ok(())
     }
 }

@@ -18,6 +18,10 @@ pub struct ContactsProjection;
 
 #[async_trait::async_trait]
 impl Projection for ContactsProjection {
+    fn tables(&self) -> &'static [&'static str] {
+        &["projected_contacts", "projected_contact_interactions"]
+    }
+
     fn name(&self) -> &'static str {
         ProjectionName::Contacts.as_str()
     }
@@ -264,16 +268,6 @@ impl Projection for ContactsProjection {
             }
             Event::AccountRegistered(_) | Event::AccountSettingsChanged(_) => {}
         }
-        Ok(())
-    }
-
-    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM projected_contact_interactions")
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("DELETE FROM projected_contacts")
-            .execute(conn)
-            .await?;
         Ok(())
     }
 }

@@ -24,6 +24,10 @@ const TABLES: [&str; 2] = [
 
 #[async_trait::async_trait]
 impl Projection for MeetingNotesEmailsProjection {
+    fn tables(&self) -> &'static [&'static str] {
+        &TABLES
+    }
+
     fn name(&self) -> &'static str {
         ProjectionName::MeetingNotesEmails.as_str()
     }
@@ -206,15 +210,6 @@ impl Projection for MeetingNotesEmailsProjection {
             | Event::InteractionRecorded(_)
             | Event::InteractionCorrected(_)
             | Event::InteractionRemoved(_) => {}
-        }
-        Ok(())
-    }
-
-    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
-        for table in TABLES {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
-                .execute(&mut *conn)
-                .await?;
         }
         Ok(())
     }

@@ -29,8 +29,19 @@ pub trait Projection: Send + Sync + 'static {
         event: &Event,
     ) -> Result<(), StoreError>;
 
-    /// Empties the table, before a rebuild from the start of the stream.
-    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError>;
+    /// The tables this projection keeps: the ones a rebuild builds beside the live ones and
+    /// swaps in.
+    fn tables(&self) -> &'static [&'static str];
+
+    /// Empties the tables, before a rebuild from the start of the stream in place.
+    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        for table in self.tables() {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Every projection the application keeps.

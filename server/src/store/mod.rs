@@ -81,6 +81,7 @@ struct EventRow {
 /// The event store: a writer pool of one connection (SQLite has one writer at a time, so
 /// appends and projection updates queue here instead of failing as busy) and a reader pool.
 pub struct EventStore {
+    options: SqliteConnectOptions,
     writer: SqlitePool,
     reader: SqlitePool,
     schemas: Schemas,
@@ -122,13 +123,14 @@ impl EventStore {
         sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options.read_only(true))
+            .connect_with(options.clone().read_only(true))
             .await?;
         let schemas = Schemas::register(&mut *writer.acquire().await?, EVENT_TYPES).await?;
         let head = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
             .fetch_one(&reader)
             .await?;
         Ok(Self {
+            options,
             writer,
             reader,
             schemas,
@@ -144,6 +146,13 @@ impl EventStore {
     /// The pool that reads: the stream, and queries of projections.
     pub fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// A connection of its own to the database, outside both pools (a rebuild keeps its
+    /// tables beside the live ones in this connection's temporary schema).
+    pub async fn connect(&self) -> Result<SqliteConnection, StoreError> {
+        use sqlx::ConnectOptions;
+        Ok(self.options.connect().await?)
     }
 
     /// The newest event id appended by this process, to wake listeners.

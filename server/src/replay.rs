@@ -1,0 +1,214 @@
+//! Replay: rebuilding a projection from the whole stream beside the live one, then swapping it
+//! in, so the app keeps serving the old tables all along.
+//!
+//! The rebuild runs on a connection of its own. It creates the projection's tables (and their
+//! indexes) in that connection's temporary schema, under the same names, so the projection's
+//! unchanged handler writes there: SQLite finds `temp` tables before `main` ones. Writing to
+//! `temp` takes no lock on the database, so appends and the live listener go on meanwhile. The
+//! swap is one write transaction: apply what arrived since, replace the live rows with the
+//! rebuilt ones, and move the checkpoint; the live listener carries on from there. A replay
+//! only runs handlers, which write their own tables: it sends no email and appends nothing.
+
+use std::time::{Duration, Instant};
+
+use app::receipt::EventId;
+use chrono::Utc;
+use sqlx::{Connection, SqliteConnection};
+
+use crate::projections::Projection;
+use crate::store::{EventStore, StoreError};
+
+/// Events applied per transaction while rebuilding.
+const BATCH: i64 = 5_000;
+
+/// How far a rebuild has got.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub done: u64,
+    /// Events in the stream when the rebuild began (more may arrive).
+    pub total: u64,
+    pub elapsed: Duration,
+}
+
+impl Progress {
+    /// Events per second so far.
+    pub fn rate(&self) -> f64 {
+        self.done as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Time left at the rate so far.
+    pub fn left(&self) -> Duration {
+        let rate = self.rate();
+        if rate <= 0.0 {
+            return Duration::ZERO;
+        }
+        Duration::from_secs_f64(self.total.saturating_sub(self.done) as f64 / rate)
+    }
+}
+
+/// What a rebuild did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rebuilt {
+    /// Events applied, those that arrived during the rebuild included.
+    pub events: u64,
+    /// The projection's checkpoint after the swap.
+    pub checkpoint: EventId,
+    /// Time spent applying events beside the live tables.
+    pub building: Duration,
+    /// Time the swap held the write lock.
+    pub swapping: Duration,
+}
+
+/// Creates `table` and its indexes in the connection's temporary schema, as they are in `main`.
+async fn create_beside(conn: &mut SqliteConnection, table: &str) -> Result<(), StoreError> {
+    let inconsistent = |what: &str| StoreError::Inconsistent(format!("cannot rebuild {table}: {what}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS temp.{table}")))
+        .execute(&mut *conn)
+        .await?;
+    let ddl: Vec<(String, String)> = sqlx::query_as(
+        "SELECT type, sql FROM main.sqlite_master WHERE tbl_name = $1 AND sql IS NOT NULL \
+         ORDER BY type = 'index'",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !ddl.iter().any(|(kind, _)| kind == "table") {
+        return Err(inconsistent("the table does not exist"));
+    }
+    for (kind, sql) in ddl {
+        let beside = match kind.as_str() {
+            "table" => sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1),
+            "index" => sql
+                .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
+                .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1),
+            _ => continue,
+        };
+        if beside == sql {
+            return Err(inconsistent(&format!("unexpected definition {sql:?}")));
+        }
+        sqlx::query(sqlx::AssertSqlSafe(beside))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Applies the events after `after` (up to `limit`) to the tables this connection sees.
+async fn apply_after(
+    store: &EventStore,
+    conn: &mut SqliteConnection,
+    projection: &dyn Projection,
+    after: EventId,
+    limit: i64,
+) -> Result<(usize, EventId), StoreError> {
+    let events = store.events_after(conn, after, limit).await?;
+    let mut last = after;
+    for stored in &events {
+        projection.apply(conn, stored, &stored.decode()?).await?;
+        last = stored.id;
+    }
+    Ok((events.len(), last))
+}
+
+/// Rebuilds `projection` from the whole stream beside its live tables and swaps the result in,
+/// calling `progress` after each batch.
+pub async fn rebuild(
+    store: &EventStore,
+    projection: &dyn Projection,
+    progress: impl FnMut(Progress),
+) -> Result<Rebuilt, StoreError> {
+    rebuild_in_batches(store, projection, BATCH, progress).await
+}
+
+/// [`rebuild`], applying `batch` events per transaction.
+pub async fn rebuild_in_batches(
+    store: &EventStore,
+    projection: &dyn Projection,
+    batch: i64,
+    mut progress: impl FnMut(Progress),
+) -> Result<Rebuilt, StoreError> {
+    let started = Instant::now();
+    let mut conn = store.connect().await?;
+    for table in projection.tables() {
+        create_beside(&mut conn, table).await?;
+    }
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM main.events")
+        .fetch_one(&mut conn)
+        .await?;
+    let total = u64::try_from(total).unwrap_or_default();
+    let mut done = 0u64;
+    let mut last: EventId = 0;
+    loop {
+        // A read of the stream and writes to `temp` only: no lock that holds anyone up.
+        let mut tx = conn.begin().await?;
+        let (applied, upto) = apply_after(store, &mut tx, projection, last, batch).await?;
+        tx.commit().await?;
+        if applied == 0 {
+            break;
+        }
+        done += applied as u64;
+        last = upto;
+        progress(Progress {
+            done,
+            total: total.max(done),
+            elapsed: started.elapsed(),
+        });
+    }
+    let building = started.elapsed();
+
+    let swap_started = Instant::now();
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    // What was appended since the last batch, now that nothing more can be.
+    loop {
+        let (applied, upto) = apply_after(store, &mut tx, projection, last, BATCH).await?;
+        if applied == 0 {
+            break;
+        }
+        done += applied as u64;
+        last = upto;
+    }
+    for table in projection.tables() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM main.{table}")))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO main.{table} SELECT * FROM temp.{table}"
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let last_event_at: Option<chrono::DateTime<Utc>> =
+        sqlx::query_scalar("SELECT created_at FROM main.events WHERE id = $1")
+            .bind(last)
+            .fetch_optional(&mut *tx)
+            .await?;
+    sqlx::query(
+        "UPDATE main.projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3 \
+         WHERE name = $4",
+    )
+    .bind(last)
+    .bind(last_event_at)
+    .bind(Utc::now())
+    .bind(projection.name())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let swapping = swap_started.elapsed();
+    for table in projection.tables() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE temp.{table}")))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    progress(Progress {
+        done,
+        total: total.max(done),
+        elapsed: started.elapsed(),
+    });
+    Ok(Rebuilt {
+        events: done,
+        checkpoint: last,
+        building,
+        swapping,
+    })
+}
