@@ -13,37 +13,8 @@ use app::events::{
     NextMeetingScheduled,
 };
 use chrono::{NaiveDate, NaiveTime};
-use common::{TestDb, created, edited};
+use common::{TestDb, created, edited, snapshot};
 use server::projections;
-
-/// Every row of every projection's tables, in a stable order, as text.
-async fn snapshot(db: &TestDb) -> Vec<String> {
-    let mut rows = Vec::new();
-    for projection in projections::all() {
-        for table in projection.tables() {
-            let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT name FROM pragma_table_info('{table}')"
-            )))
-            .fetch_all(db.store().reader())
-            .await
-            .unwrap();
-            let row = columns
-                .iter()
-                .map(|c| format!("quote({c})"))
-                .collect::<Vec<_>>()
-                .join(" || '|' || ");
-            let mut table_rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT '{table}: ' || {row} FROM {table}"
-            )))
-            .fetch_all(db.store().reader())
-            .await
-            .unwrap();
-            table_rows.sort();
-            rows.extend(table_rows);
-        }
-    }
-    rows
-}
 
 /// A few commands of every kind for `actor`, numbered `n`.
 fn commands(n: usize) -> Vec<Event> {

@@ -201,3 +201,32 @@ pub async fn page(db: &TestDb, path: &str, token: &str) -> (StatusCode, String) 
         .unwrap();
     (status, String::from_utf8_lossy(&body).into_owned())
 }
+
+/// Every row of every projection's tables, in a stable order, as text.
+pub async fn snapshot(db: &TestDb) -> Vec<String> {
+    let mut rows = Vec::new();
+    for projection in server::projections::all() {
+        for table in projection.tables() {
+            let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT name FROM pragma_table_info('{table}')"
+            )))
+            .fetch_all(db.store().reader())
+            .await
+            .unwrap();
+            let row = columns
+                .iter()
+                .map(|c| format!("quote({c})"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            let mut table_rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT '{table}: ' || {row} FROM {table}"
+            )))
+            .fetch_all(db.store().reader())
+            .await
+            .unwrap();
+            table_rows.sort();
+            rows.extend(table_rows);
+        }
+    }
+    rows
+}
