@@ -32,6 +32,7 @@ use routes::processing::ProcessingPage;
 use routes::settings::SettingsPage;
 use routes::sign_in::SignInPage;
 use routes::sign_up::SignUpPage;
+use routes::status::StatusPage;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::Async />
+                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -294,6 +294,19 @@ pub struct WorkerHealth {
     pub behind: i64,
     /// The last failure, while it keeps failing.
     pub error: Option<String>,
+    /// When the projection last moved.
+    pub last_updated_at: Option<DateTime<Utc>>,
+    /// A rebuild beside the live tables, while one runs (`server replay`).
+    pub rebuilding: Option<Rebuilding>,
+}
+
+/// How far a rebuild of a projection has got.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rebuilding {
+    pub done: i64,
+    /// Events in the stream when it began.
+    pub total: i64,
+    pub started_at: DateTime<Utc>,
 }
 
 /// The state of one scheduled job (the mailer), from its last run.

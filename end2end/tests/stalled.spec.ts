@@ -21,6 +21,7 @@ test("with JavaScript, the page says the change is saved and still processing", 
   // The scheduled jobs are listed too, with their last and next run.
   await expect(notice.locator(".health")).toContainText(/mailer running/);
   await expect(notice.locator(".health")).toContainText(/next run \d{4}-\d{2}-\d{2} /);
+  await expect(notice.getByRole("link", { name: "The full status page" })).toHaveAttribute("href", "/status");
   await expect(page.getByRole("button", { name: "Add contact" })).toBeEnabled();
 });
 

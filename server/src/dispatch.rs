@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use app::receipt::EventId;
-use app::views::{CatchUp, HealthView, WorkerHealth};
+use app::views::{CatchUp, HealthView, Rebuilding, WorkerHealth};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -122,6 +122,17 @@ impl Listener {
             }
         }
     }
+}
+
+/// A row of `projections`, as the health view reads it.
+#[derive(sqlx::FromRow)]
+struct ProjectionRow {
+    name: String,
+    last_event_id: EventId,
+    last_updated_at: Option<DateTime<Utc>>,
+    rebuild_done: Option<i64>,
+    rebuild_total: Option<i64>,
+    rebuild_started_at: Option<DateTime<Utc>>,
 }
 
 async fn checkpoint_of(store: &EventStore, name: &str) -> Result<EventId, StoreError> {
@@ -261,9 +272,16 @@ impl Dispatcher {
         })
     }
 
-    /// How every listener and scheduled job is doing.
+    /// How every listener and scheduled job is doing. Checkpoints, last updates and rebuilds
+    /// come from the `projections` table, so they are true whichever process moved them.
     pub async fn health(&self) -> Result<HealthView, StoreError> {
         let head = self.store.head().await?;
+        let rows: Vec<ProjectionRow> = sqlx::query_as(
+            "SELECT name, last_event_id, last_updated_at, rebuild_done, rebuild_total, rebuild_started_at \
+             FROM projections",
+        )
+        .fetch_all(self.store.reader())
+        .await?;
         let alive_within = *self.alive_within.lock().expect("alive lock");
         let mut workers: Vec<WorkerHealth> = self
             .listeners
@@ -274,7 +292,19 @@ impl Dispatcher {
                     .lock()
                     .expect("heartbeat lock")
                     .map(|beat| beat.elapsed());
-                let checkpoint = *listener.checkpoint.borrow();
+                let row = rows.iter().find(|row| row.name == projection);
+                let checkpoint = row.map_or_else(|| *listener.checkpoint.borrow(), |row| row.last_event_id);
+                let rebuilding =
+                    row.and_then(
+                        |row| match (row.rebuild_done, row.rebuild_total, row.rebuild_started_at) {
+                            (Some(done), Some(total), Some(started_at)) => Some(Rebuilding {
+                                done,
+                                total,
+                                started_at,
+                            }),
+                            _ => None,
+                        },
+                    );
                 WorkerHealth {
                     projection: projection.to_owned(),
                     alive: since.is_some_and(|since| since < alive_within),
@@ -282,6 +312,8 @@ impl Dispatcher {
                     checkpoint,
                     behind: (head - checkpoint).max(0),
                     error: listener.error.lock().expect("error lock").clone(),
+                    last_updated_at: row.and_then(|row| row.last_updated_at),
+                    rebuilding,
                 }
             })
             .collect();

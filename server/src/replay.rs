@@ -110,8 +110,32 @@ async fn apply_after(
     Ok((events.len(), last))
 }
 
+/// Records a rebuild's progress on the projection's row (`None`: no rebuild runs).
+async fn record(
+    store: &EventStore,
+    name: &str,
+    progress: Option<(Progress, chrono::DateTime<Utc>)>,
+) -> Result<(), StoreError> {
+    let (done, total, started_at) = match progress {
+        Some((p, at)) => (
+            Some(i64::try_from(p.done).unwrap_or(i64::MAX)),
+            Some(i64::try_from(p.total).unwrap_or(i64::MAX)),
+            Some(at),
+        ),
+        None => (None, None, None),
+    };
+    sqlx::query("UPDATE projections SET rebuild_done = $1, rebuild_total = $2, rebuild_started_at = $3 WHERE name = $4")
+        .bind(done)
+        .bind(total)
+        .bind(started_at)
+        .bind(name)
+        .execute(store.writer())
+        .await?;
+    Ok(())
+}
+
 /// Rebuilds `projection` from the whole stream beside its live tables and swaps the result in,
-/// calling `progress` after each batch.
+/// calling `progress` after each batch (and showing it on the status page).
 pub async fn rebuild(
     store: &EventStore,
     projection: &dyn Projection,
@@ -125,9 +149,24 @@ pub async fn rebuild_in_batches(
     store: &EventStore,
     projection: &dyn Projection,
     batch: i64,
+    progress: impl FnMut(Progress),
+) -> Result<Rebuilt, StoreError> {
+    let outcome = rebuild_beside(store, projection, batch, progress).await;
+    if outcome.is_err() {
+        // The status view must not show a rebuild that has stopped as still running.
+        let _ = record(store, projection.name(), None).await;
+    }
+    outcome
+}
+
+async fn rebuild_beside(
+    store: &EventStore,
+    projection: &dyn Projection,
+    batch: i64,
     mut progress: impl FnMut(Progress),
 ) -> Result<Rebuilt, StoreError> {
     let started = Instant::now();
+    let started_at = Utc::now();
     let mut conn = store.connect().await?;
     for table in projection.tables() {
         create_beside(&mut conn, table).await?;
@@ -136,6 +175,12 @@ pub async fn rebuild_in_batches(
         .fetch_one(&mut conn)
         .await?;
     let total = u64::try_from(total).unwrap_or_default();
+    let begun = Progress {
+        done: 0,
+        total,
+        elapsed: started.elapsed(),
+    };
+    record(store, projection.name(), Some((begun, started_at))).await?;
     let mut done = 0u64;
     let mut last: EventId = 0;
     loop {
@@ -148,11 +193,13 @@ pub async fn rebuild_in_batches(
         }
         done += applied as u64;
         last = upto;
-        progress(Progress {
+        let now = Progress {
             done,
             total: total.max(done),
             elapsed: started.elapsed(),
-        });
+        };
+        record(store, projection.name(), Some((now, started_at))).await?;
+        progress(now);
     }
     let building = started.elapsed();
 
@@ -183,7 +230,8 @@ pub async fn rebuild_in_batches(
             .fetch_optional(&mut *tx)
             .await?;
     sqlx::query(
-        "UPDATE main.projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3 \
+        "UPDATE main.projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3, \
+             rebuild_done = NULL, rebuild_total = NULL, rebuild_started_at = NULL \
          WHERE name = $4",
     )
     .bind(last)

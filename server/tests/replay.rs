@@ -142,31 +142,77 @@ async fn the_live_tables_are_untouched_until_the_swap() {
     let rebuilt = server::replay::rebuild_in_batches(db.store(), contacts.as_ref(), 5, move |_| {
         let reader = reader.clone();
         let seen = seen.clone();
-        // Read the live table from another connection after each batch.
-        let description: String = std::thread::spawn(move || {
+        // Read the live table, and the progress the status page shows, from another connection
+        // after each batch.
+        let (description, done): (String, Option<i64>) = std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async move {
-                sqlx::query_scalar("SELECT description FROM projected_contacts WHERE name = 'Contact 1'")
-                    .fetch_one(&reader)
-                    .await
-                    .unwrap()
+                let description =
+                    sqlx::query_scalar("SELECT description FROM projected_contacts WHERE name = 'Contact 1'")
+                        .fetch_one(&reader)
+                        .await
+                        .unwrap();
+                let done = sqlx::query_scalar(
+                    "SELECT rebuild_done FROM projections WHERE name = 'projected_contacts'",
+                )
+                .fetch_one(&reader)
+                .await
+                .unwrap();
+                (description, done)
             })
         })
         .join()
         .unwrap();
-        seen.lock().unwrap().push(description);
+        seen.lock().unwrap().push((description, done));
     })
     .await
     .unwrap();
     let seen = seen_during.lock().unwrap().clone();
     assert!(seen.len() > 3);
-    assert!(seen[..seen.len() - 1].iter().all(|d| d == "tampered"), "{seen:?}");
+    let during = &seen[..seen.len() - 1];
+    assert!(during.iter().all(|(d, _)| d == "tampered"), "{seen:?}");
+    let progress: Vec<i64> = during
+        .iter()
+        .map(|(_, done)| done.expect("progress is recorded"))
+        .collect();
+    assert!(
+        progress.windows(2).all(|w| w[0] < w[1]),
+        "progress only grows: {progress:?}"
+    );
     assert_eq!(
-        seen.last().unwrap(),
+        seen.last().unwrap().0,
         "met at a conference",
         "the swap brought the rebuilt rows"
     );
+    assert_eq!(
+        seen.last().unwrap().1,
+        None,
+        "and the status page no longer shows a rebuild"
+    );
+    let health = db.dispatcher().health().await.unwrap();
+    assert!(health.workers.iter().all(|w| w.rebuilding.is_none()));
     assert_eq!(snapshot(&db).await, live);
     assert_eq!(rebuilt.checkpoint, db.store().head().await.unwrap());
+}
+
+#[tokio::test]
+async fn the_status_view_shows_a_rebuild_while_it_runs() {
+    let db = TestDb::new().await;
+    sqlx::query(
+        "UPDATE projections SET rebuild_done = 250, rebuild_total = 1000, rebuild_started_at = '2026-11-27T10:00:00Z' \
+         WHERE name = 'projected_contacts'",
+    )
+    .execute(db.store().writer())
+    .await
+    .unwrap();
+    let health = db.dispatcher().health().await.unwrap();
+    let contacts = health
+        .workers
+        .iter()
+        .find(|w| w.projection == "projected_contacts")
+        .unwrap();
+    let rebuilding = contacts.rebuilding.as_ref().expect("a rebuild is shown");
+    assert_eq!((rebuilding.done, rebuilding.total), (250, 1000));
+    assert!(contacts.last_updated_at.is_none(), "nothing applied yet");
 }
 
 #[test]

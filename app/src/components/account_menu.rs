@@ -48,6 +48,7 @@ pub fn AccountMenu() -> impl IntoView {
                         <nav class="main-nav" aria-label="Main">
                             <A href="/contacts">"Contacts"</A>
                             <A href="/settings">"Settings"</A>
+                            <A href="/status">"Status"</A>
                         </nav>
                         <div class="account">
                             <span class="account-email" title="Signed in as">{email}</span>

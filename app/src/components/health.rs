@@ -38,8 +38,9 @@ fn job_item(job: JobHealth) -> impl IntoView {
     }
 }
 
+/// The health of the workers; `full` on the status page, otherwise with a link to it.
 #[component]
-pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
+pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> impl IntoView {
     let Some(health) = health else {
         return view! {
             <p class="health-unknown">"The server did not say how its background workers are doing."</p>
@@ -52,6 +53,8 @@ pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
         .map(|worker| {
             let state = if worker.error.is_some() {
                 "failing"
+            } else if worker.rebuilding.is_some() {
+                "rebuilding"
             } else if worker.alive {
                 "running"
             } else {
@@ -61,16 +64,34 @@ pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
                 .seconds_since_heartbeat
                 .map(|s| format!("last heartbeat {s:.1} s ago"))
                 .unwrap_or_else(|| "no heartbeat yet".into());
+            let updated = worker
+                .last_updated_at
+                .map(|at| format!(" · last updated {}", at.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or_default();
             let facts = format!(
-                "applied up to #{} · {} behind · {heartbeat}",
+                "applied up to #{} · {} behind{updated} · {heartbeat}",
                 worker.checkpoint, worker.behind
             );
+            let rebuild = worker.rebuilding.map(|r| {
+                let share = if r.total > 0 { r.done * 100 / r.total } else { 100 };
+                let text = format!(
+                    "rebuilding beside the live tables since {}: {} of {} events ({share}%)",
+                    r.started_at.format("%H:%M:%S UTC"),
+                    r.done,
+                    r.total
+                );
+                view! {
+                    <span class="health-facts">{text}</span>
+                    <progress max=r.total.max(1) value=r.done aria-label="Rebuild progress"></progress>
+                }
+            });
             view! {
                 <li>
                     <strong>{worker.projection}</strong>
                     " "
                     <span class=format!("state state-{}", state.replace(' ', "-"))>{state}</span>
                     <span class="health-facts">{facts}</span>
+                    {rebuild}
                     {worker.error.map(|error| view! { <span class="health-error">{error}</span> })}
                 </li>
             }
@@ -81,6 +102,7 @@ pub fn HealthPanel(health: Option<HealthView>) -> impl IntoView {
         <div class="health">
             <p class="health-title">"Background workers · newest event #" {health.head}</p>
             <ul>{workers}{jobs}</ul>
+            {(!full).then(|| view! { <p class="health-more"><a href="/status">"The full status page"</a></p> })}
         </div>
     }
     .into_any()

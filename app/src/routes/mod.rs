@@ -7,3 +7,4 @@ pub mod processing;
 pub mod settings;
 pub mod sign_in;
 pub mod sign_up;
+pub mod status;
