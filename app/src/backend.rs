@@ -17,7 +17,10 @@ use crate::error::{AppError, CommandOutcome, Rejection};
 use crate::events::{AccountSettings, Event};
 use crate::plain_form::FormEcho;
 use crate::receipt::EventId;
-use crate::views::{CatchUp, ContactView, ContactsView, HealthView, ListQuery, ProjectionName, SettingsView};
+use crate::views::{
+    CatchUp, ContactView, ContactsView, EventQuery, EventsView, HealthView, ListQuery, ProjectionName,
+    SettingsView,
+};
 
 /// Whoever causes an event: the entity recorded with it, acting for an account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,6 +106,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn contacts(&self, account_id: i64, query: ListQuery) -> Result<ContactsView, AppError>;
 
     async fn contact(&self, account_id: i64, name: &str) -> Result<ContactView, AppError>;
+
+    /// A page of the account's own events, newest first (the event browser).
+    async fn events(&self, account_id: i64, query: EventQuery) -> Result<EventsView, AppError>;
 
     async fn settings(&self, signed_in: &SignedIn) -> Result<SettingsView, AppError>;
 

@@ -27,6 +27,7 @@ use leptos_router::{SsrMode, path};
 use components::account_menu::AccountMenu;
 use routes::contact::ContactPage;
 use routes::contacts::ContactsPage;
+use routes::events::EventsPage;
 use routes::not_found::NotFound;
 use routes::processing::ProcessingPage;
 use routes::settings::SettingsPage;
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/contacts" /> } ssr=SsrMode::Async />
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async />
                     <Route path=path!("/contacts/:name") view=ContactPage ssr=SsrMode::Async />
+                    <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async />
                     <Route path=path!("/processing") view=ProcessingPage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />

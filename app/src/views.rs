@@ -334,3 +334,72 @@ pub struct HealthView {
     pub workers: Vec<WorkerHealth>,
     pub jobs: Vec<JobHealth>,
 }
+
+/// The event browser's filters: an event type, a contact, and where the page starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    /// An event type's name, or empty for all.
+    pub event_type: String,
+    /// A contact's name (exactly), or empty for all.
+    pub contact: String,
+    /// Only events older than this one (the next page).
+    pub before: Option<EventId>,
+}
+
+impl EventQuery {
+    pub fn from_query(search: &str) -> Self {
+        let value = |key| crate::url::query_value(search, key).unwrap_or_default();
+        Self {
+            event_type: value("type").trim().to_owned(),
+            contact: value("contact").trim().to_owned(),
+            before: value("before").parse().ok(),
+        }
+    }
+
+    /// `/events?…` for these filters.
+    pub fn to_url(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.event_type.is_empty() {
+            parts.push(format!("type={}", urlencoding::encode(&self.event_type)));
+        }
+        if !self.contact.is_empty() {
+            parts.push(format!("contact={}", urlencoding::encode(&self.contact)));
+        }
+        if let Some(before) = self.before {
+            parts.push(format!("before={before}"));
+        }
+        if parts.is_empty() {
+            "/events".to_owned()
+        } else {
+            format!("/events?{}", parts.join("&"))
+        }
+    }
+}
+
+/// One event of the stream, as the event browser shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    pub id: EventId,
+    pub event_type: String,
+    pub version: i32,
+    /// Who caused it: "you", or the system process ("the mailer").
+    pub caused_by: String,
+    pub created_at: DateTime<Utc>,
+    /// The payload as stored, indented.
+    pub payload: String,
+}
+
+/// A page of the signed-in account's own events, newest first. Read from the stream itself:
+/// the one page that is not backed by a projection, because the stream is what it shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsView {
+    pub events: Vec<EventView>,
+    pub query: EventQuery,
+    /// Every event type, for the filter.
+    pub event_types: Vec<String>,
+    /// Where the next (older) page starts, if there is one.
+    pub older: Option<EventId>,
+}
+
+/// Events per page of the event browser.
+pub const EVENTS_PAGE: usize = 50;

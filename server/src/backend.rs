@@ -10,7 +10,10 @@ use app::error::{AppError, CommandOutcome};
 use app::events::{AccountSettings, Event};
 use app::plain_form::FormEcho;
 use app::receipt::EventId;
-use app::views::{CatchUp, ContactView, ContactsView, HealthView, ListQuery, ProjectionName, SettingsView};
+use app::views::{
+    CatchUp, ContactView, ContactsView, EventQuery, EventsView, HealthView, ListQuery, ProjectionName,
+    SettingsView,
+};
 use chrono::Utc;
 
 use crate::dispatch::Dispatcher;
@@ -80,6 +83,10 @@ impl Backend for Crm {
             Utc::now(),
         )
         .await?)
+    }
+
+    async fn events(&self, account_id: i64, query: EventQuery) -> Result<EventsView, AppError> {
+        Ok(queries::events(self.dispatcher.store().reader(), account_id, query).await?)
     }
 
     async fn settings(&self, signed_in: &SignedIn) -> Result<SettingsView, AppError> {

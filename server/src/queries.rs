@@ -1,11 +1,13 @@
-//! Queries: what pages read, taken from the projections only, never from the stream.
+//! Queries: what pages read, taken from the projections only, never from the stream (except
+//! the event browser's, which shows the stream itself).
 
 use app::account::{DEFAULT_MORNING_HOUR, DEFAULT_TIME_ZONE};
 use app::backend::SignedIn;
-use app::events::AccountSettings;
+use app::events::{AccountSettings, EVENT_TYPES};
 use app::views::{
-    ContactSummary, ContactView, ContactsView, Freshness, InteractionView, JobHealth, ListQuery,
-    MeetingSummary, MeetingView, ProjectionName, SettingsView, SortKey,
+    ContactSummary, ContactView, ContactsView, EVENTS_PAGE, EventQuery, EventView, EventsView, Freshness,
+    InteractionView, JobHealth, ListQuery, MeetingSummary, MeetingView, ProjectionName, SettingsView,
+    SortKey,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -344,4 +346,66 @@ pub fn time_zones() -> Vec<String> {
 /// Whether `name` is an IANA time zone name.
 pub fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()
+}
+
+/// A page of the account's own events, newest first, filtered by type and by contact (the
+/// `contact` or `name` its payload names). The event browser's query: it reads the stream
+/// itself, through the `events_by_account` index.
+pub async fn events(pool: &SqlitePool, account_id: i64, query: EventQuery) -> Result<EventsView, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        name: String,
+        version: i32,
+        kind: String,
+        entity: String,
+        created_at: DateTime<Utc>,
+        payload: String,
+    }
+    let limit = i64::try_from(EVENTS_PAGE).unwrap_or(50) + 1;
+    let mut rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, e.payload \
+         FROM events e JOIN event_types t ON t.id = e.event_type_id JOIN entities n ON n.id = e.entity_id \
+         WHERE e.account_id = $1 AND e.id < $2 AND ($3 = '' OR t.name = $3) \
+             AND ($4 = '' OR json_extract(e.payload, '$.contact') = $4 OR json_extract(e.payload, '$.name') = $4 \
+                 OR json_extract(e.payload, '$.new_name') = $4) \
+         ORDER BY e.id DESC LIMIT $5",
+    )
+    .bind(account_id)
+    .bind(query.before.unwrap_or(i64::MAX))
+    .bind(&query.event_type)
+    .bind(&query.contact)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let older = (rows.len() > EVENTS_PAGE).then(|| rows[EVENTS_PAGE - 1].id);
+    rows.truncate(EVENTS_PAGE);
+    let events = rows
+        .into_iter()
+        .map(|row| EventView {
+            id: row.id,
+            event_type: row.name,
+            version: row.version,
+            caused_by: if row.kind == "account" {
+                "you".to_owned()
+            } else {
+                format!("the {}", row.entity)
+            },
+            created_at: row.created_at,
+            payload: serde_json::from_str::<serde_json::Value>(&row.payload)
+                .and_then(|value| serde_json::to_string_pretty(&value))
+                .unwrap_or(row.payload),
+        })
+        .collect();
+    Ok(EventsView {
+        events,
+        query,
+        event_types: EVENT_TYPES
+            .iter()
+            .map(|t| t.name.to_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        older,
+    })
 }

@@ -47,6 +47,7 @@ pub fn AccountMenu() -> impl IntoView {
                     Ok(Some(email)) => view! {
                         <nav class="main-nav" aria-label="Main">
                             <A href="/contacts">"Contacts"</A>
+                            <A href="/events">"Events"</A>
                             <A href="/settings">"Settings"</A>
                             <A href="/status">"Status"</A>
                         </nav>

@@ -2,6 +2,7 @@
 
 pub mod contact;
 pub mod contacts;
+pub mod events;
 pub mod not_found;
 pub mod processing;
 pub mod settings;
