@@ -51,25 +51,46 @@ impl Listener {
 
     /// Applies the next batch of events after the checkpoint; returns how many were applied.
     ///
-    /// The checkpoint is read inside the write transaction, so the `projections` table, not
-    /// this process's memory, decides where the batch starts: a rebuild may have rewound it.
+    /// When an event cannot be applied, the events before it in the batch are applied and the
+    /// listener stops there with the error: it never skips the event, and the error shows on
+    /// the health view until the event can be applied.
     async fn apply_batch(&self, store: &EventStore) -> Result<usize, StoreError> {
         let _exclusive = self.batch.lock().await;
+        match self.apply_up_to(store, BATCH).await {
+            Err(BatchFailure { error, at }) if at > 0 => {
+                let before = i64::try_from(at).unwrap_or(BATCH);
+                self.apply_up_to(store, before)
+                    .await
+                    .map_err(|failure| failure.error)?;
+                Err(error)
+            }
+            outcome => outcome.map_err(|failure| failure.error),
+        }
+    }
+
+    /// Applies up to `limit` events after the checkpoint in one transaction.
+    ///
+    /// The checkpoint is read inside the write transaction, so the `projections` table, not
+    /// this process's memory, decides where the batch starts: a rebuild may have rewound it.
+    async fn apply_up_to(&self, store: &EventStore, limit: i64) -> Result<usize, BatchFailure> {
         let name = self.projection.name();
         let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
         let from: EventId = sqlx::query_scalar("SELECT last_event_id FROM projections WHERE name = $1")
             .bind(name)
             .fetch_one(&mut *tx)
             .await?;
-        let events = store.events_after(&mut tx, from, BATCH).await?;
+        let events = store.events_after(&mut tx, from, limit).await?;
         let Some(last) = events.last() else {
             tx.rollback().await?;
             self.checkpoint.send_replace(from);
             return Ok(0);
         };
-        for stored in &events {
-            let event = stored.decode()?;
-            self.projection.apply(&mut tx, stored, &event).await?;
+        for (at, stored) in events.iter().enumerate() {
+            let applied = match stored.decode() {
+                Ok(event) => self.projection.apply(&mut tx, stored, &event).await,
+                Err(error) => Err(error),
+            };
+            applied.map_err(|error| BatchFailure { error, at })?;
         }
         let now = Utc::now();
         sqlx::query(
@@ -121,6 +142,24 @@ impl Listener {
                 }
             }
         }
+    }
+}
+
+/// A batch that failed, and at which of its events (0 when before any).
+struct BatchFailure {
+    error: StoreError,
+    at: usize,
+}
+
+impl From<StoreError> for BatchFailure {
+    fn from(error: StoreError) -> Self {
+        Self { error, at: 0 }
+    }
+}
+
+impl From<sqlx::Error> for BatchFailure {
+    fn from(error: sqlx::Error) -> Self {
+        StoreError::from(error).into()
     }
 }
 

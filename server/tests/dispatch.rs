@@ -155,20 +155,23 @@ async fn the_checkpoint_and_the_projection_change_commit_together() {
         .unwrap();
     let error = dispatcher.run_until_caught_up().await.unwrap_err();
     assert!(error.to_string().contains("on purpose"));
-    assert!(
-        contact_rows(&db).await.is_empty(),
-        "Ada's row was rolled back with the failed batch"
+    // The failed batch was rolled back whole; what came before the failing event was then
+    // applied again and committed with its checkpoint, and the listener stopped there.
+    assert_eq!(contact_rows(&db).await.len(), 1, "Ada, and not Bob");
+    assert_eq!(
+        checkpoint(&db).await,
+        1,
+        "the checkpoint moved with Ada's row, and no further"
     );
-    assert_eq!(checkpoint(&db).await, 0, "and so was the checkpoint");
 
-    // The next attempt starts from the same place and applies both, once each.
+    // The next attempt starts from the failing event and applies it once.
     dispatcher.run_until_caught_up().await.unwrap();
     assert_eq!(contact_rows(&db).await.len(), 2);
     assert_eq!(checkpoint(&db).await, 2);
     assert_eq!(
         failing.applied.load(Ordering::SeqCst),
         4,
-        "2 in the failed batch, 2 in the retry"
+        "Ada and the failure, Ada again, then Bob"
     );
 }
 
@@ -448,4 +451,49 @@ fn every_page_projection_is_kept_by_a_listener() {
             "{page_projection} has no listener"
         );
     }
+}
+
+#[tokio::test]
+async fn a_listener_that_cannot_handle_an_event_stops_there_and_says_so() {
+    let db = TestDb::new().await;
+    db.accept(db.local(), &created("Ada", "")).await;
+    // An event that got into the stream without its schema (by hand): its payload lacks a field.
+    let type_id: i64 = sqlx::query_scalar("SELECT id FROM event_types WHERE name = 'contact-created'")
+        .fetch_one(db.store().reader())
+        .await
+        .unwrap();
+    let broken: i64 = sqlx::query_scalar(
+        "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
+         VALUES ('{\"description\": \"\"}', $1, $2, $3, '2026-11-27T10:00:00Z') RETURNING id",
+    )
+    .bind(type_id)
+    .bind(db.local().entity_id)
+    .bind(db.local().account_id)
+    .fetch_one(db.store().writer())
+    .await
+    .unwrap();
+    db.accept(db.local(), &created("Bob", "")).await;
+    let _listeners = db.dispatcher().start(Duration::from_millis(20));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let health = db.dispatcher().health().await.unwrap();
+    let contacts = health.workers.iter().find(|w| w.projection == CONTACTS).unwrap();
+    let error = contacts
+        .error
+        .as_deref()
+        .expect("the error is on the health view");
+    assert!(
+        error.contains(&format!("stored event {broken} cannot be read")),
+        "{error}"
+    );
+    assert_eq!(
+        contacts.checkpoint,
+        broken - 1,
+        "it stopped before the event, and skipped nothing"
+    );
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM projected_contacts")
+        .fetch_all(db.store().reader())
+        .await
+        .unwrap();
+    assert_eq!(names, ["Ada"], "Bob, after the broken event, waits behind it");
 }
