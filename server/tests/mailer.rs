@@ -12,6 +12,7 @@ use app::events::{
     AccountSettings, AccountSettingsChanged, Event, MeetingNotesEmailRequested, NextMeetingCancelled,
     NextMeetingScheduled,
 };
+use app::receipt::EventId;
 use app::views::{MeetingEmailView, MeetingView};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use common::smtp::{Behaviour, Received, SmtpServer};
@@ -126,6 +127,36 @@ impl Fixture {
         .unwrap()
         .meeting
         .unwrap_or_else(|| panic!("{contact} has no meeting"))
+    }
+
+    /// Rebuilds `projected_meeting_notes_emails` in place from the events up to `upto` only, as
+    /// a replay half-way through would have it, and sets its checkpoint to `checkpoint`.
+    async fn rebuild_emails_up_to(&self, upto: EventId, checkpoint: EventId) {
+        self.db
+            .dispatcher()
+            .reset("projected_meeting_notes_emails")
+            .await
+            .unwrap();
+        let emails = server::projections::all()
+            .into_iter()
+            .find(|p| p.name() == "projected_meeting_notes_emails")
+            .unwrap();
+        let store = self.db.store();
+        let mut tx = store.writer().begin().await.unwrap();
+        for stored in store.events_after(&mut tx, 0, upto).await.unwrap() {
+            emails
+                .apply(&mut tx, &stored, &stored.decode().unwrap())
+                .await
+                .unwrap();
+        }
+        sqlx::query(
+            "UPDATE projections SET last_event_id = $1 WHERE name = 'projected_meeting_notes_emails'",
+        )
+        .bind(checkpoint)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
     }
 
     async fn pending(&self) -> i64 {
@@ -577,28 +608,8 @@ async fn a_replay_of_every_projection_sends_nothing_again() {
     // Replay the emails projection only up to the scheduling, so its rows are back, and mark it
     // caught up all the same: even a projection that wrongly holds emails already sent makes
     // the mailer send nothing again, because the deliveries record says they went.
-    f.db.dispatcher()
-        .reset("projected_meeting_notes_emails")
-        .await
-        .unwrap();
-    let emails = server::projections::all()
-        .into_iter()
-        .find(|p| p.name() == "projected_meeting_notes_emails")
-        .unwrap();
-    let store = f.db.store();
-    let mut tx = store.writer().begin().await.unwrap();
-    for stored in store.events_after(&mut tx, 0, last_scheduled).await.unwrap() {
-        emails
-            .apply(&mut tx, &stored, &stored.decode().unwrap())
-            .await
-            .unwrap();
-    }
-    sqlx::query("UPDATE projections SET last_event_id = $1 WHERE name = 'projected_meeting_notes_emails'")
-        .bind(store.head().await.unwrap())
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let head = f.db.store().head().await.unwrap();
+    f.rebuild_emails_up_to(last_scheduled, head).await;
     assert_eq!(f.pending().await, 3, "the rows of emails already sent are back");
     f.clock.advance(chrono::Duration::minutes(5));
     assert_eq!(f.mailer.tick().await.unwrap(), RunReport::default());
@@ -695,28 +706,7 @@ async fn a_projection_being_rebuilt_never_sends_a_cancelled_or_moved_meeting() {
     .await;
     f.db.dispatcher().run_until_caught_up().await.unwrap();
     // The rebuild has got as far as the scheduling, not yet the cancellation and the move.
-    f.db.dispatcher()
-        .reset("projected_meeting_notes_emails")
-        .await
-        .unwrap();
-    let emails = server::projections::all()
-        .into_iter()
-        .find(|p| p.name() == "projected_meeting_notes_emails")
-        .unwrap();
-    let store = f.db.store();
-    let mut tx = store.writer().begin().await.unwrap();
-    for stored in store.events_after(&mut tx, 0, scheduled).await.unwrap() {
-        emails
-            .apply(&mut tx, &stored, &stored.decode().unwrap())
-            .await
-            .unwrap();
-    }
-    sqlx::query("UPDATE projections SET last_event_id = $1 WHERE name = 'projected_meeting_notes_emails'")
-        .bind(scheduled)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    f.rebuild_emails_up_to(scheduled, scheduled).await;
     assert_eq!(f.pending().await, 2, "half-way, both of today's rows are back");
     assert!(f.mailer.tick().await.unwrap().waited);
     assert!(f.smtp.received().is_empty());
