@@ -41,12 +41,7 @@ impl Projection for AccountsProjection {
             | Event::MeetingNotesEmailFailed(_)
             | Event::MeetingNotesEmailRequested(_) => return Ok(()),
         };
-        let account_id = stored.account_id.ok_or_else(|| {
-            StoreError::Inconsistent(format!(
-                "event {} changes settings but names no account",
-                stored.id
-            ))
-        })?;
+        let account_id = stored.account()?;
         let AccountSettings {
             display_name,
             notes_email,

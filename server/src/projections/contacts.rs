@@ -32,14 +32,6 @@ impl Projection for ContactsProjection {
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {
-        let account_id = || {
-            stored.account_id.ok_or_else(|| {
-                StoreError::Inconsistent(format!(
-                    "event {} concerns a contact but names no account",
-                    stored.id
-                ))
-            })
-        };
         match event {
             // The seed's upsert: a contact that already exists under this key is overwritten.
             Event::ContactCreated(ContactCreated {
@@ -60,7 +52,7 @@ impl Projection for ContactsProjection {
                 .bind(name)
                 .bind(description)
                 .bind(contact_method)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(stored.created_at)
                 .execute(conn)
                 .await?;
@@ -80,7 +72,7 @@ impl Projection for ContactsProjection {
                 .bind(description)
                 .bind(contact_method)
                 .bind(stored.created_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(name)
                 .execute(&mut *conn)
                 .await?;
@@ -90,7 +82,7 @@ impl Projection for ContactsProjection {
                          WHERE account_id = $2 AND contact_name = $3",
                     )
                     .bind(new_name)
-                    .bind(account_id()?)
+                    .bind(stored.account()?)
                     .bind(name)
                     .execute(conn)
                     .await?;
@@ -98,14 +90,14 @@ impl Projection for ContactsProjection {
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
                 sqlx::query("DELETE FROM projected_contacts WHERE account_id = $1 AND name = $2")
-                    .bind(account_id()?)
+                    .bind(stored.account()?)
                     .bind(name)
                     .execute(&mut *conn)
                     .await?;
                 sqlx::query(
                     "DELETE FROM projected_contact_interactions WHERE account_id = $1 AND contact_name = $2",
                 )
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(name)
                 .execute(conn)
                 .await?;
@@ -122,7 +114,7 @@ impl Projection for ContactsProjection {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
                 )
                 .bind(stored.id)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(occurred_on)
                 .bind(kind)
@@ -130,7 +122,7 @@ impl Projection for ContactsProjection {
                 .bind(stored.created_at)
                 .execute(&mut *conn)
                 .await?;
-                follow_last_interaction(conn, account_id()?, contact, stored).await?;
+                follow_last_interaction(conn, stored.account()?, contact, stored).await?;
             }
             Event::InteractionCorrected(InteractionCorrected {
                 contact,
@@ -147,19 +139,19 @@ impl Projection for ContactsProjection {
                 .bind(kind)
                 .bind(note)
                 .bind(stored.created_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(interaction)
                 .execute(&mut *conn)
                 .await?;
-                follow_last_interaction(conn, account_id()?, contact, stored).await?;
+                follow_last_interaction(conn, stored.account()?, contact, stored).await?;
             }
             Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
                 sqlx::query("DELETE FROM projected_contact_interactions WHERE account_id = $1 AND id = $2")
-                    .bind(account_id()?)
+                    .bind(stored.account()?)
                     .bind(interaction)
                     .execute(&mut *conn)
                     .await?;
-                follow_last_interaction(conn, account_id()?, contact, stored).await?;
+                follow_last_interaction(conn, stored.account()?, contact, stored).await?;
             }
             Event::NextMeetingScheduled(meeting) => {
                 let NextMeetingScheduled {
@@ -192,7 +184,7 @@ impl Projection for ContactsProjection {
                 .bind(markdown::render(notes))
                 .bind(markdown::excerpt(notes))
                 .bind(stored.created_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(conn)
@@ -206,7 +198,7 @@ impl Projection for ContactsProjection {
                      WHERE account_id = $2 AND name = $3",
                 )
                 .bind(stored.created_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .execute(conn)
                 .await?;
@@ -224,7 +216,7 @@ impl Projection for ContactsProjection {
                      WHERE account_id = $2 AND name = $3",
                 )
                 .bind(stored.created_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(conn)
@@ -247,7 +239,7 @@ impl Projection for ContactsProjection {
                 .bind(reason)
                 .bind(retry_at)
                 .bind(given_up)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(conn)
@@ -260,7 +252,7 @@ impl Projection for ContactsProjection {
                      WHERE account_id = $2 AND name = $3 AND meeting_email_on = $4",
                 )
                 .bind(stored.created_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(conn)

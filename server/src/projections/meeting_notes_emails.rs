@@ -38,14 +38,6 @@ impl Projection for MeetingNotesEmailsProjection {
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {
-        let account_id = || {
-            stored.account_id.ok_or_else(|| {
-                StoreError::Inconsistent(format!(
-                    "event {} concerns a meeting but names no account",
-                    stored.id
-                ))
-            })
-        };
         match event {
             Event::NextMeetingScheduled(meeting) => {
                 let NextMeetingScheduled {
@@ -58,7 +50,7 @@ impl Projection for MeetingNotesEmailsProjection {
                     "SELECT 1 FROM projected_meeting_notes_emails_done \
                      WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
                 )
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .fetch_optional(&mut *conn)
@@ -66,7 +58,7 @@ impl Projection for MeetingNotesEmailsProjection {
                 if done.is_some() {
                     // That day's email is done: nothing is left to send for this contact.
                     sqlx::query("DELETE FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2")
-                        .bind(account_id()?)
+                        .bind(stored.account()?)
                         .bind(contact)
                         .execute(conn)
                         .await?;
@@ -84,7 +76,7 @@ impl Projection for MeetingNotesEmailsProjection {
                          notes = excluded.notes, notes_html = excluded.notes_html, \
                          last_updated_at = excluded.last_updated_at",
                 )
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .bind(meeting_instant(meeting, stored)?)
@@ -98,7 +90,7 @@ impl Projection for MeetingNotesEmailsProjection {
                 sqlx::query(
                     "DELETE FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2",
                 )
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .execute(conn)
                 .await?;
@@ -107,7 +99,7 @@ impl Projection for MeetingNotesEmailsProjection {
             // was on its way.
             Event::ContactCreated(ContactCreated { name, .. }) => {
                 sqlx::query("DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2")
-                    .bind(account_id()?)
+                    .bind(stored.account()?)
                     .bind(name)
                     .execute(conn)
                     .await?;
@@ -119,7 +111,7 @@ impl Projection for MeetingNotesEmailsProjection {
             }) => {
                 // Days left under the new name by a contact deleted mid-send belong to nobody.
                 sqlx::query("DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2")
-                    .bind(account_id()?)
+                    .bind(stored.account()?)
                     .bind(new_name)
                     .execute(&mut *conn)
                     .await?;
@@ -128,7 +120,7 @@ impl Projection for MeetingNotesEmailsProjection {
                         "UPDATE {table} SET contact_name = $1 WHERE account_id = $2 AND contact_name = $3"
                     )))
                     .bind(new_name)
-                    .bind(account_id()?)
+                    .bind(stored.account()?)
                     .bind(name)
                     .execute(&mut *conn)
                     .await?;
@@ -139,7 +131,7 @@ impl Projection for MeetingNotesEmailsProjection {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DELETE FROM {table} WHERE account_id = $1 AND contact_name = $2"
                     )))
-                    .bind(account_id()?)
+                    .bind(stored.account()?)
                     .bind(name)
                     .execute(&mut *conn)
                     .await?;
@@ -158,7 +150,7 @@ impl Projection for MeetingNotesEmailsProjection {
                     "DELETE FROM projected_meeting_notes_emails \
                      WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
                 )
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(&mut *conn)
@@ -167,7 +159,7 @@ impl Projection for MeetingNotesEmailsProjection {
                     "INSERT OR IGNORE INTO projected_meeting_notes_emails_done (account_id, contact_name, meeting_on) \
                      VALUES ($1, $2, $3)",
                 )
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(conn)
@@ -186,7 +178,7 @@ impl Projection for MeetingNotesEmailsProjection {
                 )
                 .bind(stored.created_at)
                 .bind(retry_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(conn)
@@ -198,7 +190,7 @@ impl Projection for MeetingNotesEmailsProjection {
                      WHERE account_id = $2 AND contact_name = $3 AND meeting_on = $4",
                 )
                 .bind(stored.created_at)
-                .bind(account_id()?)
+                .bind(stored.account()?)
                 .bind(contact)
                 .bind(meeting_on)
                 .execute(conn)

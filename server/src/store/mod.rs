@@ -56,6 +56,14 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
+    /// The account the event is about; an event that concerns one but names none breaks an
+    /// invariant of the stream.
+    pub fn account(&self) -> Result<i64, StoreError> {
+        self.account_id.ok_or_else(|| {
+            StoreError::Inconsistent(format!("event {} concerns an account but names none", self.id))
+        })
+    }
+
     /// The typed event, as listeners see it.
     pub fn decode(&self) -> Result<Event, StoreError> {
         Event::from_payload(
