@@ -38,8 +38,9 @@ pub enum DecodeError {
 }
 
 macro_rules! event_types {
-    ($($variant:ident => $name:literal v $version:literal),+ $(,)?) => {
-        /// Every event the application knows, with its typed payload.
+    ($($variant:ident => $name:literal v $version:literal
+        $(, upcast [$($older:literal => $step:path),+ $(,)?])?;)+) => {
+        /// Every event the application knows, with its typed payload in its latest version.
         #[derive(Clone, Debug, PartialEq, Eq)]
         pub enum Event {
             $($variant($variant),)+
@@ -53,8 +54,24 @@ macro_rules! event_types {
             };
         })+
 
-        /// Every event type, in every version the application can read.
-        pub const EVENT_TYPES: &[EventType] = &[$(<$variant as Payload>::TYPE,)+];
+        /// Every event type in the version new events are written in.
+        pub const LATEST_EVENT_TYPES: &[EventType] = &[$(<$variant as Payload>::TYPE,)+];
+
+        /// Every event type, in every version the application can read: the latest ones, then
+        /// the older versions still found in the stream.
+        pub const EVENT_TYPES: &[EventType] = &[
+            $(<$variant as Payload>::TYPE,)+
+            $($($(EventType {
+                name: $name,
+                version: $older,
+                schema: include_str!(concat!("../../schemas/", $name, "/v", $older, ".json")),
+            },)+)?)+
+        ];
+
+        /// The steps that lift an older version's payload to the next version.
+        const UPCASTERS: &[Upcaster] = &[
+            $($($(Upcaster { name: $name, from: $older, step: $step },)+)?)+
+        ];
 
         impl Event {
             pub fn event_type(&self) -> EventType {
@@ -71,8 +88,10 @@ macro_rules! event_types {
                 value.expect("event payloads are plain structs that always serialize")
             }
 
-            /// Reads a stored payload back into a typed event.
+            /// Reads a stored payload of any version back into a typed event: an older version
+            /// is upcast to the latest first, so no listener ever sees it.
             pub fn from_payload(name: &str, version: i32, payload: Value) -> Result<Self, DecodeError> {
+                let (version, payload) = upcast(name, version, payload)?;
                 $(if name == $name && version == $version {
                     return serde_json::from_value(payload).map(Self::$variant).map_err(|e| {
                         DecodeError::Payload {
@@ -93,20 +112,71 @@ macro_rules! event_types {
     };
 }
 
+/// One step of an upcaster chain: turns a payload of `name` version `from` into version
+/// `from + 1`, or says why it cannot.
+struct Upcaster {
+    name: &'static str,
+    from: i32,
+    step: fn(Value) -> Result<Value, String>,
+}
+
+/// Lifts a stored payload through every step from its version to the latest one.
+pub fn upcast(name: &str, mut version: i32, mut payload: Value) -> Result<(i32, Value), DecodeError> {
+    while let Some(upcaster) = UPCASTERS.iter().find(|u| u.name == name && u.from == version) {
+        payload = (upcaster.step)(payload).map_err(|reason| DecodeError::Payload {
+            event_type: format!("{name} v{version}"),
+            reason,
+        })?;
+        version += 1;
+    }
+    Ok((version, payload))
+}
+
+impl EventType {
+    /// Whether new events of this type are written in this version.
+    pub fn is_latest(&self) -> bool {
+        LATEST_EVENT_TYPES.contains(self)
+    }
+}
+
 event_types! {
-    ContactCreated => "contact-created" v 1,
-    ContactEdited => "contact-edited" v 1,
-    ContactDeleted => "contact-deleted" v 1,
-    AccountRegistered => "account-registered" v 1,
-    AccountSettingsChanged => "account-settings-changed" v 1,
-    InteractionRecorded => "interaction-recorded" v 1,
-    InteractionCorrected => "interaction-corrected" v 1,
-    InteractionRemoved => "interaction-removed" v 1,
-    NextMeetingScheduled => "next-meeting-scheduled" v 1,
-    NextMeetingCancelled => "next-meeting-cancelled" v 1,
-    MeetingNotesEmailSent => "meeting-notes-email-sent" v 1,
-    MeetingNotesEmailFailed => "meeting-notes-email-failed" v 1,
-    MeetingNotesEmailRequested => "meeting-notes-email-requested" v 1,
+    ContactCreated => "contact-created" v 2, upcast [1 => upcasters::contact_method_as_text];
+    ContactEdited => "contact-edited" v 2, upcast [1 => upcasters::contact_method_as_text];
+    ContactDeleted => "contact-deleted" v 1;
+    AccountRegistered => "account-registered" v 1;
+    AccountSettingsChanged => "account-settings-changed" v 1;
+    InteractionRecorded => "interaction-recorded" v 1;
+    InteractionCorrected => "interaction-corrected" v 1;
+    InteractionRemoved => "interaction-removed" v 1;
+    NextMeetingScheduled => "next-meeting-scheduled" v 1;
+    NextMeetingCancelled => "next-meeting-cancelled" v 1;
+    MeetingNotesEmailSent => "meeting-notes-email-sent" v 1;
+    MeetingNotesEmailFailed => "meeting-notes-email-failed" v 1;
+    MeetingNotesEmailRequested => "meeting-notes-email-requested" v 1;
+}
+
+/// The steps from older versions of payloads to newer ones, each named for what changed.
+mod upcasters {
+    use serde_json::Value;
+
+    use super::ContactMethod;
+
+    /// v1 kept the contact method as free text ("" for none); v2 keeps it structured, so the
+    /// app can offer an email, phone or web address as a link. The text is kept as typed and
+    /// recognized the way the contact form recognizes it today.
+    pub fn contact_method_as_text(mut payload: Value) -> Result<Value, String> {
+        let object = payload.as_object_mut().ok_or("the payload is not an object")?;
+        let text = match object.remove("contact_method") {
+            Some(Value::String(text)) => text,
+            Some(other) => return Err(format!("contact_method is not text: {other}")),
+            None => return Err("contact_method is missing".to_owned()),
+        };
+        if let Some(method) = ContactMethod::recognize(&text) {
+            let method = serde_json::to_value(method).map_err(|e| e.to_string())?;
+            object.insert("contact_method".to_owned(), method);
+        }
+        Ok(payload)
+    }
 }
 
 /// An account added a contact. With the account, `name` is the contact's natural key.
@@ -115,7 +185,116 @@ event_types! {
 pub struct ContactCreated {
     pub name: String,
     pub description: String,
-    pub contact_method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_method: Option<ContactMethod>,
+}
+
+/// How to reach a contact: the address as the account holder typed it, and what kind of
+/// address it is, so that an email, a phone number or a web address can be offered as a link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactMethod {
+    pub kind: ContactMethodKind,
+    pub value: String,
+}
+
+/// The kinds of contact method the app recognizes; anything else is `Other` and shown as text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactMethodKind {
+    Email,
+    Phone,
+    Web,
+    Other,
+}
+
+impl ContactMethodKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Phone => "phone",
+            Self::Web => "web",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Email, Self::Phone, Self::Web, Self::Other]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+impl ContactMethod {
+    /// Recognizes what was typed: nothing (blank), an email address, a web address, a phone
+    /// number, or other text such as "@bob on Mastodon".
+    pub fn recognize(text: &str) -> Option<Self> {
+        let value = text.trim();
+        if value.is_empty() {
+            return None;
+        }
+        let kind = if is_email(value) {
+            ContactMethodKind::Email
+        } else if is_web(value) {
+            ContactMethodKind::Web
+        } else if is_phone(value) {
+            ContactMethodKind::Phone
+        } else {
+            ContactMethodKind::Other
+        };
+        Some(Self {
+            kind,
+            value: value.to_owned(),
+        })
+    }
+
+    /// Where a link to this contact method goes, if it can be a link. Only `mailto:`, `tel:`,
+    /// `http:` and `https:` addresses are ever made, so no typed text can become a script.
+    pub fn href(&self) -> Option<String> {
+        match self.kind {
+            ContactMethodKind::Email => Some(format!("mailto:{}", self.value)),
+            ContactMethodKind::Phone => Some(format!(
+                "tel:{}",
+                self.value
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect::<String>()
+            )),
+            ContactMethodKind::Web if has_web_scheme(&self.value) => Some(self.value.clone()),
+            ContactMethodKind::Web => Some(format!("https://{}", self.value)),
+            ContactMethodKind::Other => None,
+        }
+    }
+}
+
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(|c| c.is_whitespace() || c == ':' || c == '/')
+}
+
+fn has_web_scheme(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+fn is_web(text: &str) -> bool {
+    !text.chars().any(char::is_whitespace)
+        && (has_web_scheme(text) || text.to_ascii_lowercase().starts_with("www."))
+}
+
+fn is_phone(text: &str) -> bool {
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    digits >= 5
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')' | '.'))
 }
 
 /// An account changed a contact's details; `new_name` is set when the contact was renamed.
@@ -126,7 +305,8 @@ pub struct ContactEdited {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_name: Option<String>,
     pub description: String,
-    pub contact_method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_method: Option<ContactMethod>,
 }
 
 /// An account deleted a contact.
@@ -324,13 +504,13 @@ mod tests {
             Event::from(ContactCreated {
                 name: "Steve Jobs".into(),
                 description: "CEO of NEXT".into(),
-                contact_method: "steve@next.com".into(),
+                contact_method: ContactMethod::recognize("steve@next.com"),
             }),
             Event::from(ContactEdited {
                 name: "Steve Jobs".into(),
                 new_name: Some("Steve".into()),
                 description: "CEO of Apple".into(),
-                contact_method: "steve@apple.com".into(),
+                contact_method: None,
             }),
             Event::from(ContactDeleted { name: "Steve".into() }),
             Event::from(AccountRegistered(AccountSettings {
@@ -403,6 +583,114 @@ mod tests {
             given_up: false,
         });
         assert_eq!(failed.to_payload()["retry_at"], "2019-08-20T07:05:00Z");
+    }
+
+    #[test]
+    fn contact_methods_are_recognized_and_only_safe_links_are_made() {
+        let cases = [
+            (
+                "  steve@next.com ",
+                ContactMethodKind::Email,
+                Some("mailto:steve@next.com"),
+            ),
+            (
+                "+44 (0)20 7946 0958",
+                ContactMethodKind::Phone,
+                Some("tel:+4402079460958"),
+            ),
+            (
+                "https://next.com/steve",
+                ContactMethodKind::Web,
+                Some("https://next.com/steve"),
+            ),
+            (
+                "www.next.com",
+                ContactMethodKind::Web,
+                Some("https://www.next.com"),
+            ),
+            ("@steve on Mastodon", ContactMethodKind::Other, None),
+            ("javascript:alert(1)", ContactMethodKind::Other, None),
+            ("by post, 1 Infinite Loop", ContactMethodKind::Other, None),
+            ("a@b", ContactMethodKind::Other, None),
+            ("12 34", ContactMethodKind::Other, None),
+        ];
+        for (typed, kind, href) in cases {
+            let method = ContactMethod::recognize(typed).unwrap();
+            assert_eq!((method.kind, method.href().as_deref()), (kind, href), "{typed:?}");
+            assert_eq!(method.value, typed.trim());
+        }
+        assert_eq!(ContactMethod::recognize("   "), None);
+    }
+
+    #[test]
+    fn a_v1_contact_event_is_upcast_to_v2_before_anyone_reads_it() {
+        let created = Event::from_payload(
+            "contact-created",
+            1,
+            serde_json::json!({ "name": "Bob", "description": "", "contact_method": "bob@example.com" }),
+        );
+        assert_eq!(
+            created,
+            Ok(Event::from(ContactCreated {
+                name: "Bob".into(),
+                description: String::new(),
+                contact_method: Some(ContactMethod {
+                    kind: ContactMethodKind::Email,
+                    value: "bob@example.com".into(),
+                }),
+            }))
+        );
+        let edited = Event::from_payload(
+            "contact-edited",
+            1,
+            serde_json::json!({ "name": "Bob", "new_name": "Robert", "description": "x", "contact_method": "" }),
+        );
+        assert_eq!(
+            edited,
+            Ok(Event::from(ContactEdited {
+                name: "Bob".into(),
+                new_name: Some("Robert".into()),
+                description: "x".into(),
+                contact_method: None,
+            }))
+        );
+        let broken = upcast(
+            "contact-created",
+            1,
+            serde_json::json!({ "name": "Bob", "contact_method": 7 }),
+        );
+        assert!(matches!(broken, Err(DecodeError::Payload { .. })), "{broken:?}");
+    }
+
+    #[test]
+    fn every_older_version_has_an_upcaster_to_the_next_and_new_events_use_the_latest() {
+        for event_type in EVENT_TYPES {
+            let latest = LATEST_EVENT_TYPES
+                .iter()
+                .find(|t| t.name == event_type.name)
+                .expect("every type has a latest version");
+            if event_type.is_latest() {
+                continue;
+            }
+            assert!(event_type.version < latest.version, "{event_type}");
+            assert!(
+                UPCASTERS
+                    .iter()
+                    .any(|u| u.name == event_type.name && u.from == event_type.version),
+                "{event_type} has no upcaster"
+            );
+        }
+        for latest in LATEST_EVENT_TYPES {
+            for version in 1..latest.version {
+                assert!(
+                    EVENT_TYPES
+                        .iter()
+                        .any(|t| t.name == latest.name && t.version == version),
+                    "{} v{version} is still in the stream but not readable",
+                    latest.name
+                );
+            }
+        }
     }
 
     #[test]

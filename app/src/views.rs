@@ -6,6 +6,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::events::ContactMethod;
+
 use crate::receipt::EventId;
 
 /// The projections a page can be backed by and wait on.
@@ -20,6 +22,9 @@ pub enum ProjectionName {
     /// The morning emails still to send: read by the mailer, not by a page.
     #[serde(rename = "projected_meeting_notes_emails")]
     MeetingNotesEmails,
+    /// Each contact's events under its current name: a contact's history.
+    #[serde(rename = "projected_contact_events")]
+    ContactEvents,
 }
 
 impl ProjectionName {
@@ -27,6 +32,7 @@ impl ProjectionName {
         ProjectionName::Contacts,
         ProjectionName::Accounts,
         ProjectionName::MeetingNotesEmails,
+        ProjectionName::ContactEvents,
     ];
 
     /// The name in the `projections` table and in URLs.
@@ -35,6 +41,7 @@ impl ProjectionName {
             Self::Contacts => "projected_contacts",
             Self::Accounts => "projected_accounts",
             Self::MeetingNotesEmails => "projected_meeting_notes_emails",
+            Self::ContactEvents => "projected_contact_events",
         }
     }
 
@@ -63,7 +70,7 @@ pub struct Freshness {
 pub struct ContactSummary {
     pub name: String,
     pub description: String,
-    pub contact_method: String,
+    pub contact_method: Option<ContactMethod>,
     pub last_interacted_on: Option<NaiveDate>,
     pub next_meeting: Option<MeetingSummary>,
     pub last_updated_at: DateTime<Utc>,
@@ -255,9 +262,26 @@ pub struct ContactView {
     /// Newest first.
     pub interactions: Vec<InteractionView>,
     pub meeting: Option<MeetingView>,
+    /// What happened to the contact, newest first.
+    pub history: Vec<HistoryLine>,
     /// Today on the server (UTC): the default date of a new interaction.
     pub today: NaiveDate,
     pub freshness: Freshness,
+}
+
+/// One event behind a contact, told as a line of its history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    pub event_id: EventId,
+    /// What happened, e.g. "Description changed from “A” to “B”".
+    pub text: String,
+    /// "you", or the system process ("the mailer").
+    pub caused_by: String,
+    pub at: DateTime<Utc>,
+    /// `at` in the account's zone, e.g. "Friday 27 November 2026 at 07:00".
+    pub when: String,
+    /// `at` as a person says it, e.g. "3 days ago".
+    pub ago: String,
 }
 
 /// The account settings page, from `projected_accounts`.

@@ -10,7 +10,7 @@ test("the event browser shows what was recorded, newest first, and filters it", 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Events" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Events" })).toBeVisible();
   const events = page.locator("ol.events li");
-  await expect(events.first()).toContainText("contact-created v1");
+  await expect(events.first()).toContainText("contact-created v2");
   await expect(events.first()).toContainText("by you");
   await expect(events.first().locator("pre")).toContainText(name);
   await expect(events.last()).toContainText("account-registered");

@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut events = vec![Event::from(ContactCreated {
             name: name.clone(),
             description: format!("met at event {}", i % 97),
-            contact_method: String::new(),
+            contact_method: None,
         })];
         if i % 2 == 0 {
             events.push(Event::from(InteractionRecorded {

@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let event = Event::from(ContactCreated {
             name: format!("Person {i}"),
             description: "measured".into(),
-            contact_method: String::new(),
+            contact_method: None,
         });
         let started = Instant::now();
         let receipt = store.append(account, &event).await?.map_err(|r| r.to_string())?;

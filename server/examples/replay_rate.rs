@@ -11,7 +11,9 @@ mod support;
 
 use std::time::Instant;
 
-use app::events::{ContactCreated, ContactEdited, Event, InteractionRecorded, NextMeetingScheduled};
+use app::events::{
+    ContactCreated, ContactEdited, ContactMethod, Event, InteractionRecorded, NextMeetingScheduled,
+};
 use chrono::{Days, NaiveDate, NaiveTime, Utc};
 use server::{projections, replay};
 
@@ -36,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Event::from(ContactCreated {
                 name: contact,
                 description: format!("met at event {}", i % 97),
-                contact_method: String::new(),
+                contact_method: None,
             })
         } else {
             match i % 10 {
@@ -57,7 +59,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     name: contact,
                     new_name: None,
                     description: format!("edited by event {i}"),
-                    contact_method: "by post".into(),
+                    contact_method: ContactMethod::recognize("by post"),
                 }),
             }
         };

@@ -3,7 +3,7 @@
 
 use app::account::{DEFAULT_MORNING_HOUR, DEFAULT_TIME_ZONE};
 use app::backend::SignedIn;
-use app::events::{AccountSettings, EVENT_TYPES};
+use app::events::{AccountSettings, ContactMethod, ContactMethodKind, EVENT_TYPES};
 use app::views::{
     ContactSummary, ContactView, ContactsView, EVENTS_PAGE, EventQuery, EventView, EventsView, Freshness,
     InteractionView, JobHealth, ListQuery, MeetingSummary, MeetingView, ProjectionName, SettingsView,
@@ -16,7 +16,7 @@ use sqlx::{AssertSqlSafe, SqlitePool};
 use crate::dispatch::Dispatcher;
 use crate::mailer::{self, EmailFacts};
 use crate::store::StoreError;
-use crate::{jobs, time};
+use crate::{history, jobs, time};
 
 /// A row of `projected_contacts`, as the pages see it.
 #[derive(sqlx::FromRow)]
@@ -24,6 +24,7 @@ struct ContactRow {
     name: String,
     description: String,
     contact_method: String,
+    contact_method_kind: Option<String>,
     last_interacted_on: Option<NaiveDate>,
     next_meeting_at: Option<DateTime<Utc>>,
     next_meeting_local: Option<String>,
@@ -38,6 +39,7 @@ impl From<ContactRow> for ContactSummary {
             name,
             description,
             contact_method,
+            contact_method_kind,
             last_interacted_on,
             next_meeting_at,
             next_meeting_local,
@@ -50,6 +52,15 @@ impl From<ContactRow> for ContactSummary {
             local: next_meeting_local.unwrap_or_default(),
             time_zone: next_meeting_time_zone.unwrap_or_default(),
             excerpt: next_meeting_notes_excerpt.unwrap_or_default(),
+        });
+        // A row projected before kinds were kept shows its contact method as text until a
+        // replay fills the kind in.
+        let contact_method = (!contact_method.is_empty()).then(|| ContactMethod {
+            kind: contact_method_kind
+                .as_deref()
+                .and_then(ContactMethodKind::parse)
+                .unwrap_or(ContactMethodKind::Other),
+            value: contact_method,
         });
         Self {
             name,
@@ -70,7 +81,7 @@ macro_rules! select_contacts {
     };
     ($extra:literal; $rest:literal) => {
         concat!(
-            "SELECT name, description, contact_method, last_interacted_on, next_meeting_at, \
+            "SELECT name, description, contact_method, contact_method_kind, last_interacted_on, next_meeting_at, \
              next_meeting_local, next_meeting_time_zone, next_meeting_notes_excerpt, last_updated_at",
             $extra,
             " FROM projected_contacts WHERE account_id = $1 ",
@@ -225,6 +236,15 @@ pub async fn contact(
     now: DateTime<Utc>,
 ) -> Result<ContactView, StoreError> {
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
+    // The history has a projection of its own: let it reach the event the contact's row is at,
+    // so a change just made shows in both at once.
+    dispatcher
+        .catch_up(
+            ProjectionName::ContactEvents.as_str(),
+            freshness.last_event_id,
+            std::time::Duration::from_secs(1),
+        )
+        .await?;
     // One read transaction: the contact and its interactions come from the same moment.
     let mut conn = pool.begin().await?;
     let row: Option<ContactPageRow> = sqlx::query_as(select_contacts!(
@@ -241,6 +261,7 @@ pub async fn contact(
             contact: None,
             interactions: Vec::new(),
             meeting: None,
+            history: Vec::new(),
             today: now.date_naive(),
             freshness,
         });
@@ -253,6 +274,7 @@ pub async fn contact(
     .bind(name)
     .fetch_all(&mut *conn)
     .await?;
+    let history = contact_history(&mut conn, account_id, name).await?;
     // The account's zone and hour say when its emails go out (UTC at 07:00 until its settings
     // are projected).
     let (zone, hour): (String, i64) =
@@ -273,6 +295,7 @@ pub async fn contact(
         now,
     };
     let (contact, meeting) = row.into_parts(&context);
+    let history = history::lines(history, now, context.zone);
     Ok(ContactView {
         contact: Some(contact),
         interactions: interactions
@@ -285,9 +308,67 @@ pub async fn contact(
             })
             .collect(),
         meeting,
+        history,
         today: now.date_naive(),
         freshness,
     })
+}
+
+/// The events behind the contact called `name`, in stream order: the ones
+/// `projected_contact_events` keeps under its current name, read from the stream.
+async fn contact_history(
+    conn: &mut sqlx::SqliteConnection,
+    account_id: i64,
+    name: &str,
+) -> Result<Vec<history::Entry>, StoreError> {
+    let rows: Vec<StreamRow> = sqlx::query_as(
+        "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, e.payload \
+         FROM projected_contact_events c JOIN events e ON e.id = c.event_id \
+             JOIN event_types t ON t.id = e.event_type_id JOIN entities n ON n.id = e.entity_id \
+         WHERE c.account_id = $1 AND c.contact_name = $2 ORDER BY c.event_id",
+    )
+    .bind(account_id)
+    .bind(name)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let id = row.id;
+            let payload = serde_json::from_str(&row.payload).map_err(|e| {
+                StoreError::Inconsistent(format!("event {id} has a payload that is not JSON: {e}"))
+            })?;
+            let event = app::events::Event::from_payload(&row.name, row.version, payload)
+                .map_err(|source| StoreError::Decode { id, source })?;
+            Ok(history::Entry {
+                id,
+                event,
+                caused_by: caused_by(&row.kind, &row.entity),
+                at: row.created_at,
+            })
+        })
+        .collect()
+}
+
+/// An event as the event browser and a contact's history read it: with its type's name and
+/// version and the kind and name of the entity that caused it.
+#[derive(sqlx::FromRow)]
+struct StreamRow {
+    id: i64,
+    name: String,
+    version: i32,
+    kind: String,
+    entity: String,
+    created_at: DateTime<Utc>,
+    payload: String,
+}
+
+/// Who caused an event, as pages say it: "you", or "the mailer".
+fn caused_by(kind: &str, entity: &str) -> String {
+    if kind == "account" {
+        "you".to_owned()
+    } else {
+        format!("the {entity}")
+    }
 }
 
 /// The account's settings, as last projected.
@@ -349,26 +430,17 @@ pub fn is_time_zone(name: &str) -> bool {
 }
 
 /// A page of the account's own events, newest first, filtered by type and by contact (the
-/// `contact` or `name` its payload names). The event browser's query: it reads the stream
+/// `contact` or `name` its payload names, or the contact it is about now, after renames). The event browser's query: it reads the stream
 /// itself, through the `events_by_account` index.
 pub async fn events(pool: &SqlitePool, account_id: i64, query: EventQuery) -> Result<EventsView, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        name: String,
-        version: i32,
-        kind: String,
-        entity: String,
-        created_at: DateTime<Utc>,
-        payload: String,
-    }
     let limit = i64::try_from(EVENTS_PAGE).unwrap_or(50) + 1;
-    let mut rows: Vec<Row> = sqlx::query_as(
+    let mut rows: Vec<StreamRow> = sqlx::query_as(
         "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, e.payload \
          FROM events e JOIN event_types t ON t.id = e.event_type_id JOIN entities n ON n.id = e.entity_id \
          WHERE e.account_id = $1 AND e.id < $2 AND ($3 = '' OR t.name = $3) \
              AND ($4 = '' OR json_extract(e.payload, '$.contact') = $4 OR json_extract(e.payload, '$.name') = $4 \
-                 OR json_extract(e.payload, '$.new_name') = $4) \
+                 OR json_extract(e.payload, '$.new_name') = $4 \
+                 OR e.id IN (SELECT event_id FROM projected_contact_events WHERE account_id = $1 AND contact_name = $4)) \
          ORDER BY e.id DESC LIMIT $5",
     )
     .bind(account_id)
@@ -386,11 +458,7 @@ pub async fn events(pool: &SqlitePool, account_id: i64, query: EventQuery) -> Re
             id: row.id,
             event_type: row.name,
             version: row.version,
-            caused_by: if row.kind == "account" {
-                "you".to_owned()
-            } else {
-                format!("the {}", row.entity)
-            },
+            caused_by: caused_by(&row.kind, &row.entity),
             created_at: row.created_at,
             payload: serde_json::from_str::<serde_json::Value>(&row.payload)
                 .and_then(|value| serde_json::to_string_pretty(&value))

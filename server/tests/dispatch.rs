@@ -25,6 +25,7 @@ struct Row {
     name: String,
     description: String,
     contact_method: String,
+    contact_method_kind: Option<String>,
     account_id: i64,
     last_interacted_on: Option<String>,
     next_meeting_notes: Option<String>,
@@ -38,7 +39,7 @@ struct Row {
 
 async fn contact_rows(db: &TestDb) -> Vec<Row> {
     sqlx::query_as(
-        "SELECT id, name, description, contact_method, account_id, last_interacted_on, \
+        "SELECT id, name, description, contact_method, contact_method_kind, account_id, last_interacted_on, \
                 next_meeting_notes, next_meeting_at, last_updated_at, next_meeting_local, \
                 next_meeting_time_zone, next_meeting_notes_html, next_meeting_notes_excerpt \
          FROM projected_contacts ORDER BY account_id, name",

@@ -1,45 +1,226 @@
-//! Every event type's schema, in every version: an example that must be accepted, and the
-//! refusals (missing field, wrong type, unknown field, malformed value) that name the field
-//! and store nothing.
+//! Every event type's schema, in every version: the examples stored beside each schema file
+//! (`schemas/<type>/examples/v<version>.json`) must be accepted by it and upcast to the latest
+//! version; refusals (missing field, wrong type, unknown field, malformed value) name the field
+//! and store nothing; older versions are read, upcast, replayed, and never written.
 
 mod common;
 
-use app::events::EVENT_TYPES;
-use common::{TestDb, created};
+use std::path::{Path, PathBuf};
+
+use app::events::{EVENT_TYPES, Event, EventType, LATEST_EVENT_TYPES};
+use common::{TestDb, created, snapshot};
 use serde_json::{Value, json};
 
-/// A valid payload of each event type; every type must have one.
+fn schemas_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas")
+}
+
+/// The examples stored for `event_type`; every version must have at least one.
+fn examples(event_type: &EventType) -> Vec<Value> {
+    let path = schemas_dir().join(format!(
+        "{}/examples/v{}.json",
+        event_type.name, event_type.version
+    ));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{event_type}: no examples at {}: {e}", path.display()));
+    let examples: Vec<Value> = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{}: not a JSON array of payloads: {e}", path.display()));
+    assert!(
+        !examples.is_empty(),
+        "{}: add at least one example",
+        path.display()
+    );
+    examples
+}
+
+/// The first example of the latest version of `name`, pointing at the interaction `interaction`.
 fn example(name: &str, interaction: i64) -> Value {
-    match name {
-        "contact-created" => json!({ "name": "Carol", "description": "", "contact_method": "" }),
-        "contact-edited" => json!({ "name": "Bob", "description": "Builder", "contact_method": "" }),
-        "contact-deleted" => json!({ "name": "Bob" }),
-        "account-registered" | "account-settings-changed" => json!({
-            "display_name": "Ada", "notes_email": "ada@example.com",
-            "time_zone": "Europe/Paris", "morning_email_hour": 7
-        }),
-        "interaction-recorded" => {
-            json!({ "contact": "Bob", "occurred_on": "2019-08-13", "kind": "coffee", "note": "" })
-        }
-        "interaction-corrected" => json!({
-            "contact": "Bob", "interaction": interaction, "occurred_on": "2019-08-12", "kind": "tea", "note": "x"
-        }),
-        "interaction-removed" => json!({ "contact": "Bob", "interaction": interaction }),
-        "next-meeting-scheduled" => json!({
-            "contact": "Bob", "meeting_on": "2019-08-20", "meeting_time": "09:30",
-            "time_zone": "Europe/Paris", "notes": "Ask about **Postgres**"
-        }),
-        "next-meeting-cancelled" => json!({ "contact": "Bob" }),
-        "meeting-notes-email-sent" => json!({
-            "contact": "Bob", "meeting_on": "2019-08-20", "message_id": "<meeting-notes.0f1e@kith.test>"
-        }),
-        "meeting-notes-email-failed" => json!({
-            "contact": "Bob", "meeting_on": "2019-08-20", "reason": "Not sent yet: the mail server said to try later.",
-            "retry_at": "2019-08-20T07:05:00Z", "given_up": false
-        }),
-        "meeting-notes-email-requested" => json!({ "contact": "Bob", "meeting_on": "2019-08-20" }),
-        other => panic!("no example for {other}: add one"),
+    let latest = LATEST_EVENT_TYPES
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no event type {name}"));
+    let mut example = examples(latest).remove(0);
+    if example.get("interaction").is_some() {
+        example["interaction"] = json!(interaction);
     }
+    example
+}
+
+#[test]
+fn every_schema_file_is_known_and_every_version_accepts_its_examples_and_upcasts_them() {
+    let mut on_disk = Vec::new();
+    for entry in std::fs::read_dir(schemas_dir()).unwrap() {
+        let dir = entry.unwrap().path();
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().file_name().into_string().unwrap();
+            if let Some(version) = file.strip_prefix('v').and_then(|f| f.strip_suffix(".json")) {
+                let name = dir.file_name().unwrap().to_str().unwrap().to_owned();
+                on_disk.push((name, version.parse::<i32>().unwrap()));
+            }
+        }
+    }
+    on_disk.sort();
+    let mut known: Vec<_> = EVENT_TYPES
+        .iter()
+        .map(|t| (t.name.to_owned(), t.version))
+        .collect();
+    known.sort();
+    assert_eq!(
+        on_disk, known,
+        "every schema file is declared in app/src/events.rs"
+    );
+
+    let mut upcast = 0;
+    for event_type in EVENT_TYPES {
+        let schema: Value = serde_json::from_str(event_type.schema).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let latest = LATEST_EVENT_TYPES
+            .iter()
+            .find(|t| t.name == event_type.name)
+            .unwrap();
+        let latest_validator =
+            jsonschema::validator_for(&serde_json::from_str::<Value>(latest.schema).unwrap()).unwrap();
+        for payload in examples(event_type) {
+            let errors: Vec<String> = validator.iter_errors(&payload).map(|e| e.to_string()).collect();
+            assert!(
+                errors.is_empty(),
+                "{event_type} refuses its stored example {payload}: {errors:?}"
+            );
+            let event = Event::from_payload(event_type.name, event_type.version, payload.clone())
+                .unwrap_or_else(|e| panic!("{event_type}: {payload} cannot be read: {e}"));
+            assert_eq!(
+                event.event_type(),
+                *latest,
+                "{payload} is read as the latest version"
+            );
+            assert!(
+                latest_validator.is_valid(&event.to_payload()),
+                "{event_type}: {payload} upcast to {} breaks its schema",
+                latest
+            );
+            if event_type != latest {
+                upcast += 1;
+            }
+        }
+    }
+    assert!(
+        upcast >= 4,
+        "the older versions' examples went through the upcasters"
+    );
+}
+
+#[tokio::test]
+async fn an_older_version_is_read_but_never_written() {
+    let db = TestDb::new().await;
+    let old = EVENT_TYPES.iter().find(|t| !t.is_latest()).unwrap();
+    let refused = db
+        .store()
+        .append_payload(db.local(), old.name, old.version, examples(old).remove(0))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused
+            .for_field("event_type")
+            .unwrap()
+            .contains("new events are written in the latest version"),
+        "{refused}"
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 0);
+}
+
+/// Stores `payload` as `name` v`version` the way an earlier release of the app did.
+async fn store_as_an_earlier_release(db: &TestDb, name: &str, version: i32, payload: Value) {
+    sqlx::query(
+        "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
+         SELECT $1, id, $2, $3, '2019-08-13T09:00:00Z' FROM event_types WHERE name = $4 AND version = $5",
+    )
+    .bind(payload.to_string())
+    .bind(db.local().entity_id)
+    .bind(db.local().account_id)
+    .bind(name)
+    .bind(version)
+    .execute(db.store().writer())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
+    let db = TestDb::new().await;
+    let v1 =
+        |name: &str, method: &str| json!({ "name": name, "description": "v1", "contact_method": method });
+    store_as_an_earlier_release(&db, "contact-created", 1, v1("Steve", "steve@next.com")).await;
+    store_as_an_earlier_release(&db, "contact-created", 1, v1("Sally", "")).await;
+    store_as_an_earlier_release(
+        &db,
+        "contact-edited",
+        1,
+        json!({ "name": "Sally", "description": "v1 edit", "contact_method": "+1 555 010 4477" }),
+    )
+    .await;
+    // The command side learns the names from its own records, which the earlier release kept.
+    for name in ["Steve", "Sally"] {
+        sqlx::query("INSERT INTO contact_names (account_id, key, name) VALUES ($1, lower($2), $2)")
+            .bind(db.local().account_id)
+            .bind(name)
+            .execute(db.store().writer())
+            .await
+            .unwrap();
+    }
+    db.accept(db.local(), &created("Tim Berners-Lee", "v2")).await;
+    db.accept(
+        db.local(),
+        &Event::from(app::events::ContactEdited {
+            name: "Steve".into(),
+            new_name: None,
+            description: "v2 edit".into(),
+            contact_method: app::events::ContactMethod::recognize("https://next.com"),
+        }),
+    )
+    .await;
+    db.dispatcher().run_until_caught_up().await.unwrap();
+
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT name, description, contact_method, contact_method_kind FROM projected_contacts ORDER BY name",
+    )
+    .fetch_all(db.store().reader())
+    .await
+    .unwrap();
+    let expected = [
+        ("Sally", "v1 edit", "+1 555 010 4477", Some("phone")),
+        ("Steve", "v2 edit", "https://next.com", Some("web")),
+        (
+            "Tim Berners-Lee",
+            "v2",
+            "tim.berners-lee@example.com",
+            Some("email"),
+        ),
+    ];
+    let expected: Vec<_> = expected
+        .iter()
+        .map(|(n, d, m, k)| (n.to_string(), d.to_string(), m.to_string(), k.map(str::to_owned)))
+        .collect();
+    assert_eq!(rows, expected);
+
+    let incremental = snapshot(&db).await;
+    for projection in server::projections::all() {
+        server::replay::rebuild(db.store(), projection.as_ref(), |_| {})
+            .await
+            .unwrap();
+    }
+    assert_eq!(snapshot(&db).await, incremental, "a replay gives the same rows");
+    let stored_versions: Vec<i32> = sqlx::query_scalar(
+        "SELECT t.version FROM events e JOIN event_types t ON t.id = e.event_type_id ORDER BY e.id",
+    )
+    .fetch_all(db.store().reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        stored_versions,
+        [1, 1, 1, 2, 2],
+        "stored events keep their version"
+    );
 }
 
 /// Appends the example of every type to a database that has Bob and one of his interactions.
@@ -69,7 +250,7 @@ async fn every_event_type_accepts_its_example_and_refuses_broken_payloads_by_fie
     .await
     .unwrap();
     // The removal and the deletion come last, so every other example still finds its target.
-    let mut types: Vec<_> = EVENT_TYPES.iter().collect();
+    let mut types: Vec<_> = LATEST_EVENT_TYPES.iter().collect();
     types.sort_by_key(|t| match t.name {
         "interaction-removed" => 1,
         "contact-deleted" => 2,

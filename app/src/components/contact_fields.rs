@@ -39,7 +39,7 @@ pub fn ContactFields(
             value=initial.contact_method
             error=error_for("contact_method")
             maxlength=CONTACT_METHOD_MAX
-            hint="An email address, a phone number, a handle: however you reach them."
+            hint="An email address, a phone number, a web address or a handle. The first three become links."
         />
     }
 }

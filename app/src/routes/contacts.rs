@@ -9,6 +9,7 @@ use leptos_router::hooks::use_location;
 
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::contact_fields::ContactFields;
+use crate::components::contact_method::ContactMethodText;
 use crate::components::notice::{ErrorNotice, FreshnessNote, shown_rejection};
 use crate::contact::ContactForm;
 use crate::error::{AppError, CommandOutcome};
@@ -286,13 +287,16 @@ fn contact_row(contact: ContactSummary) -> impl IntoView {
             </td>
         }
     };
+    let no_method = contact.contact_method.is_none();
     view! {
         <tr>
             <td data-label="Name">
                 <ContactLink name=contact.name />
             </td>
             {cell("Description", Some(contact.description))}
-            {cell("Contact method", Some(contact.contact_method))}
+            <td data-label="Contact method" class=("empty-cell", no_method)>
+                <ContactMethodText method=contact.contact_method />
+            </td>
             {cell("Last interaction", contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}
             {match contact.next_meeting {
                 Some(meeting) => view! {

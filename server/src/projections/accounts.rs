@@ -29,17 +29,8 @@ impl Projection for AccountsProjection {
         let settings = match event {
             Event::AccountRegistered(AccountRegistered(settings))
             | Event::AccountSettingsChanged(AccountSettingsChanged(settings)) => settings,
-            Event::ContactCreated(_)
-            | Event::ContactEdited(_)
-            | Event::ContactDeleted(_)
-            | Event::InteractionRecorded(_)
-            | Event::InteractionCorrected(_)
-            | Event::InteractionRemoved(_)
-            | Event::NextMeetingScheduled(_)
-            | Event::NextMeetingCancelled(_)
-            | Event::MeetingNotesEmailSent(_)
-            | Event::MeetingNotesEmailFailed(_)
-            | Event::MeetingNotesEmailRequested(_) => return Ok(()),
+            // Other events do not touch the table.
+            _ => return Ok(()),
         };
         let account_id = stored.account()?;
         let AccountSettings {

@@ -3,9 +3,9 @@
 //! interactions. One listener keeps both, so a contact's page reads one projection.
 
 use app::events::{
-    ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRecorded,
-    InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
-    NextMeetingCancelled, NextMeetingScheduled,
+    ContactCreated, ContactDeleted, ContactEdited, ContactMethod, Event, InteractionCorrected,
+    InteractionRecorded, InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested,
+    MeetingNotesEmailSent, NextMeetingCancelled, NextMeetingScheduled,
 };
 use app::views::ProjectionName;
 use sqlx::SqliteConnection;
@@ -15,6 +15,11 @@ use crate::markdown;
 use crate::store::{StoreError, StoredEvent};
 
 pub struct ContactsProjection;
+
+/// A contact method as the table keeps it: its text ("" for none) and its kind (NULL for none).
+fn method_columns(method: Option<&ContactMethod>) -> (&str, Option<&'static str>) {
+    method.map_or(("", None), |m| (m.value.as_str(), Some(m.kind.as_str())))
+}
 
 #[async_trait::async_trait]
 impl Projection for ContactsProjection {
@@ -39,19 +44,22 @@ impl Projection for ContactsProjection {
                 description,
                 contact_method,
             }) => {
+                let (method, kind) = method_columns(contact_method.as_ref());
                 sqlx::query(
                     "INSERT INTO projected_contacts \
-                         (id, name, description, contact_method, account_id, last_updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
+                         (id, name, description, contact_method, contact_method_kind, account_id, last_updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (name, account_id) DO UPDATE SET \
                          description = excluded.description, \
                          contact_method = excluded.contact_method, \
+                         contact_method_kind = excluded.contact_method_kind, \
                          last_updated_at = excluded.last_updated_at",
                 )
                 .bind(stored.id)
                 .bind(name)
                 .bind(description)
-                .bind(contact_method)
+                .bind(method)
+                .bind(kind)
                 .bind(stored.account()?)
                 .bind(stored.created_at)
                 .execute(conn)
@@ -63,14 +71,17 @@ impl Projection for ContactsProjection {
                 description,
                 contact_method,
             }) => {
+                let (method, kind) = method_columns(contact_method.as_ref());
                 sqlx::query(
                     "UPDATE projected_contacts SET \
-                         name = COALESCE($1, name), description = $2, contact_method = $3, last_updated_at = $4 \
-                     WHERE account_id = $5 AND name = $6",
+                         name = COALESCE($1, name), description = $2, contact_method = $3, \
+                         contact_method_kind = $4, last_updated_at = $5 \
+                     WHERE account_id = $6 AND name = $7",
                 )
                 .bind(new_name)
                 .bind(description)
-                .bind(contact_method)
+                .bind(method)
+                .bind(kind)
                 .bind(stored.created_at)
                 .bind(stored.account()?)
                 .bind(name)
@@ -258,7 +269,8 @@ impl Projection for ContactsProjection {
                 .execute(conn)
                 .await?;
             }
-            Event::AccountRegistered(_) | Event::AccountSettingsChanged(_) => {}
+            // Other events do not touch the tables.
+            _ => {}
         }
         Ok(())
     }

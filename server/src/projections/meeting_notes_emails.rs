@@ -196,12 +196,8 @@ impl Projection for MeetingNotesEmailsProjection {
                 .execute(conn)
                 .await?;
             }
-            Event::ContactEdited(_)
-            | Event::AccountRegistered(_)
-            | Event::AccountSettingsChanged(_)
-            | Event::InteractionRecorded(_)
-            | Event::InteractionCorrected(_)
-            | Event::InteractionRemoved(_) => {}
+            // Other events do not touch the table.
+            _ => {}
         }
         Ok(())
     }

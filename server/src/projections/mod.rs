@@ -2,6 +2,7 @@
 //! table's handler. Register a new projection in [`all`].
 
 mod accounts;
+mod contact_events;
 mod contacts;
 mod meeting_notes_emails;
 
@@ -50,6 +51,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(contacts::ContactsProjection),
         Arc::new(accounts::AccountsProjection),
         Arc::new(meeting_notes_emails::MeetingNotesEmailsProjection),
+        Arc::new(contact_events::ContactEventsProjection),
     ]
 }
 

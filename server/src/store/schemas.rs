@@ -53,10 +53,18 @@ impl Schemas {
                         StoreError::Schema(format!("{event_type}: the registered schema is not JSON: {e}"))
                     })?;
                     if registered != schema {
+                        let instead = if event_type.is_latest() {
+                            format!(
+                                "add version {} instead of changing this one",
+                                event_type.version + 1
+                            )
+                        } else {
+                            "an older version's schema must stay as it was, so its events stay readable"
+                                .to_owned()
+                        };
                         return Err(StoreError::Schema(format!(
                             "the schema of {event_type} differs from the one registered when its events were \
-                             stored; add version {} instead of changing this one",
-                            event_type.version + 1
+                             stored; {instead}"
                         )));
                     }
                     id
@@ -91,6 +99,15 @@ impl Schemas {
             .ok_or_else(|| {
                 Rejection::one("event_type", format!("There is no event type {name} v{version}."))
             })?;
+        if !registered.event_type.is_latest() {
+            return Err(Rejection::one(
+                "event_type",
+                format!(
+                    "{} is kept only to read the events stored in it; new events are written in the latest version.",
+                    registered.event_type
+                ),
+            ));
+        }
         let errors: Vec<FieldError> = registered
             .validator
             .iter_errors(payload)

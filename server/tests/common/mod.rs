@@ -16,7 +16,7 @@ use tower::ServiceExt;
 use app::account::SignUpForm;
 use app::backend::Actor;
 use app::error::Rejection;
-use app::events::{ContactCreated, ContactEdited, Event};
+use app::events::{ContactCreated, ContactEdited, ContactMethod, Event};
 use app::receipt::EventReceipt;
 use server::Kith;
 use server::accounts::{self, NewSession};
@@ -146,7 +146,10 @@ pub fn created(name: &str, description: &str) -> Event {
     Event::from(ContactCreated {
         name: name.into(),
         description: description.into(),
-        contact_method: format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
+        contact_method: ContactMethod::recognize(&format!(
+            "{}@example.com",
+            name.to_lowercase().replace(' ', ".")
+        )),
     })
 }
 
@@ -155,7 +158,7 @@ pub fn edited(name: &str, new_name: Option<&str>, description: &str) -> Event {
         name: name.into(),
         new_name: new_name.map(Into::into),
         description: description.into(),
-        contact_method: "by post".into(),
+        contact_method: ContactMethod::recognize("by post"),
     })
 }
 

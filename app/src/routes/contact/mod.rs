@@ -1,5 +1,6 @@
 //! One contact's page, `/contacts/:name`, backed by `projected_contacts`: its details, its
-//! next meeting with the notes rendered, its interactions, and the forms that change them.
+//! next meeting with the notes rendered, its interactions, its history (from
+//! `projected_contact_events`), and the forms that change them.
 
 use leptos::prelude::*;
 use leptos::server;
@@ -7,14 +8,17 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 
+pub mod history;
 pub mod interactions;
 pub mod meeting;
 
+use history::History;
 use interactions::{Interactions, InteractionsActions};
 use meeting::{Meeting, MeetingActions};
 
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::contact_fields::ContactFields;
+use crate::components::contact_method::ContactMethodText;
 use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, shown_rejection};
 use crate::contact::{ContactForm, normalize_name};
 use crate::error::{AppError, CommandOutcome};
@@ -141,12 +145,13 @@ pub fn ContactPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     let echo = echo.await.unwrap_or_default();
                     match contact.await {
-                        Ok(ContactView { contact: Some(found), interactions: list, meeting: next, today, freshness }) => {
+                        Ok(ContactView { contact: Some(found), interactions: list, meeting: next, history, today, freshness }) => {
                             let name = found.name.clone();
                             view! {
                                 <ContactFacts contact=found.clone() />
                                 <Meeting contact=name.clone() meeting=next actions=meeting echo=echo.clone() />
-                                <Interactions contact=name interactions=list today actions=interactions echo=echo.clone() />
+                                <Interactions contact=name.clone() interactions=list today actions=interactions echo=echo.clone() />
+                                <History contact=name lines=history />
                                 <ContactDetails contact=found edit delete echo />
                                 <FreshnessNote freshness />
                             }
@@ -177,7 +182,7 @@ fn ContactFacts(contact: ContactSummary) -> impl IntoView {
                 <dt>"Description"</dt>
                 <dd>{or_dash(Some(contact.description))}</dd>
                 <dt>"Contact method"</dt>
-                <dd>{or_dash(Some(contact.contact_method))}</dd>
+                <dd><ContactMethodText method=contact.contact_method /></dd>
                 <dt>"Last interaction"</dt>
                 <dd>{or_dash(contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}</dd>
                 <dt>"Next meeting"</dt>
@@ -198,7 +203,11 @@ fn ContactDetails(
     let stored = ContactForm {
         name: contact.name.clone(),
         description: contact.description.clone(),
-        contact_method: contact.contact_method.clone(),
+        contact_method: contact
+            .contact_method
+            .as_ref()
+            .map(|m| m.value.clone())
+            .unwrap_or_default(),
     };
     let edit_echo = echo.for_form("edit");
     let initial = ContactForm::from_echo(&edit_echo, &stored);
