@@ -15,6 +15,7 @@ pub mod projections;
 pub mod queries;
 pub mod refusals;
 pub mod replay;
+pub mod scaffold;
 pub mod store;
 pub mod time;
 pub mod web;

@@ -9,7 +9,7 @@ use server::backend::Crm;
 use server::clock::SystemClock;
 use server::config::Config;
 use server::mailer::Mailer;
-use server::{Kith, projections, replay, web};
+use server::{Kith, projections, replay, scaffold, web};
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 
@@ -48,6 +48,21 @@ enum Command {
         #[arg(long, conflicts_with = "projection")]
         all: bool,
     },
+    /// Write what a new event type or projection needs, from the repository's root.
+    New {
+        #[command(subcommand)]
+        what: New,
+    },
+}
+
+#[derive(Subcommand)]
+enum New {
+    /// A new event type: its v1 schema, an example under test, its typed payload and its
+    /// declaration. The name is kebab-case, in the past tense, e.g. contact-tagged.
+    Event { name: String },
+    /// A new projection: its module with a handler, a migration, its registration and a test
+    /// to fill in. The name is snake_case, e.g. contact_tags (its table: projected_contact_tags).
+    Projection { name: String },
 }
 
 #[tokio::main]
@@ -66,6 +81,7 @@ async fn main() -> ExitCode {
         } => serve(cli.config, !without_listeners, !without_mailer).await,
         Command::Mailer => mail(cli.config).await,
         Command::Replay { projection, all } => replay(cli.config, projection, all).await,
+        Command::New { what } => generate(what),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,6 +90,25 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn generate(what: New) -> Result<(), Box<dyn std::error::Error>> {
+    let root = std::path::Path::new(".");
+    let generated = match what {
+        New::Event { name } => scaffold::new_event(root, &name)?,
+        New::Projection { name } => scaffold::new_projection(root, &name)?,
+    };
+    for path in &generated.created {
+        println!("created  {}", path.strip_prefix(root).unwrap_or(path).display());
+    }
+    for path in &generated.changed {
+        println!("changed  {}", path.strip_prefix(root).unwrap_or(path).display());
+    }
+    println!("\nNext:");
+    for (n, step) in generated.next_steps.iter().enumerate() {
+        println!("  {}. {step}", n + 1);
+    }
+    Ok(())
 }
 
 async fn replay(
