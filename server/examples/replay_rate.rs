@@ -5,7 +5,8 @@
 //! fresh SQLite file in a temporary folder. The stream is written straight into `events` in
 //! large transactions (it is the replay being measured, not the appends): a tenth of the events
 //! create contacts, the rest record interactions with them, schedule meetings and edit them.
-//! Prints the rate of the rebuild, and how long the swap held the write lock.
+//! Prints the rate of the rebuild, and how long the swap held the write lock. It runs on one
+//! CPU, as `server replay` does.
 
 mod support;
 
@@ -17,8 +18,17 @@ use app::events::{
 use chrono::{Days, NaiveDate, NaiveTime, Utc};
 use server::{projections, replay};
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As `server replay` does: one CPU, one runtime thread.
+    let cpu = replay::pin_to_one_cpu()?;
+    println!("on CPU {cpu:?}");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(measure())
+}
+
+async fn measure() -> Result<(), Box<dyn std::error::Error>> {
     let total: u64 = std::env::args()
         .nth(1)
         .map(|n| n.parse())

@@ -65,30 +65,50 @@ enum New {
     Projection { name: String },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let cli = Cli::parse();
-    let outcome = match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         without_listeners: false,
         without_mailer: false,
-    }) {
-        Command::Serve {
-            without_listeners,
-            without_mailer,
-        } => serve(cli.config, !without_listeners, !without_mailer).await,
-        Command::Mailer => mail(cli.config).await,
-        Command::Replay { projection, all } => replay(cli.config, projection, all).await,
-        Command::New { what } => generate(what),
+    });
+    // A replay talks to SQLite's worker thread statement by statement: it runs on one CPU, on
+    // a runtime of one thread (see server::replay).
+    let runtime = if let Command::Replay { .. } = command {
+        if let Err(error) = replay::pin_to_one_cpu() {
+            tracing::warn!(%error, "could not keep the replay on one CPU; it will be slower");
+        }
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
     };
-    match outcome {
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("server: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.config, command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("server: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn run(config: Config, command: Command) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve {
+            without_listeners,
+            without_mailer,
+        } => serve(config, !without_listeners, !without_mailer).await,
+        Command::Mailer => mail(config).await,
+        Command::Replay { projection, all } => replay(config, projection, all).await,
+        Command::New { what } => generate(what),
     }
 }
 

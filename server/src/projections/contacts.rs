@@ -16,6 +16,22 @@ use crate::store::{StoreError, StoredEvent};
 
 pub struct ContactsProjection;
 
+/// `$statement`, which changes a contact's interactions, followed by the statement that sets
+/// the contact's `last_interacted_on` to the latest day among them (the day they happened, not
+/// the day they were recorded): both run in one call to SQLite. In both, `$1` is the event's
+/// time, `$2` the account and `$3` the contact.
+macro_rules! then_follow_last_interaction {
+    ($statement:literal) => {
+        concat!(
+            $statement,
+            "; UPDATE projected_contacts SET last_updated_at = $1, last_interacted_on = \
+                 (SELECT MAX(occurred_on) FROM projected_contact_interactions \
+                  WHERE account_id = $2 AND contact_name = $3) \
+             WHERE account_id = $2 AND name = $3"
+        )
+    };
+}
+
 /// A contact method as the table keeps it: its text ("" for none) and its kind (NULL for none).
 fn method_columns(method: Option<&ContactMethod>) -> (&str, Option<&'static str>) {
     method.map_or(("", None), |m| (m.value.as_str(), Some(m.kind.as_str())))
@@ -72,11 +88,14 @@ impl Projection for ContactsProjection {
                 contact_method,
             }) => {
                 let (method, kind) = method_columns(contact_method.as_ref());
+                // A rename takes the interactions along.
                 sqlx::query(
                     "UPDATE projected_contacts SET \
                          name = COALESCE($1, name), description = $2, contact_method = $3, \
                          contact_method_kind = $4, last_updated_at = $5 \
-                     WHERE account_id = $6 AND name = $7",
+                     WHERE account_id = $6 AND name = $7; \
+                     UPDATE projected_contact_interactions SET contact_name = $1 \
+                     WHERE $1 IS NOT NULL AND account_id = $6 AND contact_name = $7",
                 )
                 .bind(new_name)
                 .bind(description)
@@ -85,28 +104,13 @@ impl Projection for ContactsProjection {
                 .bind(stored.created_at)
                 .bind(stored.account()?)
                 .bind(name)
-                .execute(&mut *conn)
+                .execute(conn)
                 .await?;
-                if let Some(new_name) = new_name {
-                    sqlx::query(
-                        "UPDATE projected_contact_interactions SET contact_name = $1 \
-                         WHERE account_id = $2 AND contact_name = $3",
-                    )
-                    .bind(new_name)
-                    .bind(stored.account()?)
-                    .bind(name)
-                    .execute(conn)
-                    .await?;
-                }
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
-                sqlx::query("DELETE FROM projected_contacts WHERE account_id = $1 AND name = $2")
-                    .bind(stored.account()?)
-                    .bind(name)
-                    .execute(&mut *conn)
-                    .await?;
                 sqlx::query(
-                    "DELETE FROM projected_contact_interactions WHERE account_id = $1 AND contact_name = $2",
+                    "DELETE FROM projected_contacts WHERE account_id = $1 AND name = $2; \
+                     DELETE FROM projected_contact_interactions WHERE account_id = $1 AND contact_name = $2",
                 )
                 .bind(stored.account()?)
                 .bind(name)
@@ -119,21 +123,20 @@ impl Projection for ContactsProjection {
                 kind,
                 note,
             }) => {
-                sqlx::query(
+                sqlx::query(then_follow_last_interaction!(
                     "INSERT INTO projected_contact_interactions \
                          (id, account_id, contact_name, occurred_on, kind, note, recorded_at, last_updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                )
-                .bind(stored.id)
+                     VALUES ($4, $2, $3, $5, $6, $7, $1, $1)"
+                ))
+                .bind(stored.created_at)
                 .bind(stored.account()?)
                 .bind(contact)
+                .bind(stored.id)
                 .bind(occurred_on)
                 .bind(kind)
                 .bind(note)
-                .bind(stored.created_at)
-                .execute(&mut *conn)
+                .execute(conn)
                 .await?;
-                follow_last_interaction(conn, stored.account()?, contact, stored).await?;
             }
             Event::InteractionCorrected(InteractionCorrected {
                 contact,
@@ -142,27 +145,30 @@ impl Projection for ContactsProjection {
                 kind,
                 note,
             }) => {
-                sqlx::query(
-                    "UPDATE projected_contact_interactions SET occurred_on = $1, kind = $2, note = $3, \
-                         last_updated_at = $4 WHERE account_id = $5 AND id = $6",
-                )
+                sqlx::query(then_follow_last_interaction!(
+                    "UPDATE projected_contact_interactions SET occurred_on = $4, kind = $5, note = $6, \
+                         last_updated_at = $1 WHERE account_id = $2 AND id = $7"
+                ))
+                .bind(stored.created_at)
+                .bind(stored.account()?)
+                .bind(contact)
                 .bind(occurred_on)
                 .bind(kind)
                 .bind(note)
-                .bind(stored.created_at)
-                .bind(stored.account()?)
                 .bind(interaction)
-                .execute(&mut *conn)
+                .execute(conn)
                 .await?;
-                follow_last_interaction(conn, stored.account()?, contact, stored).await?;
             }
             Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
-                sqlx::query("DELETE FROM projected_contact_interactions WHERE account_id = $1 AND id = $2")
-                    .bind(stored.account()?)
-                    .bind(interaction)
-                    .execute(&mut *conn)
-                    .await?;
-                follow_last_interaction(conn, stored.account()?, contact, stored).await?;
+                sqlx::query(then_follow_last_interaction!(
+                    "DELETE FROM projected_contact_interactions WHERE account_id = $2 AND id = $4"
+                ))
+                .bind(stored.created_at)
+                .bind(stored.account()?)
+                .bind(contact)
+                .bind(interaction)
+                .execute(conn)
+                .await?;
             }
             Event::NextMeetingScheduled(meeting) => {
                 let NextMeetingScheduled {
@@ -274,26 +280,4 @@ impl Projection for ContactsProjection {
         }
         Ok(())
     }
-}
-
-/// Sets the contact's `last_interacted_on` to the latest date among its interactions: the day
-/// they happened, not the day they were recorded.
-async fn follow_last_interaction(
-    conn: &mut SqliteConnection,
-    account_id: i64,
-    contact: &str,
-    stored: &StoredEvent,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE projected_contacts SET last_updated_at = $1, last_interacted_on = \
-             (SELECT MAX(occurred_on) FROM projected_contact_interactions \
-              WHERE account_id = $2 AND contact_name = $3) \
-         WHERE account_id = $2 AND name = $3",
-    )
-    .bind(stored.created_at)
-    .bind(account_id)
-    .bind(contact)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
