@@ -88,6 +88,24 @@ macro_rules! event_types {
                 value.expect("event payloads are plain structs that always serialize")
             }
 
+            /// Reads a stored payload from its JSON text: straight into the typed payload when
+            /// it is in the latest version, through [`upcast`] when it is older.
+            pub fn from_payload_text(name: &str, version: i32, text: &str) -> Result<Self, DecodeError> {
+                $(if name == $name && version == $version {
+                    return serde_json::from_str(text).map(Self::$variant).map_err(|e| {
+                        DecodeError::Payload {
+                            event_type: format!("{} v{}", $name, $version),
+                            reason: e.to_string(),
+                        }
+                    });
+                })+
+                let payload = serde_json::from_str(text).map_err(|e| DecodeError::Payload {
+                    event_type: format!("{name} v{version}"),
+                    reason: e.to_string(),
+                })?;
+                Self::from_payload(name, version, payload)
+            }
+
             /// Reads a stored payload of any version back into a typed event: an older version
             /// is upcast to the latest first, so no listener ever sees it.
             pub fn from_payload(name: &str, version: i32, payload: Value) -> Result<Self, DecodeError> {
@@ -551,6 +569,9 @@ mod tests {
         ];
         for event in events {
             let event_type = event.event_type();
+            let text = event.to_payload().to_string();
+            let from_text = Event::from_payload_text(event_type.name, event_type.version, &text);
+            assert_eq!(from_text.as_ref(), Ok(&event));
             let back = Event::from_payload(event_type.name, event_type.version, event.to_payload());
             assert_eq!(back, Ok(event));
         }
@@ -654,6 +675,8 @@ mod tests {
                 contact_method: None,
             }))
         );
+        let text = r#"{"name":"Bob","description":"","contact_method":"bob@example.com"}"#;
+        assert_eq!(Event::from_payload_text("contact-created", 1, text), created);
         let broken = upcast(
             "contact-created",
             1,

@@ -21,7 +21,7 @@ use app::receipt::EventId;
 use chrono::Utc;
 use sqlx::{Connection, SqliteConnection};
 
-use crate::projections::Projection;
+use crate::projections::{Projection, Rebuild};
 use crate::store::{EventStore, StoreError};
 
 /// Restricts this thread, and every thread it starts from now on, to the CPU it runs on, and
@@ -90,12 +90,22 @@ pub struct Rebuilt {
     pub swapping: Duration,
 }
 
-/// Creates `table` and its indexes in the connection's temporary schema, as they are in `main`.
-async fn create_beside(conn: &mut SqliteConnection, table: &str) -> Result<(), StoreError> {
+/// What of a table [`create_beside`] creates.
+#[derive(Clone, Copy, PartialEq)]
+enum Definition {
+    Table,
+    Indexes,
+}
+
+/// Creates `table` or its indexes in the connection's temporary schema, as they are in `main`.
+/// Rows written in bulk go in before the indexes, which are then built in one pass.
+async fn create_beside(conn: &mut SqliteConnection, table: &str, what: Definition) -> Result<(), StoreError> {
     let inconsistent = |what: &str| StoreError::Inconsistent(format!("cannot rebuild {table}: {what}"));
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS temp.{table}")))
-        .execute(&mut *conn)
-        .await?;
+    if what == Definition::Table {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS temp.{table}")))
+            .execute(&mut *conn)
+            .await?;
+    }
     let ddl: Vec<(String, String)> = sqlx::query_as(
         "SELECT type, sql FROM main.sqlite_master WHERE tbl_name = $1 AND sql IS NOT NULL \
          ORDER BY type = 'index'",
@@ -108,8 +118,8 @@ async fn create_beside(conn: &mut SqliteConnection, table: &str) -> Result<(), S
     }
     for (kind, sql) in ddl {
         let beside = match kind.as_str() {
-            "table" => sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1),
-            "index" => sql
+            "table" if what == Definition::Table => sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1),
+            "index" if what == Definition::Indexes => sql
                 .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
                 .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1),
             _ => continue,
@@ -136,6 +146,23 @@ async fn apply_after(
     let mut last = after;
     for stored in &events {
         projection.apply(conn, stored, &stored.decode()?).await?;
+        last = stored.id;
+    }
+    Ok((events.len(), last))
+}
+
+/// Feeds the events after `after` (up to `limit`) to `fold`.
+async fn fold_after(
+    store: &EventStore,
+    conn: &mut SqliteConnection,
+    fold: &mut dyn Rebuild,
+    after: EventId,
+    limit: i64,
+) -> Result<(usize, EventId), StoreError> {
+    let events = store.events_after(conn, after, limit).await?;
+    let mut last = after;
+    for stored in &events {
+        fold.apply(stored, &stored.decode()?)?;
         last = stored.id;
     }
     Ok((events.len(), last))
@@ -198,9 +225,22 @@ async fn rebuild_beside(
 ) -> Result<Rebuilt, StoreError> {
     let started = Instant::now();
     let started_at = Utc::now();
-    let mut conn = store.connect().await?;
+    let mut conn = store
+        .connect_for_bulk_reads(usize::try_from(batch).unwrap_or(BATCH as usize))
+        .await?;
+    // The tables beside the live ones may hold a large projection: keep up to 256 MB of their
+    // pages in memory rather than spilling them to a temporary file.
+    sqlx::query("PRAGMA temp.cache_size = -262144")
+        .execute(&mut conn)
+        .await?;
+    // A projection that can fold the stream in memory writes its rows at the end, before its
+    // indexes; one that cannot applies each event to indexed tables.
+    let mut fold = projection.rebuilder();
     for table in projection.tables() {
-        create_beside(&mut conn, table).await?;
+        create_beside(&mut conn, table, Definition::Table).await?;
+        if fold.is_none() {
+            create_beside(&mut conn, table, Definition::Indexes).await?;
+        }
     }
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM main.events")
         .fetch_one(&mut conn)
@@ -217,7 +257,10 @@ async fn rebuild_beside(
     loop {
         // A read of the stream and writes to `temp` only: no lock that holds anyone up.
         let mut tx = conn.begin().await?;
-        let (applied, upto) = apply_after(store, &mut tx, projection, last, batch).await?;
+        let (applied, upto) = match fold.as_deref_mut() {
+            Some(fold) => fold_after(store, &mut tx, fold, last, batch).await?,
+            None => apply_after(store, &mut tx, projection, last, batch).await?,
+        };
         tx.commit().await?;
         if applied == 0 {
             break;
@@ -231,6 +274,14 @@ async fn rebuild_beside(
         };
         record(store, projection.name(), Some((now, started_at))).await?;
         progress(now);
+    }
+    if let Some(fold) = fold {
+        let mut tx = conn.begin().await?;
+        fold.write(&mut tx).await?;
+        for table in projection.tables() {
+            create_beside(&mut tx, table, Definition::Indexes).await?;
+        }
+        tx.commit().await?;
     }
     let building = started.elapsed();
 

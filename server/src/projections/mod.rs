@@ -34,6 +34,12 @@ pub trait Projection: Send + Sync + 'static {
     /// swaps in.
     fn tables(&self) -> &'static [&'static str];
 
+    /// A faster way to rebuild the tables from the whole stream: fold it in memory, then write
+    /// each row once. `None` (the default): a rebuild applies the events one by one.
+    fn rebuilder(&self) -> Option<Box<dyn Rebuild>> {
+        None
+    }
+
     /// Empties the tables, before a rebuild from the start of the stream in place.
     async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
         for table in self.tables() {
@@ -43,6 +49,18 @@ pub trait Projection: Send + Sync + 'static {
         }
         Ok(())
     }
+}
+
+/// A projection's tables built in memory from the stream, from its first event: a replay feeds
+/// it every event in order, then has it write its rows into the empty tables beside the live
+/// ones. It must give exactly the rows that [`Projection::apply`] gives.
+#[async_trait::async_trait]
+pub trait Rebuild: Send {
+    /// Takes in the next event of the stream.
+    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError>;
+
+    /// Writes the rows into the tables `conn` sees.
+    async fn write(self: Box<Self>, conn: &mut SqliteConnection) -> Result<(), StoreError>;
 }
 
 /// Every projection the application keeps.

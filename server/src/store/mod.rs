@@ -48,7 +48,8 @@ pub enum StoreError {
 pub struct StoredEvent {
     pub id: EventId,
     pub event_type: EventType,
-    pub payload: Value,
+    /// The payload as stored: JSON text, read into a typed event by [`StoredEvent::decode`].
+    pub payload: String,
     pub entity_id: i64,
     /// The account whose data the event is about.
     pub account_id: Option<i64>,
@@ -66,12 +67,8 @@ impl StoredEvent {
 
     /// The typed event, as listeners see it.
     pub fn decode(&self) -> Result<Event, StoreError> {
-        Event::from_payload(
-            self.event_type.name,
-            self.event_type.version,
-            self.payload.clone(),
-        )
-        .map_err(|source| StoreError::Decode { id: self.id, source })
+        Event::from_payload_text(self.event_type.name, self.event_type.version, &self.payload)
+            .map_err(|source| StoreError::Decode { id: self.id, source })
     }
 }
 
@@ -161,6 +158,13 @@ impl EventStore {
     pub async fn connect(&self) -> Result<SqliteConnection, StoreError> {
         use sqlx::ConnectOptions;
         Ok(self.options.connect().await?)
+    }
+
+    /// A connection of its own for reading the stream in bulk: SQLite's worker thread may hand
+    /// over `rows` rows before it waits for them to be taken, instead of a few dozen.
+    pub async fn connect_for_bulk_reads(&self, rows: usize) -> Result<SqliteConnection, StoreError> {
+        use sqlx::ConnectOptions;
+        Ok(self.options.clone().row_buffer_size(rows).connect().await?)
     }
 
     /// The newest event id appended by this process, to wake listeners.
@@ -288,9 +292,6 @@ impl EventStore {
             StoreError::Inconsistent(format!(
                 "event {id} has an event type ({event_type_id}) this version does not know"
             ))
-        })?;
-        let payload = serde_json::from_str(&payload).map_err(|e| {
-            StoreError::Inconsistent(format!("event {id} has a payload that is not JSON: {e}"))
         })?;
         Ok(StoredEvent {
             id,

@@ -1,6 +1,7 @@
 //! `projected_contacts`: one row per contact, found by its natural key (name, account), with
 //! its last interaction and next meeting; and `projected_contact_interactions`, each contact's
-//! interactions. One listener keeps both, so a contact's page reads one projection.
+//! interactions. One listener keeps both, so a contact's page reads one projection. The
+//! handler applies events one by one; a replay folds the stream in memory instead (`fold.rs`).
 
 use app::events::{
     ContactCreated, ContactDeleted, ContactEdited, ContactMethod, Event, InteractionCorrected,
@@ -10,7 +11,9 @@ use app::events::{
 use app::views::ProjectionName;
 use sqlx::SqliteConnection;
 
-use super::{Projection, meeting_instant};
+mod fold;
+
+use super::{Projection, Rebuild, meeting_instant};
 use crate::markdown;
 use crate::store::{StoreError, StoredEvent};
 
@@ -45,6 +48,10 @@ impl Projection for ContactsProjection {
 
     fn name(&self) -> &'static str {
         ProjectionName::Contacts.as_str()
+    }
+
+    fn rebuilder(&self) -> Option<Box<dyn Rebuild>> {
+        Some(Box::<fold::ContactsFold>::default())
     }
 
     async fn apply(

@@ -1,0 +1,433 @@
+//! The contacts projection rebuilt in memory: a replay folds the whole stream into rows held
+//! here, then writes each row once, many rows per statement. It gives exactly the rows that the
+//! event-by-event handler beside it gives (`server/tests/invariant.rs` and `replay.rs` compare
+//! them), and is what makes a replay fast: the handler costs a call into SQLite per event,
+//! the fold a call per few hundred rows. Notes are rendered once per contact, at the end.
+
+use std::collections::{BTreeSet, HashMap};
+
+use app::events::{
+    ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRecorded,
+    InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
+    NextMeetingScheduled,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, SqliteConnection};
+
+use super::method_columns;
+use crate::markdown;
+use crate::projections::{Rebuild, meeting_instant};
+use crate::store::{StoreError, StoredEvent};
+
+/// A contact, found by (account, name).
+type Key = (i64, String);
+
+/// A row of `projected_contacts`, every column. The notes' HTML and excerpt are rendered when
+/// the row is written.
+struct Contact {
+    id: i64,
+    description: String,
+    contact_method: String,
+    contact_method_kind: Option<&'static str>,
+    last_interacted_on: Option<NaiveDate>,
+    last_updated_at: DateTime<Utc>,
+    meeting: Option<Meeting>,
+    email_on: Option<NaiveDate>,
+    email_sent_at: Option<DateTime<Utc>>,
+    email_failure: Option<String>,
+    email_retry_at: Option<DateTime<Utc>>,
+    email_given_up: bool,
+    email_last_sent_on: Option<NaiveDate>,
+    email_last_sent_at: Option<DateTime<Utc>>,
+}
+
+/// The next meeting's columns.
+struct Meeting {
+    at: DateTime<Utc>,
+    local: String,
+    time_zone: String,
+    notes: String,
+}
+
+/// A row of `projected_contact_interactions`.
+struct Interaction {
+    account_id: i64,
+    contact_name: String,
+    occurred_on: NaiveDate,
+    kind: String,
+    note: String,
+    recorded_at: DateTime<Utc>,
+    last_updated_at: DateTime<Utc>,
+}
+
+/// Both tables, in memory.
+#[derive(Default)]
+pub struct ContactsFold {
+    contacts: HashMap<Key, Contact>,
+    interactions: HashMap<i64, Interaction>,
+    /// Each contact's interactions, by the `contact_name` they are kept under.
+    by_contact: HashMap<Key, BTreeSet<i64>>,
+}
+
+impl ContactsFold {
+    /// What `follow_last_interaction` does: the contact's last interaction is the latest day
+    /// among the interactions kept under its name.
+    fn follow_last_interaction(&mut self, key: &Key, at: DateTime<Utc>) {
+        let Some(contact) = self.contacts.get_mut(key) else {
+            return;
+        };
+        contact.last_updated_at = at;
+        contact.last_interacted_on = self
+            .by_contact
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.interactions.get(id))
+            .map(|i| i.occurred_on)
+            .max();
+    }
+
+    fn remove_interaction(&mut self, account_id: i64, id: i64) {
+        if let Some(interaction) = self.interactions.get(&id).filter(|i| i.account_id == account_id) {
+            let key = (account_id, interaction.contact_name.clone());
+            if let Some(ids) = self.by_contact.get_mut(&key) {
+                ids.remove(&id);
+            }
+            self.interactions.remove(&id);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Rebuild for ContactsFold {
+    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
+        let at = stored.created_at;
+        match event {
+            Event::ContactCreated(ContactCreated {
+                name,
+                description,
+                contact_method,
+            }) => {
+                let (method, kind) = method_columns(contact_method.as_ref());
+                let key = (stored.account()?, name.clone());
+                match self.contacts.get_mut(&key) {
+                    Some(contact) => {
+                        contact.description.clone_from(description);
+                        contact.contact_method = method.to_owned();
+                        contact.contact_method_kind = kind;
+                        contact.last_updated_at = at;
+                    }
+                    None => {
+                        self.contacts.insert(
+                            key,
+                            Contact {
+                                id: stored.id,
+                                description: description.clone(),
+                                contact_method: method.to_owned(),
+                                contact_method_kind: kind,
+                                last_interacted_on: None,
+                                last_updated_at: at,
+                                meeting: None,
+                                email_on: None,
+                                email_sent_at: None,
+                                email_failure: None,
+                                email_retry_at: None,
+                                email_given_up: false,
+                                email_last_sent_on: None,
+                                email_last_sent_at: None,
+                            },
+                        );
+                    }
+                }
+            }
+            Event::ContactEdited(ContactEdited {
+                name,
+                new_name,
+                description,
+                contact_method,
+            }) => {
+                let account_id = stored.account()?;
+                let key = (account_id, name.clone());
+                let (method, kind) = method_columns(contact_method.as_ref());
+                if let Some(contact) = self.contacts.get_mut(&key) {
+                    contact.description.clone_from(description);
+                    contact.contact_method = method.to_owned();
+                    contact.contact_method_kind = kind;
+                    contact.last_updated_at = at;
+                }
+                if let Some(new_name) = new_name {
+                    let new_key = (account_id, new_name.clone());
+                    if let Some(contact) = self.contacts.remove(&key) {
+                        if self.contacts.contains_key(&new_key) {
+                            return Err(StoreError::Inconsistent(format!(
+                                "event {} renames {name:?} to {new_name:?}, which exists",
+                                stored.id
+                            )));
+                        }
+                        self.contacts.insert(new_key.clone(), contact);
+                    }
+                    if let Some(ids) = self.by_contact.remove(&key) {
+                        for id in &ids {
+                            if let Some(interaction) = self.interactions.get_mut(id) {
+                                interaction.contact_name.clone_from(new_name);
+                            }
+                        }
+                        self.by_contact.entry(new_key).or_default().extend(ids);
+                    }
+                }
+            }
+            Event::ContactDeleted(ContactDeleted { name }) => {
+                let key = (stored.account()?, name.clone());
+                self.contacts.remove(&key);
+                for id in self.by_contact.remove(&key).into_iter().flatten() {
+                    self.interactions.remove(&id);
+                }
+            }
+            Event::InteractionRecorded(InteractionRecorded {
+                contact,
+                occurred_on,
+                kind,
+                note,
+            }) => {
+                let key = (stored.account()?, contact.clone());
+                self.interactions.insert(
+                    stored.id,
+                    Interaction {
+                        account_id: key.0,
+                        contact_name: contact.clone(),
+                        occurred_on: *occurred_on,
+                        kind: kind.clone(),
+                        note: note.clone(),
+                        recorded_at: at,
+                        last_updated_at: at,
+                    },
+                );
+                self.by_contact.entry(key.clone()).or_default().insert(stored.id);
+                self.follow_last_interaction(&key, at);
+            }
+            Event::InteractionCorrected(InteractionCorrected {
+                contact,
+                interaction,
+                occurred_on,
+                kind,
+                note,
+            }) => {
+                let key = (stored.account()?, contact.clone());
+                if let Some(row) = self
+                    .interactions
+                    .get_mut(interaction)
+                    .filter(|i| i.account_id == key.0)
+                {
+                    row.occurred_on = *occurred_on;
+                    row.kind.clone_from(kind);
+                    row.note.clone_from(note);
+                    row.last_updated_at = at;
+                }
+                self.follow_last_interaction(&key, at);
+            }
+            Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
+                let key = (stored.account()?, contact.clone());
+                self.remove_interaction(key.0, *interaction);
+                self.follow_last_interaction(&key, at);
+            }
+            Event::NextMeetingScheduled(meeting) => {
+                let instant = meeting_instant(meeting, stored)?;
+                let NextMeetingScheduled {
+                    contact,
+                    meeting_on,
+                    meeting_time,
+                    time_zone,
+                    notes,
+                } = meeting;
+                let key = (stored.account()?, contact.clone());
+                if let Some(row) = self.contacts.get_mut(&key) {
+                    row.meeting = Some(Meeting {
+                        at: instant,
+                        local: meeting_on
+                            .and_time(*meeting_time)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string(),
+                        time_zone: time_zone.clone(),
+                        notes: notes.clone(),
+                    });
+                    row.last_updated_at = at;
+                    // As the handler's CASEs: the email's state stays with its day.
+                    let same_day = row.email_on == Some(*meeting_on);
+                    if !same_day {
+                        row.email_sent_at = if row.email_last_sent_on == Some(*meeting_on) {
+                            row.email_last_sent_at
+                        } else {
+                            None
+                        };
+                        row.email_failure = None;
+                        row.email_retry_at = None;
+                        row.email_given_up = false;
+                    }
+                    row.email_on = Some(*meeting_on);
+                }
+            }
+            Event::NextMeetingCancelled(cancelled) => {
+                let key = (stored.account()?, cancelled.contact.clone());
+                if let Some(row) = self.contacts.get_mut(&key) {
+                    row.meeting = None;
+                    row.last_updated_at = at;
+                }
+            }
+            Event::MeetingNotesEmailSent(MeetingNotesEmailSent {
+                contact, meeting_on, ..
+            }) => {
+                let key = (stored.account()?, contact.clone());
+                if let Some(row) = self.contacts.get_mut(&key) {
+                    if row.email_on == Some(*meeting_on) {
+                        row.email_sent_at = Some(at);
+                        row.email_failure = None;
+                        row.email_retry_at = None;
+                        row.email_given_up = false;
+                    }
+                    row.email_last_sent_on = Some(*meeting_on);
+                    row.email_last_sent_at = Some(at);
+                    row.last_updated_at = at;
+                }
+            }
+            Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
+                contact,
+                meeting_on,
+                reason,
+                retry_at,
+                given_up,
+            }) => {
+                let key = (stored.account()?, contact.clone());
+                if let Some(row) = self
+                    .contacts
+                    .get_mut(&key)
+                    .filter(|row| row.email_on == Some(*meeting_on) && row.email_sent_at.is_none())
+                {
+                    row.email_failure = Some(reason.clone());
+                    row.email_retry_at = *retry_at;
+                    row.email_given_up = *given_up;
+                    row.last_updated_at = at;
+                }
+            }
+            Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
+                let key = (stored.account()?, contact.clone());
+                if let Some(row) = self
+                    .contacts
+                    .get_mut(&key)
+                    .filter(|row| row.email_on == Some(*meeting_on))
+                {
+                    row.email_failure = None;
+                    row.email_retry_at = None;
+                    row.email_given_up = false;
+                    row.last_updated_at = at;
+                }
+            }
+            // Other events do not touch the tables.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn write(self: Box<Self>, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        let ContactsFold {
+            contacts,
+            interactions,
+            ..
+        } = *self;
+        let mut contacts: Vec<(Key, Contact)> = contacts.into_iter().collect();
+        contacts.sort_by_key(|(_, c)| c.id);
+        write_rows(
+            conn,
+            "projected_contacts (id, name, description, contact_method, contact_method_kind, account_id, \
+             last_interacted_on, next_meeting_notes, next_meeting_at, last_updated_at, next_meeting_local, \
+             next_meeting_time_zone, next_meeting_notes_html, next_meeting_notes_excerpt, meeting_email_on, \
+             meeting_email_sent_at, meeting_email_failure, meeting_email_retry_at, meeting_email_given_up, \
+             meeting_email_last_sent_on, meeting_email_last_sent_at)",
+            21,
+            contacts,
+            |args, ((account_id, name), c)| {
+                let meeting = c.meeting.as_ref();
+                let notes = meeting.map(|m| m.notes.as_str());
+                args.add(c.id)?;
+                args.add(name)?;
+                args.add(c.description)?;
+                args.add(c.contact_method)?;
+                args.add(c.contact_method_kind)?;
+                args.add(account_id)?;
+                args.add(c.last_interacted_on)?;
+                args.add(notes.map(str::to_owned))?;
+                args.add(meeting.map(|m| m.at))?;
+                args.add(c.last_updated_at)?;
+                args.add(meeting.map(|m| m.local.clone()))?;
+                args.add(meeting.map(|m| m.time_zone.clone()))?;
+                args.add(notes.map(markdown::render))?;
+                args.add(notes.map(markdown::excerpt))?;
+                args.add(c.email_on)?;
+                args.add(c.email_sent_at)?;
+                args.add(c.email_failure)?;
+                args.add(c.email_retry_at)?;
+                args.add(c.email_given_up)?;
+                args.add(c.email_last_sent_on)?;
+                args.add(c.email_last_sent_at)?;
+                Ok(())
+            },
+        )
+        .await?;
+        let mut interactions: Vec<(i64, Interaction)> = interactions.into_iter().collect();
+        interactions.sort_by_key(|(id, _)| *id);
+        write_rows(
+            conn,
+            "projected_contact_interactions (id, account_id, contact_name, occurred_on, kind, note, \
+             recorded_at, last_updated_at)",
+            8,
+            interactions,
+            |args, (id, i)| {
+                args.add(id)?;
+                args.add(i.account_id)?;
+                args.add(i.contact_name)?;
+                args.add(i.occurred_on)?;
+                args.add(i.kind)?;
+                args.add(i.note)?;
+                args.add(i.recorded_at)?;
+                args.add(i.last_updated_at)?;
+                Ok(())
+            },
+        )
+        .await
+    }
+}
+
+/// SQLite takes up to 32,766 parameters per statement.
+const PARAMETERS_PER_STATEMENT: usize = 32_766;
+
+type BindResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Inserts `rows` into `table_and_columns`, as many rows per statement as the parameters allow.
+async fn write_rows<R>(
+    conn: &mut SqliteConnection,
+    table_and_columns: &str,
+    columns: usize,
+    rows: Vec<R>,
+    bind: impl Fn(&mut SqliteArguments, R) -> BindResult,
+) -> Result<(), StoreError> {
+    let per_statement = PARAMETERS_PER_STATEMENT / columns;
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut args = SqliteArguments::default();
+        let mut count = 0;
+        for row in rows.by_ref().take(per_statement) {
+            bind(&mut args, row)
+                .map_err(|e| StoreError::Inconsistent(format!("a rebuilt row cannot be written: {e}")))?;
+            count += 1;
+        }
+        let sql = format!(
+            "INSERT INTO {table_and_columns} VALUES {}",
+            vec![row.as_str(); count].join(", ")
+        );
+        sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
