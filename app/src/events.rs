@@ -3,7 +3,12 @@
 //! Each event type is declared once in [`event_types!`] below. The declaration embeds the
 //! schema file `schemas/<name>/v<version>.json`, so the schema the store validates against is
 //! the one in the repository, and adding an event type is a schema file, a payload struct and
-//! one line here.
+//! one line here (`server new event <name>` writes all three).
+//!
+//! A type changes by gaining a version: its payload struct takes the new shape, the older
+//! schema files stay, and the line names the upcaster that lifts each older payload to the next
+//! version. Stored events keep their version; [`Event::from_payload`] upcasts them before anyone
+//! reads them, and new events are written in the latest version only.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -158,8 +163,8 @@ impl EventType {
 }
 
 event_types! {
-    ContactCreated => "contact-created" v 2, upcast [1 => upcasters::contact_method_as_text];
-    ContactEdited => "contact-edited" v 2, upcast [1 => upcasters::contact_method_as_text];
+    ContactCreated => "contact-created" v 2, upcast [1 => upcasters::structured_contact_method];
+    ContactEdited => "contact-edited" v 2, upcast [1 => upcasters::structured_contact_method];
     ContactDeleted => "contact-deleted" v 1;
     AccountRegistered => "account-registered" v 1;
     AccountSettingsChanged => "account-settings-changed" v 1;
@@ -182,7 +187,7 @@ mod upcasters {
     /// v1 kept the contact method as free text ("" for none); v2 keeps it structured, so the
     /// app can offer an email, phone or web address as a link. The text is kept as typed and
     /// recognized the way the contact form recognizes it today.
-    pub fn contact_method_as_text(mut payload: Value) -> Result<Value, String> {
+    pub fn structured_contact_method(mut payload: Value) -> Result<Value, String> {
         let object = payload.as_object_mut().ok_or("the payload is not an object")?;
         let text = match object.remove("contact_method") {
             Some(Value::String(text)) => text,
