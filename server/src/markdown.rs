@@ -1,6 +1,8 @@
 //! Meeting notes: Markdown rendered to HTML that is safe to put in a page, and a plain-text
 //! excerpt for the contacts list.
 
+use std::sync::LazyLock;
+
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 /// Characters of the excerpt shown in the contacts list.
@@ -9,13 +11,17 @@ const EXCERPT_CHARS: usize = 120;
 /// Renders `markdown` to HTML and sanitizes it (ammonia): no scripts, no event-handler
 /// attributes, no `javascript:` links, and links open with `rel="noopener noreferrer"`.
 pub fn render(markdown: &str) -> String {
+    // The sanitizer's rules are built once: building them costs about as much as a short note.
+    static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+        let mut builder = ammonia::Builder::default();
+        builder
+            .url_schemes(["http", "https", "mailto", "tel"].into())
+            .link_rel(Some("noopener noreferrer nofollow"));
+        builder
+    });
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
-    ammonia::Builder::default()
-        .url_schemes(["http", "https", "mailto", "tel"].into())
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(&html)
-        .to_string()
+    SANITIZER.clean(&html).to_string()
 }
 
 fn options() -> Options {
