@@ -35,6 +35,10 @@ enum Command {
         #[arg(long)]
         without_mailer: bool,
     },
+    /// Run the background work without the web app: the listeners that keep the projections
+    /// and the mailer. Several may run against one database beside `serve --without-listeners`;
+    /// each event is still applied once per projection, and each email sent once.
+    Worker,
     /// Run only the mailer: the job that sends the morning emails of meeting notes. Several
     /// may run against one database; each email still goes out once.
     Mailer,
@@ -106,6 +110,7 @@ async fn run(config: Config, command: Command) -> Result<(), Box<dyn std::error:
             without_listeners,
             without_mailer,
         } => serve(config, !without_listeners, !without_mailer).await,
+        Command::Worker => work(config).await,
         Command::Mailer => mail(config).await,
         Command::Replay { projection, all } => replay(config, projection, all).await,
         Command::New { what } => generate(what),
@@ -201,6 +206,14 @@ async fn start_mailer(kith: &Kith, config: &Config) -> Result<JoinHandle<()>, Bo
     .await?;
     tracing::info!(to = %mailer.destination(), "the mailer is running");
     Ok(Arc::new(mailer).start())
+}
+
+async fn work(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let kith = Kith::open(&config.database_url).await?;
+    let _listeners = kith.dispatcher.start(config.poll());
+    tracing::info!(database = %config.database_url, "the listeners are running");
+    start_mailer(&kith, &config).await?.await?;
+    Ok(())
 }
 
 async fn mail(config: Config) -> Result<(), Box<dyn std::error::Error>> {
