@@ -12,8 +12,18 @@ use chrono::NaiveDate;
 use common::{TestDb, created, snapshot};
 use server::{projections, replay};
 
-fn worker(db: &TestDb, outbox: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_server"))
+/// A `server worker` process, killed when dropped (also when the test fails).
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn worker(db: &TestDb, outbox: &std::path::Path) -> Worker {
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("worker")
         .env("DATABASE_URL", db.url())
         .env("KITH_POLL_MS", "20")
@@ -23,7 +33,8 @@ fn worker(db: &TestDb, outbox: &std::path::Path) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("the server binary starts")
+        .expect("the server binary starts");
+    Worker(child)
 }
 
 /// Every projection's checkpoint, as the `projections` table has it.
@@ -38,8 +49,8 @@ async fn checkpoints(db: &TestDb) -> Vec<i64> {
 async fn two_workers_one_killed_midway_apply_every_event_once() {
     let db = TestDb::new().await;
     let outbox = tempfile::tempdir().unwrap();
-    let mut first = worker(&db, outbox.path());
-    let mut second = worker(&db, outbox.path());
+    let mut first = Some(worker(&db, outbox.path()));
+    let second = worker(&db, outbox.path());
 
     let actor = db.local();
     let day = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
@@ -58,8 +69,7 @@ async fn two_workers_one_killed_midway_apply_every_event_once() {
         .await;
         if n == 75 {
             // Killed whatever it is doing, perhaps half-way through a batch.
-            first.kill().unwrap();
-            first.wait().unwrap();
+            drop(first.take());
         }
     }
 
@@ -73,8 +83,7 @@ async fn two_workers_one_killed_midway_apply_every_event_once() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    second.kill().unwrap();
-    second.wait().unwrap();
+    drop(second);
     assert!(checkpoints(&db).await.iter().all(|&c| c == head));
 
     let kept = snapshot(&db).await;
