@@ -158,7 +158,9 @@ pub fn upcast(name: &str, mut version: i32, mut payload: Value) -> Result<(i32, 
 impl EventType {
     /// Whether new events of this type are written in this version.
     pub fn is_latest(&self) -> bool {
-        LATEST_EVENT_TYPES.contains(self)
+        LATEST_EVENT_TYPES
+            .iter()
+            .any(|t| t.name == self.name && t.version == self.version)
     }
 }
 

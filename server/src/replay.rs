@@ -134,35 +134,24 @@ async fn create_beside(conn: &mut SqliteConnection, table: &str, what: Definitio
     Ok(())
 }
 
-/// Applies the events after `after` (up to `limit`) to the tables this connection sees.
+/// Applies the events after `after` (up to `limit`) to `fold` when there is one, or else with
+/// the projection's handler to the tables this connection sees.
 async fn apply_after(
     store: &EventStore,
     conn: &mut SqliteConnection,
     projection: &dyn Projection,
+    mut fold: Option<&mut (dyn Rebuild + 'static)>,
     after: EventId,
     limit: i64,
 ) -> Result<(usize, EventId), StoreError> {
     let events = store.events_after(conn, after, limit).await?;
     let mut last = after;
     for stored in &events {
-        projection.apply(conn, stored, &stored.decode()?).await?;
-        last = stored.id;
-    }
-    Ok((events.len(), last))
-}
-
-/// Feeds the events after `after` (up to `limit`) to `fold`.
-async fn fold_after(
-    store: &EventStore,
-    conn: &mut SqliteConnection,
-    fold: &mut dyn Rebuild,
-    after: EventId,
-    limit: i64,
-) -> Result<(usize, EventId), StoreError> {
-    let events = store.events_after(conn, after, limit).await?;
-    let mut last = after;
-    for stored in &events {
-        fold.apply(stored, &stored.decode()?)?;
+        let event = stored.decode()?;
+        match fold.as_deref_mut() {
+            Some(fold) => fold.apply(stored, &event)?,
+            None => projection.apply(conn, stored, &event).await?,
+        }
         last = stored.id;
     }
     Ok((events.len(), last))
@@ -225,14 +214,7 @@ async fn rebuild_beside(
 ) -> Result<Rebuilt, StoreError> {
     let started = Instant::now();
     let started_at = Utc::now();
-    let mut conn = store
-        .connect_for_bulk_reads(usize::try_from(batch).unwrap_or(BATCH as usize))
-        .await?;
-    // The tables beside the live ones may hold a large projection: keep up to 256 MB of their
-    // pages in memory rather than spilling them to a temporary file.
-    sqlx::query("PRAGMA temp.cache_size = -262144")
-        .execute(&mut conn)
-        .await?;
+    let mut conn = store.connect().await?;
     // A projection that can fold the stream in memory writes its rows at the end, before its
     // indexes; one that cannot applies each event to indexed tables.
     let mut fold = projection.rebuilder();
@@ -257,10 +239,8 @@ async fn rebuild_beside(
     loop {
         // A read of the stream and writes to `temp` only: no lock that holds anyone up.
         let mut tx = conn.begin().await?;
-        let (applied, upto) = match fold.as_deref_mut() {
-            Some(fold) => fold_after(store, &mut tx, fold, last, batch).await?,
-            None => apply_after(store, &mut tx, projection, last, batch).await?,
-        };
+        let (applied, upto) =
+            apply_after(store, &mut tx, projection, fold.as_deref_mut(), last, batch).await?;
         tx.commit().await?;
         if applied == 0 {
             break;
@@ -289,7 +269,7 @@ async fn rebuild_beside(
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     // What was appended since the last batch, now that nothing more can be.
     loop {
-        let (applied, upto) = apply_after(store, &mut tx, projection, last, BATCH).await?;
+        let (applied, upto) = apply_after(store, &mut tx, projection, None, last, BATCH).await?;
         if applied == 0 {
             break;
         }

@@ -346,27 +346,13 @@ fn next_migration(dir: &Path) -> Result<u32, ScaffoldError> {
 /// ends at the first line after it that closes it at the opening's indentation).
 fn insert_before_block_end(text: &str, opening: &str, line: &str) -> Option<String> {
     let start = text.find(opening)? + opening.len();
-    let indent: String = text[..start - opening.len()]
-        .rsplit('\n')
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take_while(|c| *c == ' ')
-        .collect();
-    let last_opening_line = opening
-        .trim_end_matches('\n')
-        .rsplit('\n')
-        .next()
-        .unwrap_or(opening);
-    let close_indent: String = if last_opening_line.starts_with(' ') {
-        last_opening_line.chars().take_while(|c| *c == ' ').collect()
-    } else {
-        indent
-    };
+    // The block closes at the indentation of the line that opens it.
+    let opening_line = text[..start].trim_end_matches('\n').rsplit('\n').next()?;
+    let close_indent = &opening_line[..opening_line.len() - opening_line.trim_start_matches(' ').len()];
     let mut at = start;
     for l in text[start..].split_inclusive('\n') {
         let trimmed = l.trim_end();
-        if trimmed.starts_with(&close_indent) && trimmed[close_indent.len()..].starts_with(['}', ']']) {
+        if trimmed.starts_with(close_indent) && trimmed[close_indent.len()..].starts_with(['}', ']']) {
             return Some(format!("{}{line}{}", &text[..at], &text[at..]));
         }
         at += l.len();

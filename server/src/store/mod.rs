@@ -160,13 +160,6 @@ impl EventStore {
         Ok(self.options.connect().await?)
     }
 
-    /// A connection of its own for reading the stream in bulk: SQLite's worker thread may hand
-    /// over `rows` rows before it waits for them to be taken, instead of a few dozen.
-    pub async fn connect_for_bulk_reads(&self, rows: usize) -> Result<SqliteConnection, StoreError> {
-        use sqlx::ConnectOptions;
-        Ok(self.options.clone().row_buffer_size(rows).connect().await?)
-    }
-
     /// The newest event id appended by this process, to wake listeners.
     pub fn subscribe(&self) -> watch::Receiver<EventId> {
         self.head.subscribe()
