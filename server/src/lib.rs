@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod backend;
 pub mod clock;
 pub mod config;
+pub mod cpu;
 pub mod dispatch;
 pub mod history;
 pub mod jobs;

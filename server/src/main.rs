@@ -9,7 +9,7 @@ use server::backend::Crm;
 use server::clock::SystemClock;
 use server::config::Config;
 use server::mailer::Mailer;
-use server::{Kith, projections, replay, scaffold, web};
+use server::{Kith, cpu, projections, replay, scaffold, web};
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 
@@ -81,7 +81,7 @@ fn main() -> ExitCode {
     // A replay talks to SQLite's worker thread statement by statement: it runs on one CPU, on
     // a runtime of one thread (see server::replay).
     let runtime = if let Command::Replay { .. } = command {
-        if let Err(error) = replay::pin_to_one_cpu() {
+        if let Err(error) = cpu::pin_to_one_cpu() {
             tracing::warn!(%error, "could not keep the replay on one CPU; it will be slower");
         }
         tokio::runtime::Builder::new_current_thread().enable_all().build()

@@ -13,7 +13,7 @@
 //! statement hands work to that thread and waits for its answer. When the two threads sit on
 //! different CPUs of a virtual machine, each hand-over costs tens of microseconds of wake-ups
 //! between CPUs; on one CPU it costs a few. `server replay` therefore runs on one CPU (see
-//! [`pin_to_one_cpu`]), which leaves the other CPUs to a server running meanwhile.
+//! [`crate::cpu::pin_to_one_cpu`]), which leaves the other CPUs to a server running meanwhile.
 
 use std::time::{Duration, Instant};
 
@@ -23,31 +23,6 @@ use sqlx::{Connection, SqliteConnection};
 
 use crate::projections::{Projection, Rebuild};
 use crate::store::{EventStore, StoreError};
-
-/// Restricts this thread, and every thread it starts from now on, to the CPU it runs on, and
-/// returns that CPU. Call it before starting the async runtime that will rebuild. Not on Linux,
-/// it does nothing.
-pub fn pin_to_one_cpu() -> std::io::Result<Option<usize>> {
-    #[cfg(target_os = "linux")]
-    {
-        // SAFETY: sched_getcpu takes no arguments; sched_setaffinity reads a cpu_set_t that
-        // lives on this stack for the whole call, of the size passed.
-        unsafe {
-            let cpu = libc::sched_getcpu();
-            if cpu < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpu as usize, &mut set);
-            if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(Some(cpu as usize))
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    Ok(None)
-}
 
 /// Events applied per transaction while rebuilding.
 const BATCH: i64 = 5_000;

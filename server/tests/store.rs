@@ -186,6 +186,51 @@ async fn receipts_carry_growing_ids_and_the_creation_time() {
     assert_eq!(stored, first.created_at);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_share_commits_and_each_caller_gets_its_own_answer() {
+    let db = TestDb::new().await;
+    let commits_before = db.store().append_commits();
+    let names: Vec<String> = (0..48)
+        .map(|i| format!("Friend {i}"))
+        .chain((0..16).map(|_| "Bob".to_owned()))
+        .collect();
+    let appends: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (store, actor, event) = (db.store().clone(), db.local(), created(name, ""));
+            tokio::spawn(async move { store.append(actor, &event).await })
+        })
+        .collect();
+    let mut receipts = Vec::new();
+    let mut refusals = Vec::new();
+    for (name, append) in names.iter().zip(appends) {
+        match append.await.unwrap().expect("the store answers") {
+            Ok(receipt) => receipts.push((name.clone(), receipt.event_id)),
+            Err(rejection) => refusals.push((name.clone(), rejection)),
+        }
+    }
+
+    assert_eq!(receipts.len(), 49, "every friend and one Bob are stored");
+    assert_eq!(refusals.len(), 15);
+    assert!(
+        refusals
+            .iter()
+            .all(|(name, r)| name == "Bob" && r.errors[0].field == "name"),
+        "only the extra Bobs are refused, for their name: {refusals:?}"
+    );
+    let mut ids: Vec<i64> = receipts.iter().map(|(_, id)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 49, "each caller has an event id of its own");
+    assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 49);
+    assert_eq!(db.count("SELECT COUNT(*) FROM contact_names").await, 49);
+    let commits = db.store().append_commits() - commits_before;
+    assert!(
+        commits < 64,
+        "64 appends arriving together share commits, but took {commits}"
+    );
+}
+
 #[tokio::test]
 async fn the_database_is_durable_wal_with_full_sync() {
     let db = TestDb::new().await;

@@ -2,12 +2,14 @@
 //! events, appending validated events durably, and reading the stream in order; with the
 //! command side's own records (contact names, interactions, morning email deliveries).
 
+mod appender;
 pub mod deliveries;
 mod guards;
 mod schemas;
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::backend::Actor;
@@ -22,6 +24,7 @@ use sqlx::sqlite::{
 };
 use tokio::sync::watch;
 
+use appender::{Appender, CheckedEvent};
 use schemas::Schemas;
 
 /// A failure of the store itself; refusals of bad input are [`Rejection`]s instead.
@@ -41,6 +44,12 @@ pub enum StoreError {
     Inconsistent(String),
     #[error("there is no projection called {0}")]
     UnknownProjection(String),
+    #[error("could not start the appender's thread: {0}")]
+    Thread(std::io::Error),
+    #[error("the store has been closed")]
+    Stopped,
+    #[error("the batch of appends this one was in could not be stored: {0}")]
+    Batch(Arc<StoreError>),
 }
 
 /// An event as stored in the stream.
@@ -84,10 +93,12 @@ struct EventRow {
 }
 
 /// The event store: a writer pool of one connection (SQLite has one writer at a time, so
-/// appends and projection updates queue here instead of failing as busy) and a reader pool.
+/// appends and projection updates queue here instead of failing as busy), the appender that
+/// commits appends in batches on it, and a reader pool.
 pub struct EventStore {
     options: SqliteConnectOptions,
     writer: SqlitePool,
+    appender: Appender,
     reader: SqlitePool,
     schemas: Schemas,
     head: watch::Sender<EventId>,
@@ -120,11 +131,7 @@ impl EventStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(options.clone())
-            .await?;
+        let (writer, appender) = appender::start(options.clone()).await?;
         sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
@@ -137,6 +144,7 @@ impl EventStore {
         Ok(Self {
             options,
             writer,
+            appender,
             reader,
             schemas,
             head: watch::Sender::new(head),
@@ -185,7 +193,8 @@ impl EventStore {
 
     /// Appends a payload of the event type `name` v`version` caused by `actor`, once it matches
     /// the type's schema and the account's contacts allow it. Returns once the event is durably
-    /// stored; a refusal stores nothing.
+    /// stored, committed together with the appends that arrived with it (see [`appender`]); a
+    /// refusal stores nothing.
     pub async fn append_payload(
         &self,
         actor: Actor,
@@ -193,17 +202,15 @@ impl EventStore {
         version: i32,
         payload: Value,
     ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        let receipt = match self.append_in(&mut tx, actor, name, version, payload).await? {
-            Ok(receipt) => receipt,
-            Err(rejection) => {
-                tx.rollback().await?;
-                return Ok(Err(rejection));
-            }
+        let checked = match self.check(actor, name, version, payload)? {
+            Ok(checked) => checked,
+            Err(rejection) => return Ok(Err(rejection)),
         };
-        tx.commit().await?;
-        self.appended(receipt.event_id);
-        Ok(Ok(receipt))
+        let outcome = self.appender.append(checked).await?;
+        if let Ok(receipt) = &outcome {
+            self.appended(receipt.event_id);
+        }
+        Ok(outcome)
     }
 
     /// Checks and appends an event inside the caller's write transaction, so it commits (or
@@ -216,32 +223,42 @@ impl EventStore {
         version: i32,
         payload: Value,
     ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
+        match self.check(actor, name, version, payload)? {
+            Ok(checked) => appender::store_checked(tx, &checked).await,
+            Err(rejection) => Ok(Err(rejection)),
+        }
+    }
+
+    /// Checks a payload against its event type's schema and reads it into the typed event.
+    fn check(
+        &self,
+        actor: Actor,
+        name: &str,
+        version: i32,
+        payload: Value,
+    ) -> Result<Result<CheckedEvent, Rejection>, StoreError> {
         let event_type_id = match self.schemas.check(name, version, &payload) {
             Ok(id) => id,
             Err(rejection) => return Ok(Err(rejection)),
         };
-        let event = Event::from_payload(name, version, payload.clone()).map_err(|e| {
+        let text = payload.to_string();
+        let event = Event::from_payload(name, version, payload).map_err(|e| {
             StoreError::Schema(format!(
                 "the schema of {name} v{version} accepts what its payload type refuses: {e}"
             ))
         })?;
-        if let Err(rejection) = guards::check(&mut *tx, actor.account_id, &event).await? {
-            return Ok(Err(rejection));
-        }
-        let created_at = Utc::now();
-        let event_id: EventId = sqlx::query_scalar(
-            "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(payload.to_string())
-        .bind(event_type_id)
-        .bind(actor.entity_id)
-        .bind(actor.account_id)
-        .bind(created_at)
-        .fetch_one(&mut *tx)
-        .await?;
-        guards::record_stored(&mut *tx, actor.account_id, event_id, &event).await?;
-        Ok(Ok(EventReceipt { event_id, created_at }))
+        Ok(Ok(CheckedEvent {
+            actor,
+            event_type_id,
+            event,
+            payload: text,
+        }))
+    }
+
+    /// How many commits the appender has made for the appends of this process: fewer than the
+    /// appends when they arrived together.
+    pub fn append_commits(&self) -> u64 {
+        self.appender.commits()
     }
 
     /// Wakes the listeners for an event committed by this process.

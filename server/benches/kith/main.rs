@@ -1,0 +1,133 @@
+//! Kith's benchmark suite: `cargo bench -p server` prints, for the embedded SQLite store, the
+//! figures the README's measurements table holds, each beside its target:
+//!
+//! - append throughput: validated, durable events per second, one command per transaction,
+//!   with 1 and 8 concurrent writers;
+//! - replay rate: rebuilding `projected_contacts` from 100,000 and 1,000,000 events;
+//! - read-your-writes: receipt to projection applied, p50 and p99 over 1,000 commands, idle and
+//!   under a background write load;
+//! - the server-rendered `/contacts` page of an account with 10,000 contacts under load;
+//! - the WebAssembly bundle, raw and gzipped, when a release build is there.
+//!
+//! `cargo bench -p server -- --quick` runs each with less work (to check the suite runs);
+//! `-- --only NAME` runs one of append, replay, latency, page and wasm. Not a test: CI builds it
+//! (clippy's `--all-targets`) so it cannot rot, but never runs it, since timings on a shared
+//! machine are no pass or fail.
+
+mod append;
+mod contacts_page;
+mod read_your_writes;
+mod replay;
+mod support;
+mod wasm;
+
+use std::path::Path;
+use std::time::Duration;
+
+use support::Error;
+
+struct Plan {
+    appends: usize,
+    replays: &'static [u64],
+    commands: usize,
+    contacts: u64,
+    page_load: Duration,
+}
+
+const FULL: Plan = Plan {
+    appends: 8_000,
+    replays: &[100_000, 1_000_000],
+    commands: 1_000,
+    contacts: 10_000,
+    page_load: Duration::from_secs(10),
+};
+
+const QUICK: Plan = Plan {
+    appends: 800,
+    replays: &[10_000],
+    commands: 100,
+    contacts: 1_000,
+    page_load: Duration::from_secs(1),
+};
+
+fn main() -> Result<(), Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let plan = if args.iter().any(|a| a == "--quick") {
+        QUICK
+    } else {
+        FULL
+    };
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|at| args.get(at + 1))
+        .cloned();
+    let runs = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+
+    println!("Kith benchmarks on SQLite (a fresh file in a temporary folder for each)\n");
+    if runs("append") {
+        for writers in [1, 8] {
+            let target = if writers == 1 { 2_000 } else { 15_000 };
+            let appended = runtime.block_on(append::rate(writers, plan.appends))?;
+            println!(
+                "append, {writers} writer(s):  {:>9.0} events/s   ({} durable appends, {:.1} per commit; target {target})",
+                appended.rate, plan.appends, appended.per_commit
+            );
+        }
+    }
+    if runs("replay") {
+        for &events in plan.replays {
+            let replayed = replay::rebuild(events)?;
+            println!(
+                "replay {:>9} events:  {:>9.0} events/s   (reading and folding {:.2} s, writing {:.2} s, \
+                 swap {:.0} ms; target 100000)",
+                replayed.events,
+                replayed.rate,
+                replayed.reading.as_secs_f64(),
+                replayed.writing.as_secs_f64(),
+                replayed.swapping.as_secs_f64() * 1e3
+            );
+        }
+    }
+    if runs("latency") {
+        for (load, background) in [("idle", 0), ("under load", 4)] {
+            let latency = runtime.block_on(read_your_writes::measure(plan.commands, background))?;
+            let meanwhile = if background > 0 {
+                format!(
+                    "; {background} writers appended {:.0} events/s meanwhile",
+                    latency.background_rate
+                )
+            } else {
+                String::new()
+            };
+            println!(
+                "read-your-writes, {load:>10}:  p50 {:.2} ms, p99 {:.2} ms   ({} commands{meanwhile}; target p99 < 20 ms idle)",
+                latency.p50, latency.p99, plan.commands
+            );
+        }
+    }
+    if runs("page") {
+        let load = runtime.block_on(contacts_page::measure(plan.contacts, 8, plan.page_load))?;
+        println!(
+            "/contacts, {} contacts:  {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms   (8 clients for {} s, a new connection each)",
+            plan.contacts,
+            load.requests_per_second,
+            load.p50,
+            load.p99,
+            plan.page_load.as_secs()
+        );
+    }
+    if runs("wasm") {
+        let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg/crm.wasm");
+        match wasm::sizes(&bundle) {
+            Ok((raw, zipped)) => {
+                println!("WebAssembly bundle:  {raw} bytes raw, {zipped} gzipped   (target < 400 KB gzipped)")
+            }
+            Err(error) => println!(
+                "WebAssembly bundle:  not measured ({error}); run `cargo leptos build --release` first"
+            ),
+        }
+    }
+    Ok(())
+}

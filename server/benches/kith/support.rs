@@ -1,0 +1,91 @@
+//! What the benchmarks share: a fresh database with one signed-up account, a stream of
+//! realistic events, and percentiles.
+
+use std::time::Duration;
+
+use app::account::SignUpForm;
+use app::backend::Actor;
+use app::events::{
+    ContactCreated, ContactEdited, ContactMethod, Event, InteractionRecorded, NextMeetingScheduled,
+};
+use chrono::{Days, NaiveDate, NaiveTime};
+use server::Kith;
+use server::accounts::{self, NewSession};
+use tempfile::TempDir;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A fresh database (kept while it lives) with one signed-up account.
+pub struct Fresh {
+    _dir: TempDir,
+    pub kith: Kith,
+    pub account: Actor,
+    /// The session token of the account, for its cookie.
+    pub session: String,
+}
+
+/// Opens Kith on a new SQLite file in a temporary folder and signs up an account.
+pub async fn fresh_database() -> Result<Fresh, Error> {
+    let dir = tempfile::tempdir()?;
+    let kith = Kith::open(&dir.path().join("kith.sqlite3").display().to_string()).await?;
+    let sign_up = SignUpForm {
+        email: "bench@example.com".into(),
+        password: "correct horse battery staple".into(),
+        ..Default::default()
+    };
+    let checked = sign_up
+        .check(server::queries::is_time_zone)
+        .map_err(|r| r.to_string())?;
+    let NewSession { actor, token } = accounts::sign_up(kith.dispatcher.store(), checked)
+        .await?
+        .map_err(|r| r.to_string())?;
+    Ok(Fresh {
+        _dir: dir,
+        kith,
+        account: actor,
+        session: token,
+    })
+}
+
+/// The `i`th event of a stream about `contacts` people: the first `contacts` events create
+/// them; after that six in ten record an interaction, three schedule a next meeting with notes
+/// and one edits the contact.
+pub fn event(i: u64, contacts: u64) -> Event {
+    let first_day = NaiveDate::from_ymd_opt(2015, 1, 1).expect("a date");
+    let contact = format!("Person {:06}", i % contacts);
+    if i < contacts {
+        return Event::from(ContactCreated {
+            name: contact,
+            description: format!("met at event {}", i % 97),
+            contact_method: None,
+        });
+    }
+    match i % 10 {
+        0..=5 => Event::from(InteractionRecorded {
+            contact,
+            occurred_on: first_day + Days::new((i * 7919) % 3650),
+            kind: "coffee".into(),
+            note: String::new(),
+        }),
+        6..=8 => Event::from(NextMeetingScheduled {
+            contact,
+            meeting_on: first_day + Days::new(4000 + (i % 500)),
+            meeting_time: NaiveTime::from_hms_opt(9, 30, 0).expect("a time"),
+            time_zone: "Europe/Paris".into(),
+            notes: format!("Ask about **item {i}**"),
+        }),
+        _ => Event::from(ContactEdited {
+            name: contact,
+            new_name: None,
+            description: format!("edited by event {i}"),
+            contact_method: ContactMethod::recognize("by post"),
+        }),
+    }
+}
+
+/// The `q` quantile of `samples` (sorted here), in milliseconds.
+pub fn quantile_ms(samples: &mut [Duration], q: f64) -> f64 {
+    samples.sort_unstable();
+    let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+    samples[index].as_secs_f64() * 1e3
+}
