@@ -8,6 +8,7 @@ use leptos::config::get_configuration;
 use server::backend::Crm;
 use server::clock::SystemClock;
 use server::config::Config;
+use server::dispatch::Listeners;
 use server::mailer::Mailer;
 use server::{Kith, cpu, projections, replay, scaffold, web};
 use tokio::task::JoinHandle;
@@ -236,7 +237,7 @@ async fn serve(config: Config, listeners: bool, mailer: bool) -> Result<(), Box<
     let _listeners = if listeners {
         kith.dispatcher.start(config.poll())
     } else {
-        Vec::new()
+        Listeners::none()
     };
     let _mailer = if mailer {
         Some(start_mailer(&kith, &config).await?)

@@ -281,9 +281,7 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
         rows.iter().all(|row| row.description.starts_with("edited by")),
         "every edit landed on its contact"
     );
-    for listener in listeners {
-        listener.abort();
-    }
+    drop(listeners);
 }
 
 #[tokio::test]
@@ -384,9 +382,7 @@ async fn a_running_listener_follows_a_rebuild() {
     db.dispatcher().reset(CONTACTS).await.unwrap();
     db.wait_until_caught_up(CONTACTS).await;
     assert_eq!(contact_rows(&db).await.len(), 10);
-    for listener in listeners {
-        listener.abort();
-    }
+    drop(listeners);
 }
 
 #[tokio::test]
@@ -438,9 +434,7 @@ async fn the_catch_up_wait_answers_as_soon_as_the_event_is_applied_and_gives_up_
     assert!(health.workers.iter().all(|w| w.alive), "{health:?}");
     let contacts = health.workers.iter().find(|w| w.projection == CONTACTS).unwrap();
     assert_eq!(contacts.behind, 0);
-    for listener in listeners {
-        listener.abort();
-    }
+    drop(listeners);
 }
 
 #[test]

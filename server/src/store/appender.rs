@@ -18,8 +18,9 @@
 //! The writer task runs on a thread of its own, kept on one CPU together with the worker thread
 //! of the connection it writes on (see [`crate::cpu`]): a batch is a dozen statements, each a
 //! hand-over between the two threads, and on one CPU those cost a few microseconds instead of
-//! tens. Every other writer of this process (the listeners, the mailer, sign-ups) shares the
-//! same single connection, so they queue for it instead of failing as busy.
+//! tens. The listeners run on this thread too (see [`Appender::runtime`]), for the same reason.
+//! Every other writer of this process (the mailer, sign-ups) shares the same single connection,
+//! so they queue for it instead of failing as busy.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,6 +61,7 @@ struct Append {
 pub struct Appender {
     queue: mpsc::Sender<Append>,
     commits: Arc<AtomicU64>,
+    runtime: tokio::runtime::Handle,
 }
 
 /// Starts the writer thread and opens the store's writing connection on it. Returns the pool of
@@ -113,6 +115,7 @@ fn writer_thread(
         let appender = Appender {
             queue,
             commits: commits.clone(),
+            runtime: tokio::runtime::Handle::current(),
         };
         if ready.send(Ok((writer.clone(), appender))).is_ok() {
             write_batches(&writer, appends, &commits).await;
@@ -129,6 +132,12 @@ impl Appender {
             .await
             .map_err(|_| StoreError::Stopped)?;
         answer.await.map_err(|_| StoreError::Stopped)?
+    }
+
+    /// The runtime of the writer thread: tasks that mostly write run there, beside the
+    /// connection's worker. It runs them until the store closes.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
     }
 
     /// How many batches the writer task has committed so far.

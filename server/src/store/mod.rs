@@ -255,6 +255,11 @@ impl EventStore {
         }))
     }
 
+    /// The runtime of the thread that writes (see [`appender`]): the listeners run there.
+    pub fn writer_runtime(&self) -> &tokio::runtime::Handle {
+        self.appender.runtime()
+    }
+
     /// How many commits the appender has made for the appends of this process: fewer than the
     /// appends when they arrived together.
     pub fn append_commits(&self) -> u64 {
