@@ -122,7 +122,10 @@ fn main() -> Result<(), Error> {
         let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg/crm.wasm");
         match wasm::sizes(&bundle) {
             Ok((raw, zipped)) => {
-                println!("WebAssembly bundle:  {raw} bytes raw, {zipped} gzipped   (target < 400 KB gzipped)")
+                println!(
+                    "WebAssembly bundle:  {raw} bytes raw, {zipped} gzipped   (target/site/pkg/crm.wasm as last built; \
+                     after `cargo leptos build --release` it is the bundle that ships; target < 400 KB gzipped)"
+                )
             }
             Err(error) => println!(
                 "WebAssembly bundle:  not measured ({error}); run `cargo leptos build --release` first"
