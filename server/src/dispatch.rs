@@ -27,6 +27,9 @@ pub const BATCH: i64 = 500;
 /// reported as not responding. An idle listener beats once per poll.
 const ALIVE_POLLS: u32 = 3;
 
+/// How often a catch-up wait reads the `projections` table, for listeners in other processes.
+pub const OTHER_PROCESSES_POLL: Duration = Duration::from_millis(25);
+
 /// One projection's listener: its checkpoint and its signs of life.
 struct Listener {
     projection: Arc<dyn Projection>,
@@ -306,7 +309,10 @@ impl Dispatcher {
         )
     }
 
-    /// Waits up to `wait` for `projection` to have applied `event_id`.
+    /// Waits up to `wait` for `projection` to have applied `event_id`. This process's listener
+    /// signals at once; a listener in another process (`server worker` beside
+    /// `serve --without-listeners`) is seen in the `projections` table, read every
+    /// [`OTHER_PROCESSES_POLL`] while waiting.
     pub async fn catch_up(
         &self,
         projection: &str,
@@ -315,25 +321,37 @@ impl Dispatcher {
     ) -> Result<CatchUp, StoreError> {
         let mut checkpoint = self.listener(projection)?.checkpoint.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
+        let applied = |applied_up_to: EventId| CatchUp {
+            applied: applied_up_to >= event_id,
+            checkpoint: applied_up_to,
+        };
         loop {
             let applied_up_to = *checkpoint.borrow_and_update();
             if applied_up_to >= event_id {
-                return Ok(CatchUp {
-                    applied: true,
-                    checkpoint: applied_up_to,
-                });
+                return Ok(applied(applied_up_to));
             }
-            match tokio::time::timeout_at(deadline, checkpoint.changed()).await {
-                Ok(Ok(())) => continue,
-                _ => break,
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            match tokio::time::timeout_at(deadline.min(now + OTHER_PROCESSES_POLL), checkpoint.changed())
+                .await
+            {
+                // This process's listener moved on.
+                Ok(Ok(())) => {}
+                // It is gone.
+                Ok(Err(_)) => break,
+                // Time to look at what every process's listener has done.
+                Err(_) => {
+                    let (applied_up_to, _) = self.freshness(projection).await?;
+                    if applied_up_to >= event_id {
+                        return Ok(applied(applied_up_to));
+                    }
+                }
             }
         }
-        // The in-process signal only hears this process's listener; the table hears everyone.
         let (applied_up_to, _) = self.freshness(projection).await?;
-        Ok(CatchUp {
-            applied: applied_up_to >= event_id,
-            checkpoint: applied_up_to,
-        })
+        Ok(applied(applied_up_to))
     }
 
     /// How every listener and scheduled job is doing. Checkpoints, last updates and rebuilds

@@ -437,6 +437,28 @@ async fn the_catch_up_wait_answers_as_soon_as_the_event_is_applied_and_gives_up_
     drop(listeners);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_wait_hears_a_listener_in_another_process() {
+    // The web process stores the command and waits; a worker process (a second Kith on the same
+    // database file) runs the listeners.
+    let web = TestDb::new().await;
+    let worker = server::Kith::open(&web.url()).await.unwrap();
+    let listeners = worker.dispatcher.start(Duration::from_millis(20));
+    let receipt = web.accept(web.local(), &created("Ada", "")).await;
+
+    let waited = tokio::time::timeout(
+        Duration::from_secs(20),
+        web.dispatcher()
+            .catch_up(CONTACTS, receipt.event_id, Duration::from_secs(60)),
+    )
+    .await
+    .expect("the wait ends once the other process has applied the event, not at its bound")
+    .unwrap();
+    assert!(waited.applied);
+    assert!(waited.checkpoint >= receipt.event_id);
+    drop(listeners);
+}
+
 #[test]
 fn every_page_projection_is_kept_by_a_listener() {
     let kept: Vec<&str> = projections::all().iter().map(|p| p.name()).collect();
