@@ -6,16 +6,19 @@
 //! - replay rate: rebuilding `projected_contacts` from 100,000 and 1,000,000 events;
 //! - read-your-writes: receipt to projection applied, p50 and p99 over 1,000 commands, idle and
 //!   under a background write load;
+//! - the listeners working through a backlog: events per second until every projection has
+//!   applied a stream appended while they were stopped;
 //! - the server-rendered `/contacts` page of an account with 10,000 contacts under load;
 //! - the WebAssembly bundle, raw and gzipped, when a release build is there.
 //!
 //! `cargo bench -p server -- --quick` runs each with less work (to check the suite runs);
-//! `-- --only NAME` runs one of append, replay, latency, page and wasm. Not a test: CI builds it
-//! (clippy's `--all-targets`) so it cannot rot, but never runs it, since timings on a shared
-//! machine are no pass or fail.
+//! `-- --only NAME` runs one of append, replay, latency, backlog, page and wasm. Not a test: CI
+//! builds it (clippy's `--all-targets`) so it cannot rot, but never runs it, since timings on a
+//! shared machine are no pass or fail.
 
 mod append;
 mod contacts_page;
+mod listeners;
 mod read_your_writes;
 mod replay;
 mod support;
@@ -30,6 +33,7 @@ struct Plan {
     appends: usize,
     replays: &'static [u64],
     commands: usize,
+    backlog: u64,
     contacts: u64,
     page_load: Duration,
 }
@@ -38,6 +42,7 @@ const FULL: Plan = Plan {
     appends: 8_000,
     replays: &[100_000, 1_000_000],
     commands: 1_000,
+    backlog: 50_000,
     contacts: 10_000,
     page_load: Duration::from_secs(10),
 };
@@ -46,6 +51,7 @@ const QUICK: Plan = Plan {
     appends: 800,
     replays: &[10_000],
     commands: 100,
+    backlog: 2_000,
     contacts: 1_000,
     page_load: Duration::from_secs(1),
 };
@@ -106,6 +112,14 @@ fn main() -> Result<(), Error> {
                 latency.p50, latency.p99, plan.commands
             );
         }
+    }
+    if runs("backlog") {
+        let rate = runtime.block_on(listeners::backlog_rate(plan.backlog))?;
+        println!(
+            "listeners, a backlog of {} events:  {rate:.0} events/s until all {} projections caught up",
+            plan.backlog,
+            app::views::ProjectionName::ALL.len()
+        );
     }
     if runs("page") {
         let load = runtime.block_on(contacts_page::measure(plan.contacts, 8, plan.page_load))?;

@@ -8,9 +8,9 @@
 //! command-side checks and inserts for each in order, in one `BEGIN IMMEDIATE` transaction, and
 //! commits once. Each event still sees every event before it, in the batch or not, so the
 //! checks refuse exactly what they would refuse one commit at a time. Writers that keep
-//! appending come back a moment after their answer, so a batch smaller than the one before waits
-//! up to [`STRAGGLERS`] for them; with eight writers that took a commit from about four events to
-//! about eight.
+//! appending come back a moment after their answer, so a batch waits up to [`STRAGGLERS`] for
+//! them; without that, eight such writers settled into two groups of four taking turns, four
+//! events a commit instead of eight.
 //!
 //! A refused event must leave nothing behind, yet its checks may already have written (a
 //! command-side record, say) before refusing. So a refusal rolls the whole batch back, and the
@@ -40,9 +40,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{StoreError, guards};
 
-/// How long a batch smaller than the one before waits for the rest of it: the callers the last
-/// commit answered are usually about to queue their next append, and each that makes it into
-/// this batch saves a commit of its own. A caller alone never waits.
+/// How long a batch waits for the callers the last commit answered, when fewer have queued: they
+/// are usually about to queue their next append, and each that makes it into this batch saves a
+/// commit of its own. A caller alone never waits.
 const STRAGGLERS: Duration = Duration::from_micros(100);
 
 /// The most appends stored in one transaction.
@@ -158,9 +158,16 @@ impl Appender {
 async fn write_batches(writer: &SqlitePool, mut appends: mpsc::Receiver<Append>, commits: &AtomicU64) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last = 0;
-    while appends.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    loop {
+        // Appends already queued when a batch has just been answered come from other callers
+        // than that batch's: those are still on their way back.
+        let others_queued = !appends.is_empty();
+        if appends.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            break;
+        }
+        let expected = if others_queued { batch.len() + last } else { last };
         let deadline = Instant::now() + STRAGGLERS;
-        while batch.len() < last && Instant::now() < deadline {
+        while batch.len() < expected.min(MAX_BATCH) && Instant::now() < deadline {
             // Too short a wait for a timer: give the CPU to whoever is about to queue.
             std::thread::yield_now();
             while batch.len() < MAX_BATCH
