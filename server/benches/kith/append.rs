@@ -1,4 +1,4 @@
-//! Append throughput: validated, durable events per second, one command per transaction, with
+//! Append throughput: validated, durable events per second, one event per command, with
 //! 1 and with 8 concurrent writers; the listeners not running, so appends have the database to
 //! themselves.
 

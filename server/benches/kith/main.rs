@@ -1,7 +1,7 @@
 //! Kith's benchmark suite: `cargo bench -p server` prints, for the embedded SQLite store, the
 //! figures the README's measurements table holds, each beside its target:
 //!
-//! - append throughput: validated, durable events per second, one command per transaction,
+//! - append throughput: validated, durable events per second, one event per command,
 //!   with 1 and 8 concurrent writers;
 //! - replay rate: rebuilding `projected_contacts` from 100,000 and 1,000,000 events;
 //! - read-your-writes: receipt to projection applied, p50 and p99 over 1,000 commands, idle and

@@ -13,9 +13,9 @@
 //! events a commit instead of eight.
 //!
 //! A refused event must leave nothing behind, yet its checks may already have written (a
-//! command-side record, say) before refusing. So a refusal rolls the whole batch back, and the
-//! batch runs again without the refused event; refusals are rare, so this costs nothing in the
-//! usual case. A database failure fails the whole batch: every caller in it gets the error, and
+//! command-side record, say) before refusing. So a refusal rolls the batch back, and the batch
+//! runs again with each event in a savepoint of its own; refusals are rare, and the savepoints
+//! cost two statements an event, so only such a batch pays for them. A database failure fails the whole batch: every caller in it gets the error, and
 //! none of its events is stored.
 //!
 //! The writer task runs on a thread of its own, kept on one CPU together with the worker thread
@@ -34,15 +34,15 @@ use app::error::Rejection;
 use app::events::Event;
 use app::receipt::{EventId, EventReceipt};
 use chrono::Utc;
-use sqlx::SqliteConnection;
+use sqlx::{Connection, SqliteConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{StoreError, guards};
 
 /// How long a batch waits for the callers the last commit answered, when fewer have queued: they
 /// are usually about to queue their next append, and each that makes it into this batch saves a
-/// commit of its own. A caller alone never waits.
+/// commit of its own. A caller that keeps appending alone does not wait.
 const STRAGGLERS: Duration = Duration::from_micros(100);
 
 /// The most appends stored in one transaction.
@@ -73,18 +73,24 @@ pub struct Appender {
 }
 
 /// Starts the writer thread and opens the store's writing connection on it. Returns the pool of
-/// that one connection, for the store's other writers, and the appender that queues to it.
-pub async fn start(options: SqliteConnectOptions) -> Result<(SqlitePool, Appender), StoreError> {
+/// that one connection, for the store's other writers, and the appender that queues to it. The
+/// appender moves `head` to each batch's last event once it is committed, which wakes the
+/// listeners.
+pub async fn start(
+    options: SqliteConnectOptions,
+    head: Arc<watch::Sender<EventId>>,
+) -> Result<(SqlitePool, Appender), StoreError> {
     let (ready, started) = oneshot::channel();
     std::thread::Builder::new()
         .name("kith-appender".into())
-        .spawn(move || writer_thread(options, ready))
+        .spawn(move || writer_thread(options, head, ready))
         .map_err(StoreError::Thread)?;
     started.await.map_err(|_| StoreError::Stopped)?
 }
 
 fn writer_thread(
     options: SqliteConnectOptions,
+    head: Arc<watch::Sender<EventId>>,
     ready: oneshot::Sender<Result<(SqlitePool, Appender), StoreError>>,
 ) {
     if let Err(error) = crate::cpu::pin_to_one_cpu() {
@@ -102,7 +108,9 @@ fn writer_thread(
     };
     runtime.block_on(async move {
         // The connection is opened here, so its worker thread starts on this thread's CPU; it
-        // is kept for the life of the store, never closed for being idle or old.
+        // is kept for the life of the store, never closed for being idle or old. (Should it
+        // break, sqlx opens another wherever it is next wanted: that works, only slower if it
+        // lands on the other CPU.)
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -126,7 +134,7 @@ fn writer_thread(
             runtime: tokio::runtime::Handle::current(),
         };
         if ready.send(Ok((writer.clone(), appender))).is_ok() {
-            write_batches(&writer, appends, &commits).await;
+            write_batches(&writer, appends, &commits, &head).await;
         }
     });
 }
@@ -155,7 +163,12 @@ impl Appender {
 }
 
 /// The writer task: stores whatever has queued up, batch after batch, until the store closes.
-async fn write_batches(writer: &SqlitePool, mut appends: mpsc::Receiver<Append>, commits: &AtomicU64) {
+async fn write_batches(
+    writer: &SqlitePool,
+    mut appends: mpsc::Receiver<Append>,
+    commits: &AtomicU64,
+    head: &watch::Sender<EventId>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last = 0;
     loop {
@@ -180,7 +193,15 @@ async fn write_batches(writer: &SqlitePool, mut appends: mpsc::Receiver<Append>,
         let (checked, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|a| (a.checked, a.reply)).unzip();
         match store_batch(writer, &checked).await {
             Ok(outcomes) => {
-                commits.fetch_add(1, Ordering::Relaxed);
+                let last = outcomes
+                    .iter()
+                    .filter_map(|o| o.as_ref().ok())
+                    .map(|r| r.event_id)
+                    .max();
+                if let Some(last) = last {
+                    commits.fetch_add(1, Ordering::Relaxed);
+                    super::advance(head, last);
+                }
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
@@ -198,36 +219,42 @@ async fn write_batches(writer: &SqlitePool, mut appends: mpsc::Receiver<Append>,
 
 /// Stores the events of a batch in one transaction, in order, leaving out those refused.
 async fn store_batch(writer: &SqlitePool, batch: &[CheckedEvent]) -> Result<Vec<Outcome>, StoreError> {
-    let mut outcomes: Vec<Option<Outcome>> = batch.iter().map(|_| None).collect();
-    'attempt: loop {
-        let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-        let mut receipts = Vec::with_capacity(batch.len());
-        for (index, checked) in batch.iter().enumerate() {
-            if outcomes[index].is_some() {
-                continue;
-            }
-            match store_checked(&mut tx, checked).await? {
-                Ok(receipt) => receipts.push((index, receipt)),
-                Err(rejection) => {
-                    tx.rollback().await?;
-                    outcomes[index] = Some(Err(rejection));
-                    continue 'attempt;
-                }
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for checked in batch {
+        match store_checked(&mut tx, checked).await? {
+            Ok(receipt) => outcomes.push(Ok(receipt)),
+            Err(_) => {
+                tx.rollback().await?;
+                return store_batch_with_refusals(writer, batch).await;
             }
         }
-        tx.commit().await?;
-        for (index, receipt) in receipts {
-            outcomes[index] = Some(Ok(receipt));
-        }
-        return outcomes
-            .into_iter()
-            .map(|outcome| {
-                outcome.ok_or_else(|| {
-                    StoreError::Inconsistent("an append was neither stored nor refused".into())
-                })
-            })
-            .collect();
     }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// The same, for a batch with a refusal in it: each event in a savepoint of its own, so a
+/// refused one leaves nothing behind. Two statements more per event, so only once a refusal
+/// has been seen.
+async fn store_batch_with_refusals(
+    writer: &SqlitePool,
+    batch: &[CheckedEvent],
+) -> Result<Vec<Outcome>, StoreError> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for checked in batch {
+        let mut savepoint = Connection::begin(&mut *tx).await?;
+        let outcome = store_checked(&mut savepoint, checked).await?;
+        if outcome.is_ok() {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 /// Runs the command-side checks of a checked event and inserts it, in the caller's write

@@ -101,7 +101,7 @@ pub struct EventStore {
     appender: Appender,
     reader: SqlitePool,
     schemas: Schemas,
-    head: watch::Sender<EventId>,
+    head: Arc<watch::Sender<EventId>>,
 }
 
 /// Where the database lives: a path, or a `sqlite:` URL.
@@ -131,23 +131,25 @@ impl EventStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let (writer, appender) = appender::start(options.clone()).await?;
+        let head = Arc::new(watch::Sender::new(0));
+        let (writer, appender) = appender::start(options.clone(), head.clone()).await?;
         sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
             .await?;
         let schemas = Schemas::register(&mut *writer.acquire().await?, EVENT_TYPES).await?;
-        let head = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
+        let newest = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
             .fetch_one(&reader)
             .await?;
+        advance(&head, newest);
         Ok(Self {
             options,
             writer,
             appender,
             reader,
             schemas,
-            head: watch::Sender::new(head),
+            head,
         })
     }
 
@@ -206,11 +208,7 @@ impl EventStore {
             Ok(checked) => checked,
             Err(rejection) => return Ok(Err(rejection)),
         };
-        let outcome = self.appender.append(checked).await?;
-        if let Ok(receipt) = &outcome {
-            self.appended(receipt.event_id);
-        }
-        Ok(outcome)
+        self.appender.append(checked).await
     }
 
     /// Checks and appends an event inside the caller's write transaction, so it commits (or
@@ -266,13 +264,10 @@ impl EventStore {
         self.appender.commits()
     }
 
-    /// Wakes the listeners for an event committed by this process.
+    /// Wakes the listeners for an event committed by this process outside the appender (in
+    /// the caller's own transaction, see [`EventStore::append_in`]).
     pub fn appended(&self, event_id: EventId) {
-        self.head.send_if_modified(|head| {
-            let newer = event_id > *head;
-            *head = (*head).max(event_id);
-            newer
-        });
+        advance(&self.head, event_id);
     }
 
     /// Up to `limit` events after `after`, in stream order, read on `conn` (a listener reads
@@ -371,4 +366,14 @@ async fn ensure_entity(conn: &mut sqlx::SqliteConnection, kind: &str, name: &str
         )));
     }
     Ok(id)
+}
+
+/// Moves the newest event id this process knows of to `event_id`, if that is newer, waking the
+/// listeners.
+fn advance(head: &watch::Sender<EventId>, event_id: EventId) {
+    head.send_if_modified(|head| {
+        let newer = event_id > *head;
+        *head = (*head).max(event_id);
+        newer
+    });
 }
