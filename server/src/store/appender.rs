@@ -34,8 +34,8 @@ use app::error::Rejection;
 use app::events::Event;
 use app::receipt::{EventId, EventReceipt};
 use chrono::Utc;
-use sqlx::{Connection, SqliteConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{StoreError, guards};
