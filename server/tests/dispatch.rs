@@ -459,6 +459,29 @@ async fn a_catch_up_wait_hears_a_listener_in_another_process() {
     drop(listeners);
 }
 
+#[tokio::test]
+async fn dropping_the_listeners_stops_them() {
+    let db = TestDb::new().await;
+    let listeners = db.dispatcher().start(Duration::from_millis(20));
+    let first = db.accept(db.local(), &created("Ada", "")).await;
+    let waited = db
+        .dispatcher()
+        .catch_up(CONTACTS, first.event_id, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(waited.applied, "the listeners run");
+
+    drop(listeners);
+    let second = db.accept(db.local(), &created("Bob", "")).await;
+    let waited = db
+        .dispatcher()
+        .catch_up(CONTACTS, second.event_id, Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert!(!waited.applied, "no listener applies what comes after the drop");
+    assert_eq!(waited.checkpoint, first.event_id);
+}
+
 #[test]
 fn every_page_projection_is_kept_by_a_listener() {
     let kept: Vec<&str> = projections::all().iter().map(|p| p.name()).collect();

@@ -10,7 +10,7 @@ use server::backend::Crm;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::support::{Error, event, fresh_database, quantile_ms};
+use crate::support::{Error, append_stream, fresh_database, quantile_ms};
 
 pub struct PageLoad {
     pub requests_per_second: f64,
@@ -23,25 +23,7 @@ pub struct PageLoad {
 pub async fn measure(contacts: u64, clients: usize, duration: Duration) -> Result<PageLoad, Error> {
     let fresh = fresh_database().await?;
     let kith = &fresh.kith;
-    let store = kith.dispatcher.store().clone();
-    let writers: Vec<_> = (0..8)
-        .map(|writer| {
-            let (store, account) = (store.clone(), fresh.account);
-            tokio::spawn(async move {
-                // Each contact's events in order: creations first, then the rest.
-                for i in (writer..contacts * 3).step_by(8) {
-                    store
-                        .append(account, &event(i, contacts))
-                        .await?
-                        .map_err(|r| r.to_string())?;
-                }
-                Ok::<(), Error>(())
-            })
-        })
-        .collect();
-    for writer in writers {
-        writer.await??;
-    }
+    append_stream(&fresh, contacts * 3, contacts).await?;
     kith.dispatcher.run_until_caught_up().await?;
 
     let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -6,37 +6,15 @@ use std::time::{Duration, Instant};
 
 use app::views::ProjectionName;
 
-use crate::support::{Error, event, fresh_database};
+use crate::support::{Error, append_stream, fresh_database};
 
 /// Appends `events` about `events / 10` contacts with the listeners stopped, then starts them
 /// and times until every projection has caught up. Returns events per second.
 pub async fn backlog_rate(events: u64) -> Result<f64, Error> {
     let fresh = fresh_database().await?;
     let kith = &fresh.kith;
-    let store = kith.dispatcher.store().clone();
-    let contacts = (events / 10).max(1);
-    let writers: Vec<_> = (0..8)
-        .map(|writer| {
-            let (store, account) = (store.clone(), fresh.account);
-            tokio::spawn(async move {
-                // Each contact's creation comes before the events about it: creations first.
-                for i in (writer..contacts)
-                    .step_by(8)
-                    .chain((contacts + writer..events).step_by(8))
-                {
-                    store
-                        .append(account, &event(i, contacts))
-                        .await?
-                        .map_err(|r| r.to_string())?;
-                }
-                Ok::<(), Error>(())
-            })
-        })
-        .collect();
-    for writer in writers {
-        writer.await??;
-    }
-    let head = store.head().await?;
+    append_stream(&fresh, events, (events / 10).max(1)).await?;
+    let head = kith.dispatcher.store().head().await?;
     let started = Instant::now();
     let _listeners = kith.dispatcher.start(Duration::from_secs(1));
     for projection in ProjectionName::ALL {

@@ -83,6 +83,30 @@ pub fn event(i: u64, contacts: u64) -> Event {
     }
 }
 
+/// Appends the first `events` events of the stream about `contacts` people (see [`event`]) from
+/// eight concurrent writers, each contact's creation before the events about it.
+pub async fn append_stream(fresh: &Fresh, events: u64, contacts: u64) -> Result<(), Error> {
+    let writers: Vec<_> = (0..8)
+        .map(|writer| {
+            let (store, account) = (fresh.kith.dispatcher.store().clone(), fresh.account);
+            tokio::spawn(async move {
+                let creations = (writer..contacts.min(events)).step_by(8);
+                for i in creations.chain((contacts + writer..events).step_by(8)) {
+                    store
+                        .append(account, &event(i, contacts))
+                        .await?
+                        .map_err(|r| r.to_string())?;
+                }
+                Ok::<(), Error>(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await??;
+    }
+    Ok(())
+}
+
 /// The `q` quantile of `samples` (sorted here), in milliseconds.
 pub fn quantile_ms(samples: &mut [Duration], q: f64) -> f64 {
     samples.sort_unstable();

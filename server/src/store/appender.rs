@@ -170,7 +170,7 @@ async fn write_batches(
     head: &watch::Sender<EventId>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut last = 0;
+    let mut last_size = 0;
     loop {
         // Appends already queued when a batch has just been answered come from other callers
         // than that batch's: those are still on their way back.
@@ -178,29 +178,24 @@ async fn write_batches(
         if appends.recv_many(&mut batch, MAX_BATCH).await == 0 {
             break;
         }
-        let expected = if others_queued { batch.len() + last } else { last };
-        let deadline = Instant::now() + STRAGGLERS;
-        while batch.len() < expected.min(MAX_BATCH) && Instant::now() < deadline {
-            // Too short a wait for a timer: give the CPU to whoever is about to queue.
-            std::thread::yield_now();
-            while batch.len() < MAX_BATCH
-                && let Ok(append) = appends.try_recv()
-            {
-                batch.push(append);
-            }
-        }
-        last = batch.len();
+        let expected = if others_queued {
+            batch.len() + last_size
+        } else {
+            last_size
+        };
+        wait_for_stragglers(&mut appends, &mut batch, expected.min(MAX_BATCH));
+        last_size = batch.len();
         let (checked, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|a| (a.checked, a.reply)).unzip();
         match store_batch(writer, &checked).await {
             Ok(outcomes) => {
-                let last = outcomes
+                let newest = outcomes
                     .iter()
                     .filter_map(|o| o.as_ref().ok())
                     .map(|r| r.event_id)
                     .max();
-                if let Some(last) = last {
+                if let Some(newest) = newest {
                     commits.fetch_add(1, Ordering::Relaxed);
-                    super::advance(head, last);
+                    super::advance(head, newest);
                 }
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
@@ -213,6 +208,21 @@ async fn write_batches(
                     let _ = reply.send(Err(StoreError::Batch(error.clone())));
                 }
             }
+        }
+    }
+}
+
+/// Takes appends into `batch` as they queue, until it holds `expected` or [`STRAGGLERS`] has
+/// passed.
+fn wait_for_stragglers(appends: &mut mpsc::Receiver<Append>, batch: &mut Vec<Append>, expected: usize) {
+    let deadline = Instant::now() + STRAGGLERS;
+    while batch.len() < expected && Instant::now() < deadline {
+        // Too short a wait for a timer: give the CPU to whoever is about to queue.
+        std::thread::yield_now();
+        while batch.len() < MAX_BATCH
+            && let Ok(append) = appends.try_recv()
+        {
+            batch.push(append);
         }
     }
 }
