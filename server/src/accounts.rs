@@ -14,9 +14,9 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Argon2, password_hash};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::SqliteConnection;
-
+use crate::db::Conn;
 use crate::store::{EventStore, StoreError};
+use crate::{on, on_pool};
 
 /// Failed sign-ins for one address that cost nothing; each further one doubles the wait.
 const FREE_FAILURES: i64 = 5;
@@ -85,20 +85,20 @@ async fn decoy_hash() -> Result<String, StoreError> {
 }
 
 async fn open_session(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     account_id: i64,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let token = random_token();
-    sqlx::query(
+    on!(conn, c => sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(hash_token(&token))
     .bind(account_id)
     .bind(now)
     .bind(now + Duration::days(SESSION_DAYS))
-    .execute(conn)
-    .await?;
+    .execute(c)
+    .await.map(drop))?;
     Ok(token)
 }
 
@@ -115,11 +115,19 @@ pub async fn sign_up(
     } = sign_up;
     let password_hash = hash_password(password).await?;
     let now = Utc::now();
-    let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
-    let taken: Option<i64> = sqlx::query_scalar("SELECT account_id FROM credentials WHERE email = $1")
+    let mut tx = store.writer().begin_write().await?;
+    // Addresses are unique without regard to case (SQLite: the column is COLLATE NOCASE;
+    // PostgreSQL: a unique index on lower(email)).
+    let backend = tx.backend();
+    let taken_sql = format!(
+        "SELECT account_id FROM credentials WHERE {} = {}",
+        backend.caseless("email"),
+        backend.caseless("$1"),
+    );
+    let taken: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar(sqlx::AssertSqlSafe(taken_sql))
         .bind(&email)
-        .fetch_optional(&mut *tx)
-        .await?;
+        .fetch_optional(c)
+        .await)?;
     if taken.is_some() {
         tx.rollback().await?;
         return Ok(Err(Rejection::one(
@@ -127,21 +135,21 @@ pub async fn sign_up(
             "There is already an account with this email address. Sign in instead.",
         )));
     }
-    let actor = store.create_account(&mut tx, &settings.display_name).await?;
-    sqlx::query(
+    let actor = store.create_account(tx.conn(), &settings.display_name).await?;
+    on!(tx.conn(), c => sqlx::query(
         "INSERT INTO credentials (account_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(actor.account_id)
     .bind(&email)
     .bind(password_hash)
     .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    .execute(c)
+    .await.map(drop))?;
     let event = Event::from(AccountRegistered(settings));
     let event_type = event.event_type();
     let receipt = match store
         .append_in(
-            &mut tx,
+            tx.conn(),
             actor,
             event_type.name,
             event_type.version,
@@ -155,7 +163,7 @@ pub async fn sign_up(
             return Ok(Err(rejection));
         }
     };
-    let token = open_session(&mut tx, actor.account_id, now).await?;
+    let token = open_session(tx.conn(), actor.account_id, now).await?;
     tx.commit().await?;
     store.appended(receipt.event_id);
     Ok(Ok(NewSession { token, actor }))
@@ -163,15 +171,15 @@ pub async fn sign_up(
 
 /// How long `email` must wait before its next sign-in attempt, if at all.
 async fn throttled_for(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Duration>, StoreError> {
-    let failures: Option<(i64, DateTime<Utc>)> =
+    let failures: Option<(i64, DateTime<Utc>)> = on!(conn, c =>
         sqlx::query_as("SELECT failures, last_failed_at FROM sign_in_failures WHERE email = $1")
             .bind(key)
-            .fetch_optional(conn)
-            .await?;
+            .fetch_optional(c)
+            .await)?;
     let Some((failures, last_failed_at)) = failures else {
         return Ok(None);
     };
@@ -214,20 +222,24 @@ pub async fn sign_in(
         return Ok(Err(Rejection { errors }));
     }
     let mut reader = store.reader().acquire().await?;
-    if let Some(wait) = throttled_for(&mut reader, &key, now).await? {
+    if let Some(wait) = throttled_for(reader.conn(), &key, now).await? {
         let seconds = wait.num_seconds().max(1);
         return Ok(Err(Rejection::one(
             "email",
             format!("Too many failed sign-ins for this address. Wait {seconds} s and try again."),
         )));
     }
-    let found: Option<(i64, i64, String)> = sqlx::query_as(
+    let backend = store.backend();
+    let found_sql = format!(
         "SELECT c.account_id, a.entity_id, c.password_hash FROM credentials c \
-         JOIN accounts a ON a.id = c.account_id WHERE c.email = $1",
-    )
-    .bind(&key)
-    .fetch_optional(&mut *reader)
-    .await?;
+         JOIN accounts a ON a.id = c.account_id WHERE {} = {}",
+        backend.caseless("c.email"),
+        backend.caseless("$1"),
+    );
+    let found: Option<(i64, i64, String)> = on!(reader.conn(), c => sqlx::query_as(sqlx::AssertSqlSafe(found_sql))
+        .bind(&key)
+        .fetch_optional(c)
+        .await)?;
     drop(reader);
     let (matches, actor) = match found {
         Some((account_id, entity_id, hash)) => (
@@ -242,34 +254,39 @@ pub async fn sign_in(
             (false, None)
         }
     };
-    let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = store.writer().begin_write().await?;
     // Ended sessions, and failures nobody has repeated for a day, are forgotten.
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1")
-        .bind(now - Duration::days(1))
-        .execute(&mut *tx)
-        .await?;
+    on!(tx.conn(), c => {
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1")
+            .bind(now - Duration::days(1))
+            .execute(&mut *c)
+            .await?;
+    });
     let outcome = match actor.filter(|_| matches) {
         Some(actor) => {
-            sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
+            on!(tx.conn(), c => sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
                 .bind(&key)
-                .execute(&mut *tx)
-                .await?;
-            let token = open_session(&mut tx, actor.account_id, now).await?;
+                .execute(c)
+                .await.map(drop))?;
+            let token = open_session(tx.conn(), actor.account_id, now).await?;
             Ok(NewSession { token, actor })
         }
         None => {
-            sqlx::query(
+            // The existing row's count is named with its table: PostgreSQL finds a bare
+            // column name ambiguous beside `excluded`.
+            on!(tx.conn(), c => sqlx::query(
                 "INSERT INTO sign_in_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (email) DO UPDATE SET failures = failures + 1, last_failed_at = excluded.last_failed_at",
+                 ON CONFLICT (email) DO UPDATE SET failures = sign_in_failures.failures + 1, \
+                     last_failed_at = excluded.last_failed_at",
             )
             .bind(&key)
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await.map(drop))?;
             Err(wrong_credentials())
         }
     };
@@ -279,10 +296,10 @@ pub async fn sign_in(
 
 /// Ends the session whose token hashes to `session_hash`.
 pub async fn sign_out(store: &EventStore, session_hash: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+    on_pool!(store.writer(), p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(session_hash)
-        .execute(store.writer())
-        .await?;
+        .execute(p)
+        .await.map(drop))?;
     Ok(())
 }
 
@@ -293,15 +310,15 @@ pub async fn session(
     now: DateTime<Utc>,
 ) -> Result<Option<SignedIn>, StoreError> {
     let session = hash_token(token);
-    let found: Option<(i64, i64, String)> = sqlx::query_as(
+    let found: Option<(i64, i64, String)> = on_pool!(store.reader(), p => sqlx::query_as(
         "SELECT s.account_id, a.entity_id, c.email FROM sessions s \
          JOIN accounts a ON a.id = s.account_id JOIN credentials c ON c.account_id = s.account_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(&session)
     .bind(now)
-    .fetch_optional(store.reader())
-    .await?;
+    .fetch_optional(p)
+    .await)?;
     Ok(found.map(|(account_id, entity_id, email)| SignedIn {
         actor: Actor {
             entity_id,

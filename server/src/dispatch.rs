@@ -3,9 +3,20 @@
 //! Each projection has one listener task. In one write transaction it reads its checkpoint
 //! (its row in `projections`), the events after it, applies them to its table and advances
 //! the row, so a crash loses or repeats nothing, and a checkpoint rewound by a rebuild (or
-//! moved by another process) is always seen. SQLite commits appends one at a time in id
-//! order, so "every event after the checkpoint" never misses one that commits later.
-//! Listeners sleep until an append wakes them, with a slow poll for appends by other processes.
+//! moved by another process) is always seen. Appends commit one transaction at a time, in id
+//! order (see [`crate::db::Pool::begin_write`]), so "every event after the checkpoint" never
+//! misses one that commits later.
+//!
+//! Several processes may run listeners for the same projection. On SQLite their batches take
+//! the database's write lock in turn. On PostgreSQL a batch locks its projection's row with
+//! `FOR UPDATE SKIP LOCKED`: while one process applies a batch, the others skip that projection
+//! instead of waiting, and the next batch starts from the checkpoint the first one committed.
+//! A process killed mid-batch never commits it, so its row lock goes with its connection and
+//! the batch is applied, once, by whoever comes next.
+//!
+//! Listeners sleep until an append wakes them: appends by this process at once, and on
+//! PostgreSQL those of other processes too, through the store's LISTEN; a slow poll covers the
+//! rest.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,8 +28,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::db::{Backend, Tx};
 use crate::projections::Projection;
 use crate::store::{EventStore, StoreError};
+use crate::{on, on_pool};
 
 /// Events applied in one transaction.
 pub const BATCH: i64 = 500;
@@ -30,6 +43,10 @@ const ALIVE_POLLS: u32 = 3;
 /// How often a catch-up wait reads the `projections` table, for listeners in other processes.
 pub const OTHER_PROCESSES_POLL: Duration = Duration::from_millis(25);
 
+/// The advisory lock under which a PostgreSQL listener marks events processed: listeners of
+/// different projections update the same `events` rows, and one at a time they cannot deadlock.
+const PROCESSED_LOCK: i64 = 0x6b69_7470;
+
 /// One projection's listener: its checkpoint and its signs of life.
 struct Listener {
     projection: Arc<dyn Projection>,
@@ -37,8 +54,8 @@ struct Listener {
     checkpoint: watch::Sender<EventId>,
     /// Held while a batch or a reset runs, so they never interleave in this process.
     batch: tokio::sync::Mutex<()>,
-    /// The names of every registered projection, as a JSON array, for `processed_at`.
-    registered: Arc<str>,
+    /// The statement marking events processed once every registered projection has them.
+    mark_processed: Arc<str>,
     heartbeat: Mutex<Option<Instant>>,
     error: Mutex<Option<String>>,
 }
@@ -77,12 +94,13 @@ impl Listener {
     /// this process's memory, decides where the batch starts: a rebuild may have rewound it.
     async fn apply_up_to(&self, store: &EventStore, limit: i64) -> Result<usize, BatchFailure> {
         let name = self.projection.name();
-        let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
-        let from: EventId = sqlx::query_scalar("SELECT last_event_id FROM projections WHERE name = $1")
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await?;
-        let events = store.events_after(&mut tx, from, limit).await?;
+        let (mut tx, checkpoint) = begin_batch(store, name, Lock::SkipIfTaken).await?;
+        // Another process is applying a batch to this projection.
+        let Some(from) = checkpoint else {
+            tx.rollback().await?;
+            return Ok(0);
+        };
+        let events = store.events_after(tx.conn(), from, limit).await?;
         let Some(last) = events.last() else {
             tx.rollback().await?;
             self.checkpoint.send_replace(from);
@@ -90,31 +108,35 @@ impl Listener {
         };
         for (at, stored) in events.iter().enumerate() {
             let applied = match stored.decode() {
-                Ok(event) => self.projection.apply(&mut tx, stored, &event).await,
+                Ok(event) => self.projection.apply(tx.conn(), stored, &event).await,
                 Err(error) => Err(error),
             };
             applied.map_err(|error| BatchFailure { error, at })?;
         }
         let now = Utc::now();
-        sqlx::query(
-            "UPDATE projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3 \
-             WHERE name = $4",
-        )
-        .bind(last.id)
-        .bind(last.created_at)
-        .bind(now)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-        // An event is processed once every registered projection has applied it.
-        sqlx::query(
-            "UPDATE events SET processed_at = $1 WHERE processed_at IS NULL AND id <= \
-             (SELECT MIN(last_event_id) FROM projections WHERE name IN (SELECT value FROM json_each($2)))",
-        )
-        .bind(now)
-        .bind(self.registered.as_ref())
-        .execute(&mut *tx)
-        .await?;
+        let backend = tx.backend();
+        on!(tx.conn(), c => {
+            sqlx::query(
+                "UPDATE projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3 \
+                 WHERE name = $4",
+            )
+            .bind(last.id)
+            .bind(last.created_at)
+            .bind(now)
+            .bind(name)
+            .execute(&mut *c)
+            .await?;
+            if backend == Backend::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(PROCESSED_LOCK)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            sqlx::query(sqlx::AssertSqlSafe(self.mark_processed.to_string()))
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+        });
         tx.commit().await?;
         self.checkpoint.send_replace(last.id);
         Ok(events.len())
@@ -166,6 +188,42 @@ impl From<sqlx::Error> for BatchFailure {
     }
 }
 
+/// What a batch does when another process holds the projection's row (PostgreSQL).
+#[derive(Clone, Copy, PartialEq)]
+enum Lock {
+    SkipIfTaken,
+    Wait,
+}
+
+/// Opens a projection's write transaction and reads its checkpoint there, locking its row:
+/// on SQLite with the database's write lock, on PostgreSQL with a row lock. `None`: another
+/// process holds the row and `lock` said to skip.
+async fn begin_batch(
+    store: &EventStore,
+    name: &str,
+    lock: Lock,
+) -> Result<(Tx<'static>, Option<EventId>), StoreError> {
+    let (mut tx, sql) = match store.backend() {
+        Backend::Sqlite => (
+            store.writer().begin_write().await?,
+            "SELECT last_event_id FROM projections WHERE name = $1",
+        ),
+        Backend::Postgres if lock == Lock::SkipIfTaken => (
+            store.writer().begin().await?,
+            "SELECT last_event_id FROM projections WHERE name = $1 FOR UPDATE SKIP LOCKED",
+        ),
+        Backend::Postgres => (
+            store.writer().begin().await?,
+            "SELECT last_event_id FROM projections WHERE name = $1 FOR UPDATE",
+        ),
+    };
+    let checkpoint = on!(tx.conn(), c => sqlx::query_scalar(sql).bind(name).fetch_optional(c).await)?;
+    if checkpoint.is_none() && lock == Lock::Wait {
+        return Err(StoreError::UnknownProjection(name.to_owned()));
+    }
+    Ok((tx, checkpoint))
+}
+
 /// A row of `projections`, as the health view reads it.
 #[derive(sqlx::FromRow)]
 struct ProjectionRow {
@@ -178,12 +236,12 @@ struct ProjectionRow {
 }
 
 async fn checkpoint_of(store: &EventStore, name: &str) -> Result<EventId, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT last_event_id FROM projections WHERE name = $1")
-            .bind(name)
-            .fetch_one(store.reader())
-            .await?,
+    Ok(on_pool!(store.reader(), p => sqlx::query_scalar(
+        "SELECT last_event_id FROM projections WHERE name = $1"
     )
+    .bind(name)
+    .fetch_one(p)
+    .await)?)
 }
 
 /// The listeners of every projection, and what the web side asks of them.
@@ -219,21 +277,30 @@ impl Dispatcher {
         store: Arc<EventStore>,
         projections: Vec<Arc<dyn Projection>>,
     ) -> Result<Self, StoreError> {
-        let names: Vec<&str> = projections.iter().map(|p| p.name()).collect();
-        let registered: Arc<str> = serde_json::to_string(&names).expect("names serialize").into();
+        // An event is processed once every registered projection has applied it. The names are
+        // the projections' own, from the code, never from input.
+        let names: Vec<String> = projections.iter().map(|p| format!("'{}'", p.name())).collect();
+        let mark_processed: Arc<str> = format!(
+            "UPDATE events SET processed_at = $1 WHERE processed_at IS NULL AND id <= \
+             (SELECT MIN(last_event_id) FROM projections WHERE name IN ({}))",
+            names.join(", ")
+        )
+        .into();
         let mut listeners = HashMap::new();
         for projection in projections {
             let name = projection.name();
-            sqlx::query("INSERT OR IGNORE INTO projections (name) VALUES ($1)")
-                .bind(name)
-                .execute(store.writer())
-                .await?;
+            on_pool!(store.writer(), p => sqlx::query(
+                "INSERT INTO projections (name) VALUES ($1) ON CONFLICT DO NOTHING"
+            )
+            .bind(name)
+            .execute(p)
+            .await.map(drop))?;
             let checkpoint = checkpoint_of(&store, name).await?;
             let listener = Listener {
                 projection,
                 checkpoint: watch::Sender::new(checkpoint),
                 batch: tokio::sync::Mutex::new(()),
-                registered: registered.clone(),
+                mark_processed: mark_processed.clone(),
                 heartbeat: Mutex::new(None),
                 error: Mutex::new(None),
             };
@@ -285,15 +352,15 @@ impl Dispatcher {
     pub async fn reset(&self, projection: &str) -> Result<(), StoreError> {
         let listener = self.listener(projection)?;
         let _exclusive = listener.batch.lock().await;
-        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
-        listener.projection.reset(&mut tx).await?;
-        sqlx::query(
+        let (mut tx, _) = begin_batch(&self.store, projection, Lock::Wait).await?;
+        listener.projection.reset(tx.conn()).await?;
+        on!(tx.conn(), c => sqlx::query(
             "UPDATE projections SET last_event_id = 0, last_event_at = NULL, last_updated_at = $1 WHERE name = $2",
         )
         .bind(Utc::now())
         .bind(projection)
-        .execute(&mut *tx)
-        .await?;
+        .execute(c)
+        .await.map(drop))?;
         tx.commit().await?;
         listener.checkpoint.send_replace(0);
         Ok(())
@@ -301,12 +368,12 @@ impl Dispatcher {
 
     /// The last event `projection` applied and when it last moved.
     pub async fn freshness(&self, projection: &str) -> Result<(EventId, Option<DateTime<Utc>>), StoreError> {
-        Ok(
-            sqlx::query_as("SELECT last_event_id, last_updated_at FROM projections WHERE name = $1")
-                .bind(projection)
-                .fetch_one(self.store.reader())
-                .await?,
+        Ok(on_pool!(self.store.reader(), p => sqlx::query_as(
+            "SELECT last_event_id, last_updated_at FROM projections WHERE name = $1"
         )
+        .bind(projection)
+        .fetch_one(p)
+        .await)?)
     }
 
     /// Waits up to `wait` for `projection` to have applied `event_id`. This process's listener
@@ -358,12 +425,12 @@ impl Dispatcher {
     /// come from the `projections` table, so they are true whichever process moved them.
     pub async fn health(&self) -> Result<HealthView, StoreError> {
         let head = self.store.head().await?;
-        let rows: Vec<ProjectionRow> = sqlx::query_as(
+        let rows: Vec<ProjectionRow> = on_pool!(self.store.reader(), p => sqlx::query_as(
             "SELECT name, last_event_id, last_updated_at, rebuild_done, rebuild_total, rebuild_started_at \
              FROM projections",
         )
-        .fetch_all(self.store.reader())
-        .await?;
+        .fetch_all(p)
+        .await)?;
         let alive_within = *self.alive_within.lock().expect("alive lock");
         let mut workers: Vec<WorkerHealth> = self
             .listeners

@@ -3,7 +3,9 @@
 
 use app::views::JobHealth;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+
+use crate::db::Pool;
+use crate::on_pool;
 
 /// Every scheduled job, as the health view lists them (whether or not they have run yet).
 pub const ALL: &[&str] = &[crate::mailer::JOB];
@@ -22,10 +24,13 @@ pub struct JobRun<'a> {
     pub next_run_at: DateTime<Utc>,
 }
 
-pub async fn record(pool: &SqlitePool, run: &JobRun<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT OR REPLACE INTO jobs (name, runner, last_run_at, last_result, last_error, next_run_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+pub async fn record(pool: &Pool, run: &JobRun<'_>) -> Result<(), sqlx::Error> {
+    on_pool!(pool, p => sqlx::query(
+        "INSERT INTO jobs (name, runner, last_run_at, last_result, last_error, next_run_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (name) DO UPDATE SET runner = excluded.runner, last_run_at = excluded.last_run_at, \
+             last_result = excluded.last_result, last_error = excluded.last_error, \
+             next_run_at = excluded.next_run_at",
     )
     .bind(run.name)
     .bind(run.runner)
@@ -33,9 +38,9 @@ pub async fn record(pool: &SqlitePool, run: &JobRun<'_>) -> Result<(), sqlx::Err
     .bind(&run.result)
     .bind(&run.error)
     .bind(run.next_run_at)
-    .execute(pool)
+    .execute(p)
     .await
-    .map(drop)
+    .map(drop))
 }
 
 #[derive(sqlx::FromRow)]
@@ -49,11 +54,11 @@ struct JobRow {
 }
 
 /// How every job is doing at `now`.
-pub async fn health(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<JobHealth>, sqlx::Error> {
-    let rows: Vec<JobRow> =
+pub async fn health(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<JobHealth>, sqlx::Error> {
+    let rows: Vec<JobRow> = on_pool!(pool, p =>
         sqlx::query_as("SELECT name, runner, last_run_at, last_result, last_error, next_run_at FROM jobs")
-            .fetch_all(pool)
-            .await?;
+            .fetch_all(p)
+            .await)?;
     Ok(ALL
         .iter()
         .map(|&name| match rows.iter().find(|row| row.name == name) {

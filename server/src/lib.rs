@@ -7,6 +7,7 @@ pub mod backend;
 pub mod clock;
 pub mod config;
 pub mod cpu;
+pub mod db;
 pub mod dispatch;
 pub mod history;
 pub mod jobs;

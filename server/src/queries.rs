@@ -11,12 +11,13 @@ use app::views::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use sqlx::{AssertSqlSafe, SqlitePool};
+use sqlx::AssertSqlSafe;
 
+use crate::db::{Backend, Conn, Pool, Tx};
 use crate::dispatch::Dispatcher;
 use crate::mailer::{self, EmailFacts};
 use crate::store::StoreError;
-use crate::{history, jobs, time};
+use crate::{history, jobs, on, on_pool, time};
 
 /// A row of `projected_contacts`, as the pages see it.
 #[derive(sqlx::FromRow)]
@@ -99,24 +100,39 @@ async fn freshness(dispatcher: &Dispatcher, projection: ProjectionName) -> Resul
     })
 }
 
-/// The `ORDER BY` of a sort. Each has an index that matches it term for term (migration 0005),
-/// so pages are read in index order. Contacts without a date come last whichever the
-/// direction; ties go by name.
-pub fn order_by(query: &ListQuery) -> &'static str {
+/// A transaction whose reads all see the same moment: SQLite's do; PostgreSQL's default
+/// (READ COMMITTED) takes a new snapshot for each statement, so there it is REPEATABLE READ.
+async fn read_transaction(pool: &Pool) -> Result<Tx<'static>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    if tx.backend() == Backend::Postgres {
+        on!(tx.conn(), c => sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(c)
+            .await
+            .map(drop))?;
+    }
+    Ok(tx)
+}
+
+/// The `ORDER BY` of a sort on `backend`. Each has an index that matches it term for term
+/// (SQLite's migration 0005; on PostgreSQL, where names sort by `lower(name)`, the
+/// `projected_contacts_by_*` indexes), so pages are read in index order. Contacts without a
+/// date come last whichever the direction; ties go by name.
+pub fn order_by(backend: Backend, query: &ListQuery) -> String {
+    let name = backend.caseless("name");
     match (query.sort, query.descending) {
-        (SortKey::Name, false) => "ORDER BY name COLLATE NOCASE, name",
-        (SortKey::Name, true) => "ORDER BY name COLLATE NOCASE DESC, name DESC",
+        (SortKey::Name, false) => format!("ORDER BY {name}, name"),
+        (SortKey::Name, true) => format!("ORDER BY {name} DESC, name DESC"),
         (SortKey::LastInteraction, false) => {
-            "ORDER BY last_interacted_on IS NULL, last_interacted_on, name COLLATE NOCASE"
+            format!("ORDER BY last_interacted_on IS NULL, last_interacted_on, {name}")
         }
         (SortKey::LastInteraction, true) => {
-            "ORDER BY last_interacted_on IS NULL, last_interacted_on DESC, name COLLATE NOCASE"
+            format!("ORDER BY last_interacted_on IS NULL, last_interacted_on DESC, {name}")
         }
         (SortKey::NextMeeting, false) => {
-            "ORDER BY next_meeting_at IS NULL, next_meeting_at, name COLLATE NOCASE"
+            format!("ORDER BY next_meeting_at IS NULL, next_meeting_at, {name}")
         }
         (SortKey::NextMeeting, true) => {
-            "ORDER BY next_meeting_at IS NULL, next_meeting_at DESC, name COLLATE NOCASE"
+            format!("ORDER BY next_meeting_at IS NULL, next_meeting_at DESC, {name}")
         }
     }
 }
@@ -129,43 +145,47 @@ fn contains_pattern(text: &str) -> String {
 
 /// One page of the account's contacts, sorted and filtered as `query` says.
 pub async fn contacts(
-    pool: &SqlitePool,
+    pool: &Pool,
     dispatcher: &Dispatcher,
     account_id: i64,
     query: ListQuery,
 ) -> Result<ContactsView, StoreError> {
     // Read the freshness first: the rows are then at least as new as it says.
     let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
-    let mut conn = pool.begin().await?;
-    let filter = "AND ($2 = '' OR name LIKE $3 ESCAPE '\\' OR description LIKE $3 ESCAPE '\\') ";
+    let backend = pool.backend();
+    let mut tx = read_transaction(pool).await?;
+    let like = backend.like();
+    let filter =
+        format!("AND ($2 = '' OR name {like} $3 ESCAPE '\\' OR description {like} $3 ESCAPE '\\') ");
     let pattern = contains_pattern(&query.search);
     // The statements are put together from fixed fragments only; input is always bound.
-    let (total, matching): (i64, i64) = sqlx::query_as(AssertSqlSafe(format!(
-        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN 1 {filter} THEN 1 ELSE 0 END), 0) \
+    let count = format!(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN TRUE {filter} THEN 1 ELSE 0 END), 0) AS BIGINT) \
          FROM projected_contacts WHERE account_id = $1"
-    )))
-    .bind(account_id)
-    .bind(&query.search)
-    .bind(&pattern)
-    .fetch_one(&mut *conn)
-    .await?;
+    );
+    let (total, matching): (i64, i64) = on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(count))
+        .bind(account_id)
+        .bind(&query.search)
+        .bind(&pattern)
+        .fetch_one(c)
+        .await)?;
     let size = ListQuery::PAGE_SIZE;
     let pages = (matching.max(1) as u32).div_ceil(size);
     let page = query.page.clamp(1, pages);
     let sql = format!(
         "{}{filter}{} LIMIT $4 OFFSET $5",
         select_contacts!(""),
-        order_by(&query)
+        order_by(backend, &query)
     );
-    let rows: Vec<ContactRow> = sqlx::query_as(AssertSqlSafe(sql))
+    let rows: Vec<ContactRow> = on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(sql))
         .bind(account_id)
         .bind(&query.search)
         .bind(&pattern)
         .bind(i64::from(size))
         .bind(i64::from((page - 1) * size))
-        .fetch_all(&mut *conn)
-        .await?;
-    conn.commit().await?;
+        .fetch_all(c)
+        .await)?;
+    tx.commit().await?;
     Ok(ContactsView {
         contacts: rows.into_iter().map(Into::into).collect(),
         query: ListQuery { page, ..query },
@@ -229,7 +249,7 @@ impl ContactPageRow {
 /// The account's contact called `name` with its interactions (newest first) and next
 /// meeting, if the account has such a contact; the meeting's email as it stands at `now`.
 pub async fn contact(
-    pool: &SqlitePool,
+    pool: &Pool,
     dispatcher: &Dispatcher,
     account_id: i64,
     name: &str,
@@ -246,16 +266,16 @@ pub async fn contact(
         )
         .await?;
     // One read transaction: the contact and its interactions come from the same moment.
-    let mut conn = pool.begin().await?;
-    let row: Option<ContactPageRow> = sqlx::query_as(select_contacts!(
+    let mut tx = read_transaction(pool).await?;
+    let row: Option<ContactPageRow> = on!(tx.conn(), c => sqlx::query_as(select_contacts!(
         ", next_meeting_notes, next_meeting_notes_html, meeting_email_sent_at, meeting_email_failure, \
          meeting_email_retry_at, meeting_email_given_up";
         "AND name = $2"
     ))
     .bind(account_id)
     .bind(name)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     let Some(row) = row else {
         return Ok(ContactView {
             contact: None,
@@ -266,24 +286,26 @@ pub async fn contact(
             freshness,
         });
     };
-    let interactions: Vec<InteractionRow> = sqlx::query_as(
+    let interactions: Vec<InteractionRow> = on!(tx.conn(), c => sqlx::query_as(
         "SELECT id, occurred_on, kind, note FROM projected_contact_interactions \
          WHERE account_id = $1 AND contact_name = $2 ORDER BY occurred_on DESC, id DESC",
     )
     .bind(account_id)
     .bind(name)
-    .fetch_all(&mut *conn)
-    .await?;
-    let history = contact_history(&mut conn, account_id, name).await?;
+    .fetch_all(c)
+    .await)?;
+    let history = contact_history(tx.conn(), account_id, name).await?;
     // The account's zone and hour say when its emails go out (UTC at 07:00 until its settings
     // are projected).
-    let (zone, hour): (String, i64) =
-        sqlx::query_as("SELECT time_zone, morning_email_hour FROM projected_accounts WHERE account_id = $1")
-            .bind(account_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .unwrap_or_else(|| (DEFAULT_TIME_ZONE.to_owned(), i64::from(DEFAULT_MORNING_HOUR)));
-    conn.commit().await?;
+    let settings: Option<(String, i64)> = on!(tx.conn(), c => sqlx::query_as(
+        "SELECT time_zone, morning_email_hour FROM projected_accounts WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .fetch_optional(c)
+    .await)?;
+    let (zone, hour) =
+        settings.unwrap_or_else(|| (DEFAULT_TIME_ZONE.to_owned(), i64::from(DEFAULT_MORNING_HOUR)));
+    tx.commit().await?;
     let mailer = jobs::health(pool, now)
         .await?
         .into_iter()
@@ -317,20 +339,21 @@ pub async fn contact(
 /// The events behind the contact called `name`, in stream order: the ones
 /// `projected_contact_events` keeps under its current name, read from the stream.
 async fn contact_history(
-    conn: &mut sqlx::SqliteConnection,
+    conn: Conn<'_>,
     account_id: i64,
     name: &str,
 ) -> Result<Vec<history::Entry>, StoreError> {
-    let rows: Vec<StreamRow> = sqlx::query_as(
-        "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, e.payload \
+    let rows: Vec<StreamRow> = on!(conn, c => sqlx::query_as(
+        "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, \
+             CAST(e.payload AS TEXT) AS payload \
          FROM projected_contact_events c JOIN events e ON e.id = c.event_id \
              JOIN event_types t ON t.id = e.event_type_id JOIN entities n ON n.id = e.entity_id \
          WHERE c.account_id = $1 AND c.contact_name = $2 ORDER BY c.event_id",
     )
     .bind(account_id)
     .bind(name)
-    .fetch_all(conn)
-    .await?;
+    .fetch_all(c)
+    .await)?;
     rows.into_iter()
         .map(|row| {
             let id = row.id;
@@ -373,16 +396,16 @@ fn caused_by(kind: &str, entity: &str) -> String {
 
 /// The account's settings, as last projected.
 pub async fn account_settings(
-    pool: &SqlitePool,
+    pool: &Pool,
     account_id: i64,
 ) -> Result<Option<AccountSettings>, StoreError> {
-    let row: Option<(String, String, String, i64)> = sqlx::query_as(
+    let row: Option<(String, String, String, i64)> = on_pool!(pool, p => sqlx::query_as(
         "SELECT display_name, notes_email, time_zone, morning_email_hour FROM projected_accounts \
          WHERE account_id = $1",
     )
     .bind(account_id)
-    .fetch_optional(pool)
-    .await?;
+    .fetch_optional(p)
+    .await)?;
     Ok(
         row.map(|(display_name, notes_email, time_zone, hour)| AccountSettings {
             display_name,
@@ -395,7 +418,7 @@ pub async fn account_settings(
 
 /// The settings page of the signed-in account.
 pub async fn settings(
-    pool: &SqlitePool,
+    pool: &Pool,
     dispatcher: &Dispatcher,
     signed_in: &SignedIn,
 ) -> Result<SettingsView, StoreError> {
@@ -432,24 +455,29 @@ pub fn is_time_zone(name: &str) -> bool {
 /// A page of the account's own events, newest first, filtered by type and by contact (the
 /// `contact` or `name` its payload names, or the contact it is about now, after renames). The event browser's query: it reads the stream
 /// itself, through the `events_by_account` index.
-pub async fn events(pool: &SqlitePool, account_id: i64, query: EventQuery) -> Result<EventsView, StoreError> {
+pub async fn events(pool: &Pool, account_id: i64, query: EventQuery) -> Result<EventsView, StoreError> {
     let limit = i64::try_from(EVENTS_PAGE).unwrap_or(50) + 1;
-    let mut rows: Vec<StreamRow> = sqlx::query_as(
-        "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, e.payload \
+    let backend = pool.backend();
+    let [contact, name, new_name] =
+        ["contact", "name", "new_name"].map(|key| backend.json_text("e.payload", key));
+    // Put together from fixed fragments only; input is always bound.
+    let sql = format!(
+        "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, \
+             CAST(e.payload AS TEXT) AS payload \
          FROM events e JOIN event_types t ON t.id = e.event_type_id JOIN entities n ON n.id = e.entity_id \
          WHERE e.account_id = $1 AND e.id < $2 AND ($3 = '' OR t.name = $3) \
-             AND ($4 = '' OR json_extract(e.payload, '$.contact') = $4 OR json_extract(e.payload, '$.name') = $4 \
-                 OR json_extract(e.payload, '$.new_name') = $4 \
+             AND ($4 = '' OR {contact} = $4 OR {name} = $4 OR {new_name} = $4 \
                  OR e.id IN (SELECT event_id FROM projected_contact_events WHERE account_id = $1 AND contact_name = $4)) \
-         ORDER BY e.id DESC LIMIT $5",
-    )
-    .bind(account_id)
-    .bind(query.before.unwrap_or(i64::MAX))
-    .bind(&query.event_type)
-    .bind(&query.contact)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
+         ORDER BY e.id DESC LIMIT $5"
+    );
+    let mut rows: Vec<StreamRow> = on_pool!(pool, p => sqlx::query_as(AssertSqlSafe(sql))
+        .bind(account_id)
+        .bind(query.before.unwrap_or(i64::MAX))
+        .bind(&query.event_type)
+        .bind(&query.contact)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
     let older = (rows.len() > EVENTS_PAGE).then(|| rows[EVENTS_PAGE - 1].id);
     rows.truncate(EVENTS_PAGE);
     let events = rows

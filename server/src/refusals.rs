@@ -4,7 +4,8 @@
 use app::plain_form::FormEcho;
 use chrono::{Duration, Utc};
 
-use crate::store::{EventStore, StoreError};
+use crate::store::{EventStore, StoreError, random_hex};
+use crate::{on, on_pool};
 
 /// How long a refusal is kept: long enough to read it, and to reload the page.
 const KEPT_FOR: Duration = Duration::hours(1);
@@ -14,20 +15,21 @@ const KEPT_FOR: Duration = Duration::hours(1);
 pub async fn keep(store: &EventStore, session: Option<&str>, echo: &FormEcho) -> Result<String, StoreError> {
     let echo = serde_json::to_string(echo).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
     let now = Utc::now();
-    let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await?;
-    sqlx::query("DELETE FROM form_refusals WHERE created_at < $1")
-        .bind(now - KEPT_FOR)
-        .execute(&mut *tx)
-        .await?;
-    let token = sqlx::query_scalar(
-        "INSERT INTO form_refusals (token, echo, created_at, session) \
-         VALUES (lower(hex(randomblob(16))), $1, $2, $3) RETURNING token",
-    )
-    .bind(echo)
-    .bind(now)
-    .bind(session)
-    .fetch_one(&mut *tx)
-    .await?;
+    let token = random_hex(16);
+    let mut tx = store.writer().begin_write().await?;
+    on!(tx.conn(), c => {
+        sqlx::query("DELETE FROM form_refusals WHERE created_at < $1")
+            .bind(now - KEPT_FOR)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query("INSERT INTO form_refusals (token, echo, created_at, session) VALUES ($1, $2, $3, $4)")
+            .bind(&token)
+            .bind(echo)
+            .bind(now)
+            .bind(session)
+            .execute(&mut *c)
+            .await?;
+    });
     tx.commit().await?;
     Ok(token)
 }
@@ -38,14 +40,14 @@ pub async fn find(
     session: Option<&str>,
     token: &str,
 ) -> Result<Option<FormEcho>, StoreError> {
-    let echo: Option<String> = sqlx::query_scalar(
-        "SELECT echo FROM form_refusals WHERE token = $1 AND created_at >= $2 AND session IS $3",
+    let echo: Option<String> = on_pool!(store.reader(), p => sqlx::query_scalar(
+        "SELECT echo FROM form_refusals WHERE token = $1 AND created_at >= $2 AND session IS NOT DISTINCT FROM $3",
     )
     .bind(token)
     .bind(Utc::now() - KEPT_FOR)
     .bind(session)
-    .fetch_optional(store.reader())
-    .await?;
+    .fetch_optional(p)
+    .await)?;
     echo.map(|echo| serde_json::from_str(&echo).map_err(|e| StoreError::Inconsistent(e.to_string())))
         .transpose()
 }

@@ -3,11 +3,13 @@
 //!
 //! The rebuild runs on a connection of its own. It creates the projection's tables (and their
 //! indexes) in that connection's temporary schema, under the same names, so the projection's
-//! unchanged handler writes there: SQLite finds `temp` tables before `main` ones. Writing to
-//! `temp` takes no lock on the database, so appends and the live listener go on meanwhile. The
-//! swap is one write transaction: apply what arrived since, replace the live rows with the
-//! rebuilt ones, and move the checkpoint; the live listener carries on from there. A replay
-//! only runs handlers, which write their own tables: it sends no email and appends nothing.
+//! unchanged handler writes there: SQLite finds `temp` tables before `main` ones, and
+//! PostgreSQL searches `pg_temp` before `public`. Writing to temporary tables takes no lock on
+//! the live ones, so appends and the live listener go on meanwhile. The swap is one
+//! command-side write transaction that also locks the projection's row: apply what arrived
+//! since, replace the live rows with the rebuilt ones, and move the checkpoint; the live
+//! listener carries on from there. A replay only runs handlers, which write their own tables:
+//! it sends no email and appends nothing.
 //!
 //! A rebuild is a long conversation between the async task and SQLite's worker thread: every
 //! statement hands work to that thread and waits for its answer. When the two threads sit on
@@ -19,10 +21,11 @@ use std::time::{Duration, Instant};
 
 use app::receipt::EventId;
 use chrono::Utc;
-use sqlx::{Connection, SqliteConnection};
 
+use crate::db::{Backend, Conn};
 use crate::projections::{Projection, Rebuild};
 use crate::store::{EventStore, StoreError};
+use crate::{on, on_pool};
 
 /// Events applied per transaction while rebuilding.
 const BATCH: i64 = 5_000;
@@ -72,39 +75,50 @@ enum Definition {
     Indexes,
 }
 
-/// Creates `table` or its indexes in the connection's temporary schema, as they are in `main`.
-/// Rows written in bulk go in before the indexes, which are then built in one pass.
-async fn create_beside(conn: &mut SqliteConnection, table: &str, what: Definition) -> Result<(), StoreError> {
+/// Creates `table` or its indexes in the connection's temporary schema, as they are in the live
+/// one. Rows written in bulk go in before the indexes, which are then built in one pass.
+async fn create_beside(mut conn: Conn<'_>, table: &str, what: Definition) -> Result<(), StoreError> {
     let inconsistent = |what: &str| StoreError::Inconsistent(format!("cannot rebuild {table}: {what}"));
+    let backend = conn.backend();
+    let temp = backend.temp_schema();
     if what == Definition::Table {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS temp.{table}")))
-            .execute(&mut *conn)
-            .await?;
+        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {temp}.{table}")))
+            .execute(c)
+            .await.map(drop))?;
     }
-    let ddl: Vec<(String, String)> = sqlx::query_as(
-        "SELECT type, sql FROM main.sqlite_master WHERE tbl_name = $1 AND sql IS NOT NULL \
-         ORDER BY type = 'index'",
-    )
-    .bind(table)
-    .fetch_all(&mut *conn)
-    .await?;
+    let ddl: Vec<(String, String)> = match backend {
+        Backend::Sqlite => on!(conn.re(), c => sqlx::query_as(
+            "SELECT type, sql FROM main.sqlite_master WHERE tbl_name = $1 AND sql IS NOT NULL \
+             ORDER BY type = 'index'",
+        )
+        .bind(table)
+        .fetch_all(c)
+        .await)?,
+        Backend::Postgres => on!(conn.re(), c => sqlx::query_as(
+            "SELECT 'table', format('CREATE TABLE %I (LIKE public.%I INCLUDING DEFAULTS)', tablename, tablename) \
+             FROM pg_tables WHERE schemaname = 'public' AND tablename = $1 \
+             UNION ALL SELECT 'index', indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1",
+        )
+        .bind(table)
+        .fetch_all(c)
+        .await)?,
+    };
     if !ddl.iter().any(|(kind, _)| kind == "table") {
         return Err(inconsistent("the table does not exist"));
     }
     for (kind, sql) in ddl {
-        let beside = match kind.as_str() {
-            "table" if what == Definition::Table => sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1),
-            "index" if what == Definition::Indexes => sql
+        let beside = match (kind.as_str(), backend) {
+            ("table", _) if what == Definition::Table => sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1),
+            ("index", Backend::Sqlite) if what == Definition::Indexes => sql
                 .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
                 .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1),
+            ("index", Backend::Postgres) if what == Definition::Indexes => sql.replacen(" ON public.", " ON pg_temp.", 1),
             _ => continue,
         };
         if beside == sql {
             return Err(inconsistent(&format!("unexpected definition {sql:?}")));
         }
-        sqlx::query(sqlx::AssertSqlSafe(beside))
-            .execute(&mut *conn)
-            .await?;
+        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(beside)).execute(c).await.map(drop))?;
     }
     Ok(())
 }
@@ -113,19 +127,19 @@ async fn create_beside(conn: &mut SqliteConnection, table: &str, what: Definitio
 /// the projection's handler to the tables this connection sees.
 async fn apply_after(
     store: &EventStore,
-    conn: &mut SqliteConnection,
+    mut conn: Conn<'_>,
     projection: &dyn Projection,
     mut fold: Option<&mut (dyn Rebuild + 'static)>,
     after: EventId,
     limit: i64,
 ) -> Result<(usize, EventId), StoreError> {
-    let events = store.events_after(conn, after, limit).await?;
+    let events = store.events_after(conn.re(), after, limit).await?;
     let mut last = after;
     for stored in &events {
         let event = stored.decode()?;
         match fold.as_deref_mut() {
             Some(fold) => fold.apply(stored, &event)?,
-            None => projection.apply(conn, stored, &event).await?,
+            None => projection.apply(conn.re(), stored, &event).await?,
         }
         last = stored.id;
     }
@@ -146,13 +160,15 @@ async fn record(
         ),
         None => (None, None, None),
     };
-    sqlx::query("UPDATE projections SET rebuild_done = $1, rebuild_total = $2, rebuild_started_at = $3 WHERE name = $4")
-        .bind(done)
-        .bind(total)
-        .bind(started_at)
-        .bind(name)
-        .execute(store.writer())
-        .await?;
+    on_pool!(store.writer(), p => sqlx::query(
+        "UPDATE projections SET rebuild_done = $1, rebuild_total = $2, rebuild_started_at = $3 WHERE name = $4"
+    )
+    .bind(done)
+    .bind(total)
+    .bind(started_at)
+    .bind(name)
+    .execute(p)
+    .await.map(drop))?;
     Ok(())
 }
 
@@ -189,19 +205,23 @@ async fn rebuild_beside(
 ) -> Result<Rebuilt, StoreError> {
     let started = Instant::now();
     let started_at = Utc::now();
-    let mut conn = store.connect().await?;
+    let mut own = store.connect().await?;
+    let mut conn = own.conn();
+    let (main, temp) = (store.backend().main_schema(), store.backend().temp_schema());
     // A projection that can fold the stream in memory writes its rows at the end, before its
     // indexes; one that cannot applies each event to indexed tables.
     let mut fold = projection.rebuilder();
     for table in projection.tables() {
-        create_beside(&mut conn, table, Definition::Table).await?;
+        create_beside(conn.re(), table, Definition::Table).await?;
         if fold.is_none() {
-            create_beside(&mut conn, table, Definition::Indexes).await?;
+            create_beside(conn.re(), table, Definition::Indexes).await?;
         }
     }
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM main.events")
-        .fetch_one(&mut conn)
-        .await?;
+    let total: i64 = on!(conn.re(), c => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {main}.events"
+    )))
+    .fetch_one(c)
+    .await)?;
     let total = u64::try_from(total).unwrap_or_default();
     let begun = Progress {
         done: 0,
@@ -213,9 +233,9 @@ async fn rebuild_beside(
     let mut last: EventId = 0;
     loop {
         // A read of the stream and writes to `temp` only: no lock that holds anyone up.
-        let mut tx = conn.begin().await?;
+        let mut tx = conn.re().begin().await?;
         let (applied, upto) =
-            apply_after(store, &mut tx, projection, fold.as_deref_mut(), last, batch).await?;
+            apply_after(store, tx.conn(), projection, fold.as_deref_mut(), last, batch).await?;
         tx.commit().await?;
         if applied == 0 {
             break;
@@ -231,60 +251,74 @@ async fn rebuild_beside(
         progress(now);
     }
     if let Some(fold) = fold {
-        let mut tx = conn.begin().await?;
-        fold.write(&mut tx).await?;
+        let mut tx = conn.re().begin().await?;
+        fold.write(tx.conn()).await?;
         for table in projection.tables() {
-            create_beside(&mut tx, table, Definition::Indexes).await?;
+            create_beside(tx.conn(), table, Definition::Indexes).await?;
         }
         tx.commit().await?;
     }
     let building = started.elapsed();
 
     let swap_started = Instant::now();
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = conn.re().begin_write().await?;
+    // The live listener (of any process) has finished its batch and starts none until the swap
+    // is done.
+    let backend = tx.backend();
+    if backend == Backend::Postgres {
+        on!(tx.conn(), c => sqlx::query("SELECT name FROM projections WHERE name = $1 FOR UPDATE")
+            .bind(projection.name())
+            .execute(c)
+            .await.map(drop))?;
+    }
     // What was appended since the last batch, now that nothing more can be.
     loop {
-        let (applied, upto) = apply_after(store, &mut tx, projection, None, last, BATCH).await?;
+        let (applied, upto) = apply_after(store, tx.conn(), projection, None, last, BATCH).await?;
         if applied == 0 {
             break;
         }
         done += applied as u64;
         last = upto;
     }
-    for table in projection.tables() {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM main.{table}")))
-            .execute(&mut *tx)
+    on!(tx.conn(), c => {
+        for table in projection.tables() {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {main}.{table}")))
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {main}.{table} SELECT * FROM {temp}.{table}"
+            )))
+            .execute(&mut *c)
             .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO main.{table} SELECT * FROM temp.{table}"
+        }
+        let last_event_at: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT created_at FROM {main}.events WHERE id = $1"
         )))
-        .execute(&mut *tx)
+        .bind(last)
+        .fetch_optional(&mut *c)
         .await?;
-    }
-    let last_event_at: Option<chrono::DateTime<Utc>> =
-        sqlx::query_scalar("SELECT created_at FROM main.events WHERE id = $1")
-            .bind(last)
-            .fetch_optional(&mut *tx)
-            .await?;
-    sqlx::query(
-        "UPDATE main.projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3, \
-             rebuild_done = NULL, rebuild_total = NULL, rebuild_started_at = NULL \
-         WHERE name = $4",
-    )
-    .bind(last)
-    .bind(last_event_at)
-    .bind(Utc::now())
-    .bind(projection.name())
-    .execute(&mut *tx)
-    .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {main}.projections SET last_event_id = $1, last_event_at = $2, last_updated_at = $3, \
+                 rebuild_done = NULL, rebuild_total = NULL, rebuild_started_at = NULL \
+             WHERE name = $4"
+        )))
+        .bind(last)
+        .bind(last_event_at)
+        .bind(Utc::now())
+        .bind(projection.name())
+        .execute(&mut *c)
+        .await?;
+    });
     tx.commit().await?;
     let swapping = swap_started.elapsed();
-    for table in projection.tables() {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE temp.{table}")))
-            .execute(&mut conn)
-            .await?;
-    }
-    conn.close().await?;
+    on!(conn.re(), c => {
+        for table in projection.tables() {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {temp}.{table}")))
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    own.close().await?;
     progress(Progress {
         done,
         total: total.max(done),

@@ -38,7 +38,9 @@ pub struct Generated {
 
 const EVENTS_RS: &str = "app/src/events.rs";
 const PROJECTIONS_RS: &str = "server/src/projections/mod.rs";
-const MIGRATIONS: &str = "migrations/sqlite";
+/// The migrations of each database: a schema change gets a file in both.
+const SQLITE_MIGRATIONS: &str = "migrations/sqlite";
+const POSTGRES_MIGRATIONS: &str = "migrations/postgres";
 
 /// Writes the version 1 schema of the event type `name` (kebab-case, e.g. `contact-tagged`),
 /// an example payload under test, its typed payload and its line in `event_types!`.
@@ -132,7 +134,8 @@ pub fn new_event(root: &Path, name: &str) -> Result<Generated, ScaffoldError> {
 }
 
 /// Writes the projection `name` (snake_case, e.g. `contact_tags`): its module with a handler,
-/// a migration creating `projected_<name>`, its registration, and a test to fill in.
+/// a migration creating `projected_<name>` for each database, its registration, and a test to
+/// fill in.
 pub fn new_projection(root: &Path, name: &str) -> Result<Generated, ScaffoldError> {
     let name = name.strip_prefix("projected_").unwrap_or(name);
     if !is_snake(name) {
@@ -151,17 +154,22 @@ pub fn new_projection(root: &Path, name: &str) -> Result<Generated, ScaffoldErro
             return Err(ScaffoldError::Exists { path: path.clone() });
         }
     }
-    let migrations = root.join(MIGRATIONS);
-    let number = next_migration(&migrations)?;
-    let migration = migrations.join(format!("{number:04}_{table}.sql"));
+    // Each folder numbers its own migrations.
+    let sqlite_migrations = root.join(SQLITE_MIGRATIONS);
+    let sqlite_migration =
+        sqlite_migrations.join(format!("{:04}_{table}.sql", next_migration(&sqlite_migrations)?));
+    let postgres_migrations = root.join(POSTGRES_MIGRATIONS);
+    let postgres_migration =
+        postgres_migrations.join(format!("{:04}_{table}.sql", next_migration(&postgres_migrations)?));
 
     let handler = format!(
         r#"//! `{table}`: say what the table keeps and which page reads it.
 
 use app::events::{{ContactCreated, ContactDeleted, Event}};
-use sqlx::SqliteConnection;
 
 use super::Projection;
+use crate::db::Conn;
+use crate::on;
 use crate::store::{{StoreError, StoredEvent}};
 
 pub struct {type_name};
@@ -176,30 +184,36 @@ impl Projection for {type_name} {{
         &["{table}"]
     }}
 
+    // Each statement runs on SQLite or PostgreSQL: `on!` compiles it for both, so write SQL
+    // that both understand (see server/src/db.rs).
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        conn: Conn<'_>,
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {{
         match event {{
             Event::ContactCreated(ContactCreated {{ name, .. }}) => {{
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "INSERT INTO {table} (account_id, contact_name, last_updated_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (account_id, contact_name) DO UPDATE SET last_updated_at = excluded.last_updated_at",
                 )
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(name)
                 .bind(stored.created_at)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }}
             Event::ContactDeleted(ContactDeleted {{ name }}) => {{
-                sqlx::query("DELETE FROM {table} WHERE account_id = $1 AND contact_name = $2")
-                    .bind(stored.account()?)
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query("DELETE FROM {table} WHERE account_id = $1 AND contact_name = $2")
+                    .bind(account_id)
                     .bind(name)
-                    .execute(conn)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(drop))?;
             }}
             // Other events do not touch the table.
             _ => {{}}
@@ -209,11 +223,20 @@ impl Projection for {type_name} {{
 }}
 "#
     );
-    let sql = format!(
+    let header = format!(
         "-- {table}: say what the table keeps. Kept from the stream by server/src/projections/{name}.rs;\n\
-         -- fill it for the events already stored with `server replay {table}`.\n\
+         -- fill it for the events already stored with `server replay {table}`.\n"
+    );
+    let sqlite_sql = format!(
+        "{header}\
          CREATE TABLE {table} (\n    account_id      INTEGER NOT NULL,\n    contact_name    TEXT    NOT NULL,\n    \
          last_updated_at TEXT    NOT NULL,\n    PRIMARY KEY (account_id, contact_name)\n);\n"
+    );
+    let postgres_sql = format!(
+        "{header}\
+         -- The same table as in ../sqlite: ids BIGINT, instants TIMESTAMPTZ, dates DATE, flags BOOLEAN.\n\
+         CREATE TABLE {table} (\n    account_id      BIGINT      NOT NULL,\n    contact_name    TEXT        NOT NULL,\n    \
+         last_updated_at TIMESTAMPTZ NOT NULL,\n    PRIMARY KEY (account_id, contact_name)\n);\n"
     );
     let test_text = format!(
         r#"//! `{table}`: what the projection keeps, and that a replay rebuilds the same rows.
@@ -227,10 +250,12 @@ async fn the_projection_keeps_a_row_per_contact_and_a_replay_rebuilds_it() {{
     let db = TestDb::new().await;
     db.accept(db.local(), &created("Bob", "Builder")).await;
     db.dispatcher().run_until_caught_up().await.unwrap();
-    let rows: Vec<String> = sqlx::query_scalar("SELECT contact_name FROM {table}")
-        .fetch_all(db.store().reader())
-        .await
-        .unwrap();
+    let rows: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(
+        "SELECT contact_name FROM {table}"
+    )
+    .fetch_all(p)
+    .await)
+    .unwrap();
     assert_eq!(rows, ["Bob"]);
 
     let live = snapshot(&db).await;
@@ -266,8 +291,13 @@ async fn the_projection_keeps_a_row_per_contact_and_a_replay_rebuilds_it() {{
             new: true,
         },
         Change {
-            path: migration,
-            text: sql,
+            path: sqlite_migration,
+            text: sqlite_sql,
+            new: true,
+        },
+        Change {
+            path: postgres_migration,
+            text: postgres_sql,
             new: true,
         },
         Change {
@@ -284,7 +314,7 @@ async fn the_projection_keeps_a_row_per_contact_and_a_replay_rebuilds_it() {{
     let mut generated = write(changes)?;
     generated.next_steps = vec![
         format!(
-            "Give {table} the columns a page needs in the migration, then handle the events that fill them in server/src/projections/{name}.rs."
+            "Give {table} the columns a page needs in both migrations (migrations/sqlite and migrations/postgres), then handle the events that fill them in server/src/projections/{name}.rs."
         ),
         format!("Say what the rows must be in server/tests/projection_{name}.rs."),
         format!(

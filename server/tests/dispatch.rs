@@ -14,7 +14,7 @@ use common::{TestDb, created, edited};
 use server::dispatch::Dispatcher;
 use server::projections::{self, Projection};
 use server::store::{StoreError, StoredEvent};
-use sqlx::SqliteConnection;
+use server::db::Conn;
 
 const CONTACTS: &str = "projected_contacts";
 
@@ -38,26 +38,26 @@ struct Row {
 }
 
 async fn contact_rows(db: &TestDb) -> Vec<Row> {
-    sqlx::query_as(
+    server::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT id, name, description, contact_method, contact_method_kind, account_id, last_interacted_on, \
                 next_meeting_notes, next_meeting_at, last_updated_at, next_meeting_local, \
                 next_meeting_time_zone, next_meeting_notes_html, next_meeting_notes_excerpt \
          FROM projected_contacts ORDER BY account_id, name",
     )
-    .fetch_all(db.store().reader())
-    .await
+    .fetch_all(p)
+    .await)
     .unwrap()
 }
 
 type InteractionRow = (i64, i64, String, String, String, String, String, String);
 
 async fn interaction_rows(db: &TestDb) -> Vec<InteractionRow> {
-    sqlx::query_as(
+    server::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT id, account_id, contact_name, occurred_on, kind, note, recorded_at, last_updated_at \
          FROM projected_contact_interactions ORDER BY id",
     )
-    .fetch_all(db.store().reader())
-    .await
+    .fetch_all(p)
+    .await)
     .unwrap()
 }
 
@@ -127,7 +127,7 @@ impl Projection for FailsOnSecondEvent {
 
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        conn: Conn<'_>,
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {
@@ -187,14 +187,15 @@ impl Projection for AppliedLog {
 
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        conn: Conn<'_>,
         stored: &StoredEvent,
         _: &Event,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO test_applied_log (event_id) VALUES ($1)")
+        server::on!(conn, c => sqlx::query("INSERT INTO test_applied_log (event_id) VALUES ($1)")
             .bind(stored.id)
-            .execute(conn)
-            .await?;
+            .execute(c)
+            .await
+            .map(drop))?;
         Ok(())
     }
 
@@ -208,16 +209,16 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
     const WRITERS: usize = 4;
     const APPENDS: usize = 500;
     let db = TestDb::new().await;
-    sqlx::query("CREATE TABLE test_applied_log (event_id INTEGER PRIMARY KEY, applied_seq INTEGER NOT NULL DEFAULT 0)")
-        .execute(db.store().writer())
-        .await
+    server::on_pool!(db.store().writer(), p => sqlx::query("CREATE TABLE test_applied_log (event_id INTEGER PRIMARY KEY, applied_seq INTEGER NOT NULL DEFAULT 0)")
+        .execute(p)
+        .await.map(drop))
         .unwrap();
-    sqlx::query(
+    server::on_pool!(db.store().writer(), p => sqlx::query(
         "CREATE TRIGGER test_applied_order AFTER INSERT ON test_applied_log BEGIN \
          UPDATE test_applied_log SET applied_seq = (SELECT COUNT(*) FROM test_applied_log) WHERE event_id = NEW.event_id; END",
     )
-    .execute(db.store().writer())
-    .await
+    .execute(p)
+    .await.map(drop))
     .unwrap();
     let mut all = projections::all();
     all.push(Arc::new(AppliedLog));
@@ -259,11 +260,11 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
             .unwrap();
         assert!(caught_up.applied, "{projection}: {caught_up:?}");
     }
-    let (applied, distinct, first, last): (i64, i64, i64, i64) = sqlx::query_as(
+    let (applied, distinct, first, last): (i64, i64, i64, i64) = server::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT event_id), MIN(event_id), MAX(event_id) FROM test_applied_log",
     )
-    .fetch_one(db.store().reader())
-    .await
+    .fetch_one(p)
+    .await)
     .unwrap();
     assert_eq!(
         (applied, distinct, first, last),
@@ -498,19 +499,19 @@ async fn a_listener_that_cannot_handle_an_event_stops_there_and_says_so() {
     let db = TestDb::new().await;
     db.accept(db.local(), &created("Ada", "")).await;
     // An event that got into the stream without its schema (by hand): its payload lacks a field.
-    let type_id: i64 = sqlx::query_scalar("SELECT id FROM event_types WHERE name = 'contact-created'")
-        .fetch_one(db.store().reader())
-        .await
+    let type_id: i64 = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT id FROM event_types WHERE name = 'contact-created'")
+        .fetch_one(p)
+        .await)
         .unwrap();
-    let broken: i64 = sqlx::query_scalar(
+    let broken: i64 = server::on_pool!(db.store().writer(), p => sqlx::query_scalar(
         "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
          VALUES ('{\"description\": \"\"}', $1, $2, $3, '2026-11-27T10:00:00Z') RETURNING id",
     )
     .bind(type_id)
     .bind(db.local().entity_id)
     .bind(db.local().account_id)
-    .fetch_one(db.store().writer())
-    .await
+    .fetch_one(p)
+    .await)
     .unwrap();
     db.accept(db.local(), &created("Bob", "")).await;
     let _listeners = db.dispatcher().start(Duration::from_millis(20));
@@ -531,9 +532,9 @@ async fn a_listener_that_cannot_handle_an_event_stops_there_and_says_so() {
         broken - 1,
         "it stopped before the event, and skipped nothing"
     );
-    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM projected_contacts")
-        .fetch_all(db.store().reader())
-        .await
+    let names: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT name FROM projected_contacts")
+        .fetch_all(p)
+        .await)
         .unwrap();
     assert_eq!(names, ["Ada"], "Bob, after the broken event, waits behind it");
 }

@@ -143,18 +143,19 @@ impl Fixture {
             .unwrap();
         let store = self.db.store();
         let mut tx = store.writer().begin().await.unwrap();
-        for stored in store.events_after(&mut tx, 0, upto).await.unwrap() {
+        for stored in store.events_after(tx.conn(), 0, upto).await.unwrap() {
             emails
-                .apply(&mut tx, &stored, &stored.decode().unwrap())
+                .apply(tx.conn(), &stored, &stored.decode().unwrap())
                 .await
                 .unwrap();
         }
-        sqlx::query(
+        server::on!(tx.conn(), c => sqlx::query(
             "UPDATE projections SET last_event_id = $1 WHERE name = 'projected_meeting_notes_emails'",
         )
         .bind(checkpoint)
-        .execute(&mut *tx)
+        .execute(c)
         .await
+        .map(drop))
         .unwrap();
         tx.commit().await.unwrap();
     }
@@ -166,12 +167,12 @@ impl Fixture {
     }
 
     async fn events_of(&self, event_type: &str) -> i64 {
-        sqlx::query_scalar(
+        server::on_pool!(self.db.store().reader(), p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM events e JOIN event_types t ON t.id = e.event_type_id WHERE t.name = $1",
         )
         .bind(event_type)
-        .fetch_one(self.db.store().reader())
-        .await
+        .fetch_one(p)
+        .await)
         .unwrap()
     }
 }

@@ -128,9 +128,9 @@ async fn the_live_tables_are_untouched_until_the_swap() {
     let live = snapshot(&db).await;
     // Break the live table on purpose: a rebuild beside it must not read or change it until
     // it swaps, and the swap puts the right rows back.
-    sqlx::query("UPDATE projected_contacts SET description = 'tampered'")
-        .execute(db.store().writer())
-        .await
+    server::on_pool!(db.store().writer(), p => sqlx::query("UPDATE projected_contacts SET description = 'tampered'")
+        .execute(p)
+        .await.map(drop))
         .unwrap();
     let contacts = projections::all()
         .into_iter()
@@ -146,16 +146,17 @@ async fn the_live_tables_are_untouched_until_the_swap() {
         // after each batch.
         let (description, done): (String, Option<i64>) = std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async move {
-                let description =
-                    sqlx::query_scalar("SELECT description FROM projected_contacts WHERE name = 'Contact 1'")
-                        .fetch_one(&reader)
-                        .await
-                        .unwrap();
-                let done = sqlx::query_scalar(
+                let description = server::on_pool!(&reader, p => sqlx::query_scalar(
+                    "SELECT description FROM projected_contacts WHERE name = 'Contact 1'"
+                )
+                .fetch_one(p)
+                .await)
+                .unwrap();
+                let done = server::on_pool!(&reader, p => sqlx::query_scalar(
                     "SELECT rebuild_done FROM projections WHERE name = 'projected_contacts'",
                 )
-                .fetch_one(&reader)
-                .await
+                .fetch_one(p)
+                .await)
                 .unwrap();
                 (description, done)
             })
@@ -239,14 +240,14 @@ async fn the_in_memory_rebuild_of_contacts_gives_the_handlers_rows() {
     ] {
         db.accept(ada, &event).await;
     }
-    sqlx::query(
+    server::on_pool!(db.store().writer(), p => sqlx::query(
         "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
              attempts, updated_at) VALUES ($1, 'Sally', $2, '<x@kith.test>', 'failed', 1, '2030-05-17T07:00:00Z')",
     )
     .bind(ada.account_id)
     .bind(day)
-    .execute(db.store().writer())
-    .await
+    .execute(p)
+    .await.map(drop))
     .unwrap();
     let recorded = db
         .accept(
@@ -324,12 +325,12 @@ async fn the_in_memory_rebuild_of_contacts_gives_the_handlers_rows() {
 #[tokio::test]
 async fn the_status_view_shows_a_rebuild_while_it_runs() {
     let db = TestDb::new().await;
-    sqlx::query(
+    server::on_pool!(db.store().writer(), p => sqlx::query(
         "UPDATE projections SET rebuild_done = 250, rebuild_total = 1000, rebuild_started_at = '2026-11-27T10:00:00Z' \
          WHERE name = 'projected_contacts'",
     )
-    .execute(db.store().writer())
-    .await
+    .execute(p)
+    .await.map(drop))
     .unwrap();
     let health = db.dispatcher().health().await.unwrap();
     let contacts = health

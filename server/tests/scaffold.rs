@@ -14,16 +14,14 @@ fn repository_copy() -> (tempfile::TempDir, PathBuf) {
         std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
         std::fs::copy(source.join(file), root.join(file)).unwrap();
     }
-    for folder in ["migrations/sqlite", "schemas", "server/tests"] {
+    for folder in ["migrations/sqlite", "migrations/postgres", "schemas", "server/tests"] {
         std::fs::create_dir_all(root.join(folder)).unwrap();
     }
-    for migration in std::fs::read_dir(source.join("migrations/sqlite")).unwrap() {
-        let migration = migration.unwrap();
-        std::fs::copy(
-            migration.path(),
-            root.join("migrations/sqlite").join(migration.file_name()),
-        )
-        .unwrap();
+    for backend in ["migrations/sqlite", "migrations/postgres"] {
+        for migration in std::fs::read_dir(source.join(backend)).unwrap() {
+            let migration = migration.unwrap();
+            std::fs::copy(migration.path(), root.join(backend).join(migration.file_name())).unwrap();
+        }
     }
     (dir, root)
 }
@@ -86,7 +84,7 @@ fn a_new_projection_gets_a_module_a_migration_a_registration_and_a_test() {
     let (_dir, root) = repository_copy();
     let migrations_before = std::fs::read_dir(root.join("migrations/sqlite")).unwrap().count();
     let generated = scaffold::new_projection(&root, "contact_tags").unwrap();
-    assert_eq!(generated.created.len(), 3);
+    assert_eq!(generated.created.len(), 4, "{:?}", generated.created);
     let module = read(&root, "server/src/projections/contact_tags.rs");
     assert!(module.contains("pub struct ContactTagsProjection;"));
     assert!(module.contains("\"projected_contact_tags\""));
@@ -108,6 +106,15 @@ fn a_new_projection_gets_a_module_a_migration_a_registration_and_a_test() {
     assert!(newest.ends_with("_projected_contact_tags.sql"), "{newest}");
     assert!(
         read(&root, &format!("migrations/sqlite/{newest}")).contains("CREATE TABLE projected_contact_tags")
+    );
+    let postgres: Vec<String> = std::fs::read_dir(root.join("migrations/postgres"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let newest = postgres.iter().max().unwrap();
+    assert!(
+        read(&root, &format!("migrations/postgres/{newest}")).contains("CREATE TABLE projected_contact_tags"),
+        "the PostgreSQL schema gets the table too: {newest}"
     );
     assert!(read(&root, "server/tests/projection_contact_tags.rs").contains("#[tokio::test]"));
 

@@ -131,7 +131,7 @@ async fn an_older_version_is_read_but_never_written() {
 
 /// Stores `payload` as `name` v`version` the way an earlier release of the app did.
 async fn store_as_an_earlier_release(db: &TestDb, name: &str, version: i32, payload: Value) {
-    sqlx::query(
+    server::on_pool!(db.store().writer(), p => sqlx::query(
         "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
          SELECT $1, id, $2, $3, '2019-08-13T09:00:00Z' FROM event_types WHERE name = $4 AND version = $5",
     )
@@ -140,8 +140,8 @@ async fn store_as_an_earlier_release(db: &TestDb, name: &str, version: i32, payl
     .bind(db.local().account_id)
     .bind(name)
     .bind(version)
-    .execute(db.store().writer())
-    .await
+    .execute(p)
+    .await.map(drop))
     .unwrap();
 }
 
@@ -161,11 +161,11 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
     .await;
     // The command side learns the names from its own records, which the earlier release kept.
     for name in ["Steve", "Sally"] {
-        sqlx::query("INSERT INTO contact_names (account_id, key, name) VALUES ($1, lower($2), $2)")
+        server::on_pool!(db.store().writer(), p => sqlx::query("INSERT INTO contact_names (account_id, key, name) VALUES ($1, lower($2), $2)")
             .bind(db.local().account_id)
             .bind(name)
-            .execute(db.store().writer())
-            .await
+            .execute(p)
+            .await.map(drop))
             .unwrap();
     }
     db.accept(db.local(), &created("Tim Berners-Lee", "v2")).await;
@@ -181,11 +181,11 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
     .await;
     db.dispatcher().run_until_caught_up().await.unwrap();
 
-    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+    let rows: Vec<(String, String, String, Option<String>)> = server::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT name, description, contact_method, contact_method_kind FROM projected_contacts ORDER BY name",
     )
-    .fetch_all(db.store().reader())
-    .await
+    .fetch_all(p)
+    .await)
     .unwrap();
     let expected = [
         ("Sally", "v1 edit", "+1 555 010 4477", Some("phone")),
@@ -210,11 +210,11 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
             .unwrap();
     }
     assert_eq!(snapshot(&db).await, incremental, "a replay gives the same rows");
-    let stored_versions: Vec<i32> = sqlx::query_scalar(
+    let stored_versions: Vec<i32> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(
         "SELECT t.version FROM events e JOIN event_types t ON t.id = e.event_type_id ORDER BY e.id",
     )
-    .fetch_all(db.store().reader())
-    .await
+    .fetch_all(p)
+    .await)
     .unwrap();
     assert_eq!(
         stored_versions,
@@ -241,13 +241,13 @@ async fn every_event_type_accepts_its_example_and_refuses_broken_payloads_by_fie
         .unwrap()
         .event_id;
     // Bob's morning email of 2019-08-20 failed, so it may be asked for again.
-    sqlx::query(
+    server::on_pool!(db.store().writer(), p => sqlx::query(
         "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
              attempts, updated_at) VALUES ($1, 'Bob', '2019-08-20', '<x@kith.test>', 'failed', 1, '2019-08-20T07:00:00Z')",
     )
     .bind(db.local().account_id)
-    .execute(db.store().writer())
-    .await
+    .execute(p)
+    .await.map(drop))
     .unwrap();
     // The removal and the deletion come last, so every other example still finds its target.
     let mut types: Vec<_> = LATEST_EVENT_TYPES.iter().collect();

@@ -3,6 +3,9 @@
 
 mod common;
 
+use server::db::Conn;
+use server::on_pool;
+
 use app::error::FieldError;
 use common::{TestDb, created, edited};
 use serde_json::json;
@@ -27,10 +30,10 @@ async fn the_seed_example_is_accepted_and_stored() {
         .expect("the seed's example matches its schema");
     assert!(receipt.event_id > 0);
     let (payload, entity_id, account_id): (String, i64, i64) =
-        sqlx::query_as("SELECT payload, entity_id, account_id FROM events WHERE id = $1")
+        on_pool!(db.store().reader(), p => sqlx::query_as("SELECT payload, entity_id, account_id FROM events WHERE id = $1")
             .bind(receipt.event_id)
-            .fetch_one(db.store().reader())
-            .await
+            .fetch_one(p)
+            .await)
             .unwrap();
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&payload).unwrap(),
@@ -178,10 +181,10 @@ async fn receipts_carry_growing_ids_and_the_creation_time() {
     assert!(second.event_id > first.event_id);
     assert!(first.created_at >= before && second.created_at >= first.created_at);
     let stored: chrono::DateTime<chrono::Utc> =
-        sqlx::query_scalar("SELECT created_at FROM events WHERE id = $1")
+        on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT created_at FROM events WHERE id = $1")
             .bind(first.event_id)
-            .fetch_one(db.store().reader())
-            .await
+            .fetch_one(p)
+            .await)
             .unwrap();
     assert_eq!(stored, first.created_at);
 }
@@ -235,6 +238,15 @@ async fn concurrent_appends_share_commits_and_each_caller_gets_its_own_answer() 
 async fn the_database_is_durable_wal_with_full_sync() {
     let db = TestDb::new().await;
     let mut conn = db.store().writer().acquire().await.unwrap();
+    let Conn::Sqlite(conn) = conn.conn() else {
+        // PostgreSQL: a commit is durable unless the server is told otherwise.
+        let synchronous: String = on_pool!(db.store().reader(), p => sqlx::query_scalar("SHOW synchronous_commit")
+            .fetch_one(p)
+            .await)
+        .unwrap();
+        assert_eq!(synchronous, "on", "a commit waits for the WAL to be on disk");
+        return;
+    };
     let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut *conn)
         .await
@@ -267,11 +279,11 @@ async fn reopening_keeps_the_stream_and_the_registered_types() {
 #[tokio::test]
 async fn a_changed_schema_of_a_registered_version_stops_the_start() {
     let db = TestDb::new().await;
-    sqlx::query(
+    on_pool!(db.store().writer(), p => sqlx::query(
         "UPDATE event_types SET schema = '{\"type\": \"object\"}' WHERE name = 'contact-created' AND version = 1",
     )
-        .execute(db.store().writer())
-        .await
+        .execute(p)
+        .await.map(drop))
         .unwrap();
     let error = match server::Kith::open(&db.url()).await {
         Ok(_) => panic!("a changed schema must not be accepted silently"),

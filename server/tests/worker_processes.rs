@@ -39,9 +39,9 @@ fn worker(db: &TestDb, outbox: &std::path::Path) -> Worker {
 
 /// Every projection's checkpoint, as the `projections` table has it.
 async fn checkpoints(db: &TestDb) -> Vec<i64> {
-    sqlx::query_scalar("SELECT last_event_id FROM projections ORDER BY name")
-        .fetch_all(db.store().reader())
-        .await
+    server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT last_event_id FROM projections ORDER BY name")
+        .fetch_all(p)
+        .await)
         .unwrap()
 }
 

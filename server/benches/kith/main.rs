@@ -1,5 +1,6 @@
-//! Kith's benchmark suite: `cargo bench -p server` prints, for the embedded SQLite store, the
-//! figures the README's measurements table holds, each beside its target:
+//! Kith's benchmark suite: `cargo bench -p server` prints, for the embedded SQLite store and
+//! then for PostgreSQL, the figures the README's measurements table holds, each beside its
+//! target:
 //!
 //! - append throughput: validated, durable events per second, one event per command,
 //!   with 1 and 8 concurrent writers;
@@ -12,7 +13,10 @@
 //! - the WebAssembly bundle, raw and gzipped, when a release build is there.
 //!
 //! `cargo bench -p server -- --quick` runs each with less work (to check the suite runs);
-//! `-- --only NAME` runs one of append, replay, latency, backlog, page and wasm. Not a test: CI
+//! `-- --only NAME` runs one of append, replay, latency, backlog, page and wasm;
+//! `-- --backend sqlite|postgres` runs one backend; `-- --postgres URL` names the PostgreSQL
+//! server (default `postgres://postgres@127.0.0.1:5432`), where each part makes a database of
+//! its own and drops it after. Not a test: CI
 //! builds it (clippy's `--all-targets`) so it cannot rot, but never runs it, since timings on a
 //! shared machine are no pass or fail.
 
@@ -68,10 +72,48 @@ fn main() -> Result<(), Error> {
         .position(|a| a == "--only")
         .and_then(|at| args.get(at + 1))
         .cloned();
-    let runs = |name: &str| only.as_deref().is_none_or(|only| only == name);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let option = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|at| args.get(at + 1))
+            .cloned()
+    };
+    let backend = option("--backend");
+    let postgres = option("--postgres").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into());
+    for (name, server) in [("sqlite", None), ("postgres", Some(postgres))] {
+        if backend.as_deref().is_none_or(|b| b == name) {
+            run(&plan, only.as_deref(), server)?;
+        }
+    }
+    if only.as_deref().is_none_or(|only| only == "wasm") {
+        let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg/crm.wasm");
+        match wasm::sizes(&bundle) {
+            Ok((raw, zipped)) => {
+                println!(
+                    "WebAssembly bundle:  {raw} bytes raw, {zipped} gzipped   (target/site/pkg/crm.wasm as last built; \
+                     after `cargo leptos build --release` it is the bundle that ships; target < 400 KB gzipped)"
+                )
+            }
+            Err(error) => println!(
+                "WebAssembly bundle:  not measured ({error}); run `cargo leptos build --release` first"
+            ),
+        }
+    }
+    Ok(())
+}
 
-    println!("Kith benchmarks on SQLite (a fresh file in a temporary folder for each)\n");
+/// Runs the parts `only` names (all by default) on SQLite, or on the PostgreSQL `server`.
+fn run(plan: &Plan, only: Option<&str>, server: Option<String>) -> Result<(), Error> {
+    let runs = |name: &str| only.is_none_or(|only| only == name);
+    if !["append", "replay", "latency", "backlog", "page"].iter().any(|part| runs(part)) {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match &server {
+        Some(server) => println!("\nKith benchmarks on PostgreSQL at {server} (a new database for each)\n"),
+        None => println!("Kith benchmarks on SQLite (a fresh file in a temporary folder for each)\n"),
+    }
+    support::use_postgres(server);
     if runs("append") {
         for writers in [1, 8] {
             let target = if writers == 1 { 2_000 } else { 15_000 };
@@ -131,20 +173,6 @@ fn main() -> Result<(), Error> {
             load.p99,
             plan.page_load.as_secs()
         );
-    }
-    if runs("wasm") {
-        let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg/crm.wasm");
-        match wasm::sizes(&bundle) {
-            Ok((raw, zipped)) => {
-                println!(
-                    "WebAssembly bundle:  {raw} bytes raw, {zipped} gzipped   (target/site/pkg/crm.wasm as last built; \
-                     after `cargo leptos build --release` it is the bundle that ships; target < 400 KB gzipped)"
-                )
-            }
-            Err(error) => println!(
-                "WebAssembly bundle:  not measured ({error}); run `cargo leptos build --release` first"
-            ),
-        }
     }
     Ok(())
 }

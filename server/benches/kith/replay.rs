@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use server::{cpu, projections, replay};
+use server::{cpu, on, projections, replay};
 
 use crate::support::{Error, event, fresh_database};
 
@@ -49,26 +49,28 @@ async fn fill_and_rebuild(total: u64) -> Result<Replayed, Error> {
         let type_id: i64 = match type_ids.get(event_type.name) {
             Some(id) => *id,
             None => {
-                let id = sqlx::query_scalar("SELECT id FROM event_types WHERE name = $1 AND version = $2")
-                    .bind(event_type.name)
-                    .bind(event_type.version)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let id = on!(tx.conn(), c => sqlx::query_scalar(
+                    "SELECT id FROM event_types WHERE name = $1 AND version = $2"
+                )
+                .bind(event_type.name)
+                .bind(event_type.version)
+                .fetch_one(c)
+                .await)?;
                 type_ids.insert(event_type.name, id);
                 id
             }
         };
-        sqlx::query(
+        on!(tx.conn(), c => sqlx::query(
             "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
-        .bind(event.to_payload().to_string())
+        .bind(sqlx::types::Json(event.to_payload()))
         .bind(type_id)
         .bind(fresh.account.entity_id)
         .bind(fresh.account.account_id)
         .bind(Utc::now())
-        .execute(&mut *tx)
-        .await?;
+        .execute(c)
+        .await.map(drop))?;
         if i % 100_000 == 99_999 {
             tx.commit().await?;
             tx = store.writer().begin().await?;

@@ -1,6 +1,7 @@
 //! What the benchmarks share: a fresh database with one signed-up account, a stream of
 //! realistic events, and percentiles.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use app::account::SignUpForm;
@@ -15,19 +16,56 @@ use tempfile::TempDir;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// A fresh database (kept while it lives) with one signed-up account.
+/// The PostgreSQL server fresh databases are made on; `None`: SQLite files.
+static POSTGRES: Mutex<Option<String>> = Mutex::new(None);
+
+/// Makes the next fresh databases on the PostgreSQL server at `server` (`None`: SQLite).
+pub fn use_postgres(server: Option<String>) {
+    *POSTGRES.lock().expect("the backend setting") = server;
+}
+
+/// A fresh database (kept while it lives; on PostgreSQL, dropped with it) with one signed-up
+/// account.
 pub struct Fresh {
     _dir: TempDir,
+    url: String,
     pub kith: Kith,
     pub account: Actor,
     /// The session token of the account, for its cookie.
     pub session: String,
 }
 
-/// Opens Kith on a new SQLite file in a temporary folder and signs up an account.
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        use sqlx::migrate::MigrateDatabase;
+        if server::db::Backend::of(&self.url) != server::db::Backend::Postgres {
+            return;
+        }
+        let url = self.url.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(sqlx::Postgres::force_drop_database(&url))?;
+            Ok::<(), Error>(())
+        })
+        .join();
+    }
+}
+
+/// Opens Kith on a new SQLite file in a temporary folder, or a new PostgreSQL database (see
+/// [`use_postgres`]), and signs up an account.
 pub async fn fresh_database() -> Result<Fresh, Error> {
+    use sqlx::migrate::MigrateDatabase;
     let dir = tempfile::tempdir()?;
-    let kith = Kith::open(&dir.path().join("kith.sqlite3").display().to_string()).await?;
+    let postgres = POSTGRES.lock().expect("the backend setting").clone();
+    let url = match postgres {
+        Some(server) => {
+            let url = format!("{}/kith_bench_{}", server.trim_end_matches('/'), server::store::random_hex(6));
+            sqlx::Postgres::create_database(&url).await?;
+            url
+        }
+        None => dir.path().join("kith.sqlite3").display().to_string(),
+    };
+    let kith = Kith::open(&url).await?;
     let sign_up = SignUpForm {
         email: "bench@example.com".into(),
         password: "correct horse battery staple".into(),
@@ -41,6 +79,7 @@ pub async fn fresh_database() -> Result<Fresh, Error> {
         .map_err(|r| r.to_string())?;
     Ok(Fresh {
         _dir: dir,
+        url,
         kith,
         account: actor,
         session: token,

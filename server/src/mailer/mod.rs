@@ -33,7 +33,6 @@ use app::events::{Event, MeetingNotesEmailFailed, MeetingNotesEmailSent};
 use app::receipt::EventId;
 use chrono::{DateTime, NaiveDate, Utc};
 use lettre::message::Mailbox;
-use sqlx::SqliteConnection;
 
 pub use message::{MorningEmail, message_id};
 pub use state::{EmailFacts, email_view, mailer_warning};
@@ -41,10 +40,12 @@ pub use transport::{SendFailure, Transport, TransportError};
 pub use window::SendWindow;
 
 use crate::clock::Clock;
+use crate::db::Conn;
 use crate::jobs::{self, JobRun};
 use crate::store::deliveries::{self, Claim, DeliveryKey, DeliveryState};
 use crate::store::{EventStore, StoreError};
 use crate::time;
+use crate::{on, on_pool};
 
 /// The mailer's name as a job and as the entity that causes its events.
 pub const JOB: &str = "mailer";
@@ -224,13 +225,13 @@ impl Mailer {
     async fn caught_up(&self, head: EventId) -> Result<bool, StoreError> {
         let deadline = tokio::time::Instant::now() + self.settings.catch_up;
         loop {
-            let slowest: EventId = sqlx::query_scalar(
+            let slowest: EventId = on_pool!(self.store.reader(), p => sqlx::query_scalar(
                 "SELECT COALESCE(MIN(last_event_id), 0) FROM projections WHERE name IN ($1, $2)",
             )
             .bind(READS[0])
             .bind(READS[1])
-            .fetch_one(self.store.reader())
-            .await?;
+            .fetch_one(p)
+            .await)?;
             if slowest >= head {
                 return Ok(true);
             }
@@ -253,7 +254,7 @@ impl Mailer {
         }
         // Every zone's today is within a day of UTC's; later meetings cannot be due yet.
         let latest_day = self.clock.now().date_naive() + chrono::Days::new(1);
-        let pending: Vec<PendingEmail> = sqlx::query_as(
+        let pending: Vec<PendingEmail> = on_pool!(self.store.reader(), p => sqlx::query_as(
             "SELECT e.account_id, e.contact_name, e.meeting_on, e.meeting_at, e.notes, e.notes_html, \
                  e.failed_at, e.retry_at, e.last_updated_at, a.display_name, a.notes_email, \
                  a.time_zone AS account_zone, a.morning_email_hour \
@@ -261,8 +262,8 @@ impl Mailer {
              WHERE e.meeting_on <= $1 ORDER BY e.meeting_on, e.account_id, e.contact_name",
         )
         .bind(latest_day)
-        .fetch_all(self.store.reader())
-        .await?;
+        .fetch_all(p)
+        .await)?;
         let mut report = RunReport::default();
         for email in &pending {
             // One email's failure never holds up the others.
@@ -313,7 +314,7 @@ impl Mailer {
     /// Appends a mailer event inside the caller's transaction.
     async fn append(
         &self,
-        tx: &mut SqliteConnection,
+        tx: Conn<'_>,
         account_id: i64,
         event: Event,
     ) -> Result<EventId, StoreError> {
@@ -354,14 +355,14 @@ impl Mailer {
 
     /// Whether the projection still holds `email` as it was read (not moved, re-noted or
     /// cancelled since), read inside the claim's transaction.
-    async fn unchanged(tx: &mut SqliteConnection, email: &PendingEmail) -> Result<bool, StoreError> {
-        let now: Option<DateTime<Utc>> = sqlx::query_scalar(
+    async fn unchanged(tx: Conn<'_>, email: &PendingEmail) -> Result<bool, StoreError> {
+        let now: Option<DateTime<Utc>> = on!(tx, c => sqlx::query_scalar(
             "SELECT last_updated_at FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2",
         )
         .bind(email.account_id)
         .bind(&email.contact_name)
-        .fetch_optional(tx)
-        .await?;
+        .fetch_optional(c)
+        .await)?;
         Ok(now == Some(email.last_updated_at))
     }
 
@@ -382,13 +383,13 @@ impl Mailer {
         );
         let lease = chrono::Duration::from_std(self.transport.limit()).unwrap_or_default()
             + chrono::Duration::minutes(1);
-        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
-        if !Self::unchanged(&mut tx, email).await? {
+        let mut tx = self.store.writer().begin_write().await?;
+        if !Self::unchanged(tx.conn(), email).await? {
             tx.rollback().await?;
             return Ok(Outcome::Nothing);
         }
         let claim =
-            deliveries::claim(&mut tx, key, &first_id, &self.settings.runner, now, now + lease).await?;
+            deliveries::claim(tx.conn(), key, &first_id, &self.settings.runner, now, now + lease).await?;
         let (id, message_id, attempt, token) = match claim {
             Claim::Leave => {
                 tx.rollback().await?;
@@ -398,7 +399,7 @@ impl Mailer {
                 let reason = "Perhaps not sent: Kith stopped while it was sending this email, so it may or may \
                               not have arrived. Check your inbox, and send it again if it is not there.";
                 deliveries::mark_failed(
-                    &mut tx,
+                    tx.conn(),
                     id,
                     None,
                     "Kith stopped while it was sending this email",
@@ -406,7 +407,7 @@ impl Mailer {
                 )
                 .await?;
                 let event = Self::failed(&email.contact_name, email.meeting_on, reason, None, false);
-                let event_id = self.append(&mut tx, email.account_id, event).await?;
+                let event_id = self.append(tx.conn(), email.account_id, event).await?;
                 tx.commit().await?;
                 self.store.appended(event_id);
                 return Ok(Outcome::Failed);
@@ -436,14 +437,14 @@ impl Mailer {
         };
 
         let done_at = self.clock.now();
-        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.store.writer().begin_write().await?;
         // The contact may have been renamed while the email was on its way.
-        let contact = deliveries::contact_now(&mut tx, id)
+        let contact = deliveries::contact_now(tx.conn(), id)
             .await?
             .unwrap_or_else(|| email.contact_name.clone());
         let event = match outcome {
             Ok(()) => {
-                deliveries::mark_sent(&mut tx, id, done_at).await?;
+                deliveries::mark_sent(tx.conn(), id, done_at).await?;
                 Some(Event::from(MeetingNotesEmailSent {
                     contact,
                     meeting_on: email.meeting_on,
@@ -453,7 +454,7 @@ impl Mailer {
             Err(SendFailure::Retry(detail)) if done_at + backoff(attempt) < window.closes => {
                 let retry_at = done_at + backoff(attempt);
                 let reason = format!("Not sent yet: {detail}.");
-                deliveries::mark_waiting(&mut tx, id, &token, retry_at, &detail, done_at)
+                deliveries::mark_waiting(tx.conn(), id, &token, retry_at, &detail, done_at)
                     .await?
                     .then(|| Self::failed(&contact, email.meeting_on, &reason, Some(retry_at), false))
             }
@@ -462,7 +463,7 @@ impl Mailer {
                     "Not sent: {detail}, and there is no time left today to try again by itself. Send it \
                      again once the mail server is back."
                 );
-                deliveries::mark_failed(&mut tx, id, Some(&token), &detail, done_at)
+                deliveries::mark_failed(tx.conn(), id, Some(&token), &detail, done_at)
                     .await?
                     .then(|| Self::failed(&contact, email.meeting_on, &reason, None, false))
             }
@@ -471,7 +472,7 @@ impl Mailer {
                     "Not sent: {detail}. Check the address for notes in Settings (or the mail server's \
                      settings), then send the email again."
                 );
-                deliveries::mark_failed(&mut tx, id, Some(&token), &detail, done_at)
+                deliveries::mark_failed(tx.conn(), id, Some(&token), &detail, done_at)
                     .await?
                     .then(|| Self::failed(&contact, email.meeting_on, &reason, None, false))
             }
@@ -480,7 +481,7 @@ impl Mailer {
                     "Perhaps not sent: {detail}, so the email may or may not have arrived. Check your inbox, \
                      and send it again if it is not there."
                 );
-                deliveries::mark_failed(&mut tx, id, Some(&token), &detail, done_at)
+                deliveries::mark_failed(tx.conn(), id, Some(&token), &detail, done_at)
                     .await?
                     .then(|| Self::failed(&contact, email.meeting_on, &reason, None, false))
             }
@@ -491,7 +492,7 @@ impl Mailer {
             tx.rollback().await?;
             return Ok(Outcome::Nothing);
         };
-        let event_id = self.append(&mut tx, email.account_id, event).await?;
+        let event_id = self.append(tx.conn(), email.account_id, event).await?;
         tx.commit().await?;
         self.store.appended(event_id);
         if sent {
@@ -513,8 +514,8 @@ impl Mailer {
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
         let key = email.key();
-        let mut tx = self.store.writer().begin_with("BEGIN IMMEDIATE").await?;
-        let delivery = deliveries::find(&mut tx, key).await?;
+        let mut tx = self.store.writer().begin_write().await?;
+        let delivery = deliveries::find(tx.conn(), key).await?;
         let reason = match &delivery {
             None if email.last_updated_at >= window.closes => {
                 "Not sent: the meeting was scheduled after its day had ended.".to_owned()
@@ -552,9 +553,9 @@ impl Mailer {
                 &self.domain,
             )
         });
-        deliveries::mark_given_up(&mut tx, key, &message_id, &shorten(&reason), now).await?;
+        deliveries::mark_given_up(tx.conn(), key, &message_id, &shorten(&reason), now).await?;
         let event = Self::failed(&email.contact_name, email.meeting_on, &reason, None, true);
-        let event_id = self.append(&mut tx, email.account_id, event).await?;
+        let event_id = self.append(tx.conn(), email.account_id, event).await?;
         tx.commit().await?;
         self.store.appended(event_id);
         tracing::warn!(

@@ -3,9 +3,10 @@
 
 use app::events::{AccountRegistered, AccountSettings, AccountSettingsChanged, Event};
 use app::views::ProjectionName;
-use sqlx::SqliteConnection;
 
 use super::Projection;
+use crate::db::Conn;
+use crate::on;
 use crate::store::{StoreError, StoredEvent};
 
 pub struct AccountsProjection;
@@ -22,7 +23,7 @@ impl Projection for AccountsProjection {
 
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        conn: Conn<'_>,
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {
@@ -39,7 +40,7 @@ impl Projection for AccountsProjection {
             time_zone,
             morning_email_hour,
         } = settings;
-        sqlx::query(
+        on!(conn, c => sqlx::query(
             "INSERT INTO projected_accounts \
                  (account_id, display_name, notes_email, time_zone, morning_email_hour, last_updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -53,8 +54,9 @@ impl Projection for AccountsProjection {
         .bind(time_zone)
         .bind(i64::from(*morning_email_hour))
         .bind(stored.created_at)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await
+        .map(drop))?;
         Ok(())
     }
 }

@@ -3,9 +3,10 @@
 
 use app::events::{ContactDeleted, ContactEdited, Event};
 use app::views::ProjectionName;
-use sqlx::SqliteConnection;
 
 use super::Projection;
+use crate::db::Conn;
+use crate::on;
 use crate::store::{StoreError, StoredEvent};
 
 pub struct ContactEventsProjection;
@@ -22,7 +23,7 @@ impl Projection for ContactEventsProjection {
 
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        mut conn: Conn<'_>,
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {
@@ -33,13 +34,14 @@ impl Projection for ContactEventsProjection {
         let contact = match event {
             // The history goes with the contact.
             Event::ContactDeleted(ContactDeleted { name }) => {
-                sqlx::query(
+                on!(conn.re(), c => sqlx::query(
                     "DELETE FROM projected_contact_events WHERE account_id = $1 AND contact_name = $2",
                 )
                 .bind(account_id)
                 .bind(name)
-                .execute(&mut *conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
                 return Ok(());
             }
             Event::ContactEdited(ContactEdited {
@@ -47,27 +49,29 @@ impl Projection for ContactEventsProjection {
                 new_name: Some(new_name),
                 ..
             }) => {
-                sqlx::query(
+                on!(conn.re(), c => sqlx::query(
                     "UPDATE projected_contact_events SET contact_name = $1 \
                      WHERE account_id = $2 AND contact_name = $3",
                 )
                 .bind(new_name)
                 .bind(account_id)
                 .bind(name)
-                .execute(&mut *conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
                 new_name.as_str()
             }
             _ => contact,
         };
-        sqlx::query(
+        on!(conn, c => sqlx::query(
             "INSERT INTO projected_contact_events (event_id, account_id, contact_name) VALUES ($1, $2, $3)",
         )
         .bind(stored.id)
         .bind(account_id)
         .bind(contact)
-        .execute(conn)
-        .await?;
+        .execute(c)
+        .await
+        .map(drop))?;
         Ok(())
     }
 }

@@ -9,10 +9,11 @@ use app::events::{
     MeetingNotesEmailRequested, MeetingNotesEmailSent, NextMeetingCancelled, NextMeetingScheduled,
 };
 use app::views::ProjectionName;
-use sqlx::SqliteConnection;
 
 use super::{Projection, meeting_instant};
+use crate::db::Conn;
 use crate::markdown;
+use crate::on;
 use crate::store::{StoreError, StoredEvent};
 
 pub struct MeetingNotesEmailsProjection;
@@ -34,7 +35,7 @@ impl Projection for MeetingNotesEmailsProjection {
 
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        mut conn: Conn<'_>,
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {
@@ -46,95 +47,118 @@ impl Projection for MeetingNotesEmailsProjection {
                     notes,
                     ..
                 } = meeting;
-                let done: Option<i64> = sqlx::query_scalar(
-                    "SELECT 1 FROM projected_meeting_notes_emails_done \
+                let account_id = stored.account()?;
+                let done: Option<i64> = on!(conn.re(), c => sqlx::query_scalar(
+                    "SELECT account_id FROM projected_meeting_notes_emails_done \
                      WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
                 )
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .fetch_optional(&mut *conn)
-                .await?;
+                .fetch_optional(c)
+                .await)?;
                 if done.is_some() {
                     // That day's email is done: nothing is left to send for this contact.
-                    sqlx::query("DELETE FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2")
-                        .bind(stored.account()?)
-                        .bind(contact)
-                        .execute(conn)
-                        .await?;
+                    on!(conn, c => sqlx::query(
+                        "DELETE FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2",
+                    )
+                    .bind(account_id)
+                    .bind(contact)
+                    .execute(c)
+                    .await
+                    .map(drop))?;
                     return Ok(());
                 }
-                // A failure stays with its meeting's day; another day starts afresh.
-                sqlx::query(
+                // A failure stays with its meeting's day; another day starts afresh. (The row's
+                // own columns are named with the table's name: PostgreSQL would find them
+                // ambiguous with `excluded`'s.)
+                let meeting_at = meeting_instant(meeting, stored)?;
+                on!(conn, c => sqlx::query(
                     "INSERT INTO projected_meeting_notes_emails (account_id, contact_name, meeting_on, \
                          meeting_at, notes, notes_html, last_updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) \
                      ON CONFLICT (account_id, contact_name) DO UPDATE SET \
-                         failed_at = CASE WHEN meeting_on = excluded.meeting_on THEN failed_at END, \
-                         retry_at = CASE WHEN meeting_on = excluded.meeting_on THEN retry_at END, \
+                         failed_at = CASE WHEN projected_meeting_notes_emails.meeting_on = excluded.meeting_on \
+                             THEN projected_meeting_notes_emails.failed_at END, \
+                         retry_at = CASE WHEN projected_meeting_notes_emails.meeting_on = excluded.meeting_on \
+                             THEN projected_meeting_notes_emails.retry_at END, \
                          meeting_on = excluded.meeting_on, meeting_at = excluded.meeting_at, \
                          notes = excluded.notes, notes_html = excluded.notes_html, \
                          last_updated_at = excluded.last_updated_at",
                 )
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .bind(meeting_instant(meeting, stored)?)
+                .bind(meeting_at)
                 .bind(notes)
                 .bind(markdown::render(notes))
                 .bind(stored.created_at)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::NextMeetingCancelled(NextMeetingCancelled { contact }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "DELETE FROM projected_meeting_notes_emails WHERE account_id = $1 AND contact_name = $2",
                 )
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             // A new contact starts afresh, even under the name of one deleted while its email
             // was on its way.
             Event::ContactCreated(ContactCreated { name, .. }) => {
-                sqlx::query("DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2")
-                    .bind(stored.account()?)
-                    .bind(name)
-                    .execute(conn)
-                    .await?;
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
+                    "DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2",
+                )
+                .bind(account_id)
+                .bind(name)
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::ContactEdited(ContactEdited {
                 name,
                 new_name: Some(new_name),
                 ..
             }) => {
+                let account_id = stored.account()?;
                 // Days left under the new name by a contact deleted mid-send belong to nobody.
-                sqlx::query("DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2")
-                    .bind(stored.account()?)
-                    .bind(new_name)
-                    .execute(&mut *conn)
-                    .await?;
+                on!(conn.re(), c => sqlx::query(
+                    "DELETE FROM projected_meeting_notes_emails_done WHERE account_id = $1 AND contact_name = $2",
+                )
+                .bind(account_id)
+                .bind(new_name)
+                .execute(c)
+                .await
+                .map(drop))?;
                 for table in TABLES {
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                    on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!(
                         "UPDATE {table} SET contact_name = $1 WHERE account_id = $2 AND contact_name = $3"
                     )))
                     .bind(new_name)
-                    .bind(stored.account()?)
+                    .bind(account_id)
                     .bind(name)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(drop))?;
                 }
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
+                let account_id = stored.account()?;
                 for table in TABLES {
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                    on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DELETE FROM {table} WHERE account_id = $1 AND contact_name = $2"
                     )))
-                    .bind(stored.account()?)
+                    .bind(account_id)
                     .bind(name)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(drop))?;
                 }
             }
             Event::MeetingNotesEmailSent(MeetingNotesEmailSent {
@@ -146,24 +170,27 @@ impl Projection for MeetingNotesEmailsProjection {
                 given_up: true,
                 ..
             }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn.re(), c => sqlx::query(
                     "DELETE FROM projected_meeting_notes_emails \
                      WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
                 )
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(&mut *conn)
-                .await?;
-                sqlx::query(
-                    "INSERT OR IGNORE INTO projected_meeting_notes_emails_done (account_id, contact_name, meeting_on) \
-                     VALUES ($1, $2, $3)",
+                .execute(c)
+                .await
+                .map(drop))?;
+                on!(conn, c => sqlx::query(
+                    "INSERT INTO projected_meeting_notes_emails_done (account_id, contact_name, meeting_on) \
+                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                 )
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
                 contact,
@@ -172,29 +199,33 @@ impl Projection for MeetingNotesEmailsProjection {
                 given_up: false,
                 ..
             }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "UPDATE projected_meeting_notes_emails SET failed_at = $1, retry_at = $2, last_updated_at = $1 \
                      WHERE account_id = $3 AND contact_name = $4 AND meeting_on = $5",
                 )
                 .bind(stored.created_at)
                 .bind(retry_at)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "UPDATE projected_meeting_notes_emails SET failed_at = NULL, retry_at = NULL, last_updated_at = $1 \
                      WHERE account_id = $2 AND contact_name = $3 AND meeting_on = $4",
                 )
                 .bind(stored.created_at)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             // Other events do not touch the table.
             _ => {}

@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use app::events::{Event, NextMeetingScheduled};
 use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
 
+use crate::db::Conn;
+use crate::on;
 use crate::store::{StoreError, StoredEvent};
 use crate::time;
 
@@ -25,7 +26,7 @@ pub trait Projection: Send + Sync + 'static {
     /// Applies one event to the table; events this projection does not care about are ignored.
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        conn: Conn<'_>,
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError>;
@@ -41,11 +42,11 @@ pub trait Projection: Send + Sync + 'static {
     }
 
     /// Empties the tables, before a rebuild from the start of the stream in place.
-    async fn reset(&self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    async fn reset(&self, mut conn: Conn<'_>) -> Result<(), StoreError> {
         for table in self.tables() {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
-                .execute(&mut *conn)
-                .await?;
+            on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(c)
+                .await.map(drop))?;
         }
         Ok(())
     }
@@ -60,7 +61,7 @@ pub trait Rebuild: Send {
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError>;
 
     /// Writes the rows into the tables `conn` sees.
-    async fn write(self: Box<Self>, conn: &mut SqliteConnection) -> Result<(), StoreError>;
+    async fn write(self: Box<Self>, conn: Conn<'_>) -> Result<(), StoreError>;
 }
 
 /// Every projection the application keeps.

@@ -18,6 +18,10 @@
 //! cost two statements an event, so only such a batch pays for them. A database failure fails the whole batch: every caller in it gets the error, and
 //! none of its events is stored.
 //!
+//! On PostgreSQL the transaction first takes the command side's advisory lock (see
+//! [`Pool::begin_write`], which explains how that keeps ids visible in order), and the writer
+//! task runs on the caller's runtime; the rest of this note is about SQLite.
+//!
 //! The writer task runs on a thread of its own, kept on one CPU together with the worker thread
 //! of the connection it writes on (see [`crate::cpu`]): a batch is a dozen statements, each a
 //! hand-over between the two threads, and on one CPU those cost a few microseconds instead of
@@ -33,12 +37,14 @@ use app::backend::Actor;
 use app::error::Rejection;
 use app::events::Event;
 use app::receipt::{EventId, EventReceipt};
-use chrono::Utc;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{Connection, SqliteConnection};
+use serde_json::value::RawValue;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{StoreError, guards};
+use super::{EVENTS_CHANNEL, StoreError, guards};
+use crate::db::{Backend, Conn, Pool};
+use crate::on;
 
 /// How long a batch waits for the callers the last commit answered, when fewer have queued: they
 /// are usually about to queue their next append, and each that makes it into this batch saves a
@@ -56,8 +62,8 @@ pub struct CheckedEvent {
     pub actor: Actor,
     pub event_type_id: i64,
     pub event: Event,
-    /// The payload as it will be stored: JSON text.
-    pub payload: String,
+    /// The payload as it will be stored.
+    pub payload: Box<RawValue>,
 }
 
 struct Append {
@@ -72,14 +78,14 @@ pub struct Appender {
     runtime: tokio::runtime::Handle,
 }
 
-/// Starts the writer thread and opens the store's writing connection on it. Returns the pool of
-/// that one connection, for the store's other writers, and the appender that queues to it. The
-/// appender moves `head` to each batch's last event once it is committed, which wakes the
-/// listeners.
-pub async fn start(
+/// Starts the writer thread and opens the store's SQLite writing connection on it. Returns the
+/// pool of that one connection, for the store's other writers, and the appender that queues to
+/// it. The appender moves `head` to each batch's last event once it is committed, which wakes
+/// the listeners.
+pub async fn start_sqlite(
     options: SqliteConnectOptions,
     head: Arc<watch::Sender<EventId>>,
-) -> Result<(SqlitePool, Appender), StoreError> {
+) -> Result<(Pool, Appender), StoreError> {
     let (ready, started) = oneshot::channel();
     std::thread::Builder::new()
         .name("kith-appender".into())
@@ -91,7 +97,7 @@ pub async fn start(
 fn writer_thread(
     options: SqliteConnectOptions,
     head: Arc<watch::Sender<EventId>>,
-    ready: oneshot::Sender<Result<(SqlitePool, Appender), StoreError>>,
+    ready: oneshot::Sender<Result<(Pool, Appender), StoreError>>,
 ) {
     if let Err(error) = crate::cpu::pin_to_one_cpu() {
         tracing::warn!(%error, "could not keep the appender on one CPU; appends will be slower");
@@ -120,7 +126,7 @@ fn writer_thread(
             .connect_with(options)
             .await;
         let writer = match writer {
-            Ok(writer) => writer,
+            Ok(writer) => Pool::Sqlite(writer),
             Err(error) => {
                 let _ = ready.send(Err(error.into()));
                 return;
@@ -137,6 +143,19 @@ fn writer_thread(
             write_batches(&writer, appends, &commits, &head).await;
         }
     });
+}
+
+/// Starts the writer task on the current runtime, writing to the PostgreSQL `pool`.
+pub fn start_postgres(pool: Pool, head: Arc<watch::Sender<EventId>>) -> Appender {
+    let (queue, appends) = mpsc::channel(MAX_BATCH);
+    let commits = Arc::new(AtomicU64::new(0));
+    let appender = Appender {
+        queue,
+        commits: commits.clone(),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    tokio::spawn(async move { write_batches(&pool, appends, &commits, &head).await });
+    appender
 }
 
 impl Appender {
@@ -164,7 +183,7 @@ impl Appender {
 
 /// The writer task: stores whatever has queued up, batch after batch, until the store closes.
 async fn write_batches(
-    writer: &SqlitePool,
+    writer: &Pool,
     mut appends: mpsc::Receiver<Append>,
     commits: &AtomicU64,
     head: &watch::Sender<EventId>,
@@ -228,11 +247,11 @@ fn wait_for_stragglers(appends: &mut mpsc::Receiver<Append>, batch: &mut Vec<App
 }
 
 /// Stores the events of a batch in one transaction, in order, leaving out those refused.
-async fn store_batch(writer: &SqlitePool, batch: &[CheckedEvent]) -> Result<Vec<Outcome>, StoreError> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+async fn store_batch(writer: &Pool, batch: &[CheckedEvent]) -> Result<Vec<Outcome>, StoreError> {
+    let mut tx = writer.begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for checked in batch {
-        match store_checked(&mut tx, checked).await? {
+        match store_checked(tx.conn(), checked).await? {
             Ok(receipt) => outcomes.push(Ok(receipt)),
             Err(_) => {
                 tx.rollback().await?;
@@ -248,14 +267,14 @@ async fn store_batch(writer: &SqlitePool, batch: &[CheckedEvent]) -> Result<Vec<
 /// refused one leaves nothing behind. Two statements more per event, so only once a refusal
 /// has been seen.
 async fn store_batch_with_refusals(
-    writer: &SqlitePool,
+    writer: &Pool,
     batch: &[CheckedEvent],
 ) -> Result<Vec<Outcome>, StoreError> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = writer.begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for checked in batch {
-        let mut savepoint = Connection::begin(&mut *tx).await?;
-        let outcome = store_checked(&mut savepoint, checked).await?;
+        let mut savepoint = tx.conn().begin().await?;
+        let outcome = store_checked(savepoint.conn(), checked).await?;
         if outcome.is_ok() {
             savepoint.commit().await?;
         } else {
@@ -268,33 +287,38 @@ async fn store_batch_with_refusals(
 }
 
 /// Runs the command-side checks of a checked event and inserts it, in the caller's write
-/// transaction.
-pub async fn store_checked(
-    conn: &mut SqliteConnection,
-    checked: &CheckedEvent,
-) -> Result<Outcome, StoreError> {
+/// transaction (see [`Pool::begin_write`]). On PostgreSQL the insert also notifies
+/// [`EVENTS_CHANNEL`], which PostgreSQL delivers when the transaction commits.
+pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result<Outcome, StoreError> {
     let CheckedEvent {
         actor,
         event_type_id,
         event,
         payload,
     } = checked;
-    if let Err(rejection) = guards::check(&mut *conn, actor.account_id, event).await? {
+    if let Err(rejection) = guards::check(conn.re(), actor.account_id, event).await? {
         return Ok(Err(rejection));
     }
-    let created_at = Utc::now();
-    let event_id: EventId = sqlx::query_scalar(
-        "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(payload)
-    .bind(event_type_id)
-    .bind(actor.entity_id)
-    .bind(actor.account_id)
-    .bind(created_at)
-    .fetch_one(&mut *conn)
-    .await?;
-    guards::record_stored(&mut *conn, actor.account_id, event_id, event).await?;
+    let created_at = crate::db::now();
+    let backend = conn.backend();
+    let event_id: EventId = on!(conn.re(), c => {
+        let event_id = sqlx::query_scalar(
+            "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(Json(&**payload))
+        .bind(event_type_id)
+        .bind(actor.entity_id)
+        .bind(actor.account_id)
+        .bind(created_at)
+        .fetch_one(&mut *c)
+        .await?;
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')").bind(EVENTS_CHANNEL).execute(&mut *c).await?;
+        }
+        event_id
+    });
+    guards::record_stored(conn, actor.account_id, event_id, event).await?;
     Ok(Ok(EventReceipt { event_id, created_at }))
 }
 
@@ -321,7 +345,7 @@ mod tests {
             .await
             .unwrap();
         let mut tx = store.writer().begin().await.unwrap();
-        let actor = store.create_account(&mut tx, "Test").await.unwrap();
+        let actor = store.create_account(tx.conn(), "Test").await.unwrap();
         tx.commit().await.unwrap();
         let coffee = Event::from(InteractionRecorded {
             contact: "Bob".into(),
@@ -357,14 +381,14 @@ mod tests {
             (first + 1, first + 2),
             "the others are stored, in order"
         );
-        let stored: Vec<EventId> = sqlx::query_scalar("SELECT id FROM events ORDER BY id")
-            .fetch_all(store.reader())
-            .await
+        let stored: Vec<EventId> = crate::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT id FROM events ORDER BY id")
+            .fetch_all(p)
+            .await)
             .unwrap();
         assert_eq!(stored, [first, third, fourth]);
-        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM contact_names ORDER BY name")
-            .fetch_all(store.reader())
-            .await
+        let names: Vec<String> = crate::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT name FROM contact_names ORDER BY name")
+            .fetch_all(p)
+            .await)
             .unwrap();
         assert_eq!(names, ["Bob", "Carol"]);
     }

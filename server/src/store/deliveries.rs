@@ -9,7 +9,10 @@
 
 use app::error::Rejection;
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::SqliteConnection;
+
+use crate::db::Conn;
+use crate::on;
+use crate::store::random_hex;
 
 /// Which email: the account's contact and the local date of the meeting.
 #[derive(Clone, Copy, Debug)]
@@ -61,18 +64,18 @@ struct DeliveryRow {
 
 /// The email's row, if a mailer has ever tried it.
 pub async fn find(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     key: DeliveryKey<'_>,
 ) -> Result<Option<Delivery>, sqlx::Error> {
-    let row: Option<DeliveryRow> = sqlx::query_as(
+    let row: Option<DeliveryRow> = on!(conn, c => sqlx::query_as(
         "SELECT id, message_id, state, attempts, lease_until, next_attempt_at, last_error \
          FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
     )
     .bind(key.account_id)
     .bind(key.contact)
     .bind(key.meeting_on)
-    .fetch_optional(conn)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     row.map(|row| {
         let state = match row.state.as_str() {
             "sending" => DeliveryState::Sending {
@@ -122,7 +125,7 @@ pub enum Claim {
 /// Claims the email for `runner` until `lease_until`, if it may be sent now. `message_id` is
 /// the Message-ID to use the first time; later attempts keep the first one.
 pub async fn claim(
-    conn: &mut SqliteConnection,
+    mut conn: Conn<'_>,
     key: DeliveryKey<'_>,
     message_id: &str,
     runner: &str,
@@ -130,12 +133,9 @@ pub async fn claim(
     lease_until: DateTime<Utc>,
 ) -> Result<Claim, sqlx::Error> {
     // A token per claim, so a mailer whose claim was taken over cannot record over the other's.
-    let token: String = sqlx::query_scalar("SELECT $1 || '#' || lower(hex(randomblob(8)))")
-        .bind(runner)
-        .fetch_one(&mut *conn)
-        .await?;
-    let Some(delivery) = find(&mut *conn, key).await? else {
-        let id = sqlx::query_scalar(
+    let token = format!("{runner}#{}", random_hex(8));
+    let Some(delivery) = find(conn.re(), key).await? else {
+        let id: i64 = on!(conn, c => sqlx::query_scalar(
             "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
                  attempts, claimed_by, lease_until, updated_at) \
              VALUES ($1, $2, $3, $4, 'sending', 1, $5, $6, $7) RETURNING id",
@@ -147,8 +147,8 @@ pub async fn claim(
         .bind(&token)
         .bind(lease_until)
         .bind(now)
-        .fetch_one(conn)
-        .await?;
+        .fetch_one(c)
+        .await)?;
         return Ok(Claim::Send {
             id,
             message_id: message_id.to_owned(),
@@ -158,7 +158,7 @@ pub async fn claim(
     };
     match delivery.state {
         DeliveryState::Waiting { next_attempt_at } if next_attempt_at.is_none_or(|at| at <= now) => {
-            sqlx::query(
+            on!(conn, c => sqlx::query(
                 "UPDATE meeting_notes_deliveries SET state = 'sending', attempts = attempts + 1, \
                      claimed_by = $1, lease_until = $2, next_attempt_at = NULL, updated_at = $3 \
                  WHERE id = $4",
@@ -167,8 +167,8 @@ pub async fn claim(
             .bind(lease_until)
             .bind(now)
             .bind(delivery.id)
-            .execute(conn)
-            .await?;
+            .execute(c)
+            .await.map(drop))?;
             Ok(Claim::Send {
                 id: delivery.id,
                 message_id: delivery.message_id,
@@ -190,7 +190,7 @@ pub async fn claim(
 /// Moves the email `id` to `state`, with `error` as its last problem. With a `token`, only
 /// while that claim still holds; returns whether the row moved.
 async fn set(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     id: i64,
     token: Option<&str>,
     state: &str,
@@ -198,7 +198,7 @@ async fn set(
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query(
+    let moved = on!(conn, c => sqlx::query(
         "UPDATE meeting_notes_deliveries SET state = $1, next_attempt_at = $2, \
              last_error = COALESCE($3, last_error), lease_until = NULL, updated_at = $4 \
          WHERE id = $5 AND ($6 IS NULL OR (state = 'sending' AND claimed_by = $6))",
@@ -209,27 +209,28 @@ async fn set(
     .bind(now)
     .bind(id)
     .bind(token)
-    .execute(conn)
-    .await?;
-    Ok(moved.rows_affected() == 1)
+    .execute(c)
+    .await
+    .map(|done| done.rows_affected()))?;
+    Ok(moved == 1)
 }
 
 /// The contact's name now, for the email `id` (`None` once the contact is deleted).
-pub async fn contact_now(conn: &mut SqliteConnection, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT contact_name FROM meeting_notes_deliveries WHERE id = $1")
+pub async fn contact_now(conn: Conn<'_>, id: i64) -> Result<Option<String>, sqlx::Error> {
+    on!(conn, c => sqlx::query_scalar("SELECT contact_name FROM meeting_notes_deliveries WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
-        .await
+        .fetch_optional(c)
+        .await)
 }
 
 /// The email went out: recorded whoever holds the claim now, because it is true.
-pub async fn mark_sent(conn: &mut SqliteConnection, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn mark_sent(conn: Conn<'_>, id: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     set(conn, id, None, "sent", None, None, now).await.map(drop)
 }
 
 /// The email is tried again from `retry_at`, after `error`, if the claim `token` still holds.
 pub async fn mark_waiting(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     id: i64,
     token: &str,
     retry_at: DateTime<Utc>,
@@ -242,7 +243,7 @@ pub async fn mark_waiting(
 /// The email waits for the account holder, after `error`: if the claim `token` still holds
 /// (without a token: a claim whose mailer never came back).
 pub async fn mark_failed(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     id: i64,
     token: Option<&str>,
     error: &str,
@@ -254,13 +255,13 @@ pub async fn mark_failed(
 /// The meeting's day is over: the email will not be sent. Records it even if no mailer ever
 /// tried it.
 pub async fn mark_given_up(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     key: DeliveryKey<'_>,
     message_id: &str,
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on!(conn, c => sqlx::query(
         "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
              attempts, last_error, updated_at) \
          VALUES ($1, $2, $3, $4, 'given_up', 0, $5, $6) \
@@ -274,19 +275,20 @@ pub async fn mark_given_up(
     .bind(message_id)
     .bind(error)
     .bind(now)
-    .execute(conn)
+    .execute(c)
     .await
-    .map(drop)
+    .map(drop))
 }
 
 /// The account holder asks for a failed email to be sent again: it may be, if it failed. (If
 /// its day is over meanwhile, the mailer gives it up at its next run and says so.)
 pub async fn request_again(
-    conn: &mut SqliteConnection,
+    mut conn: Conn<'_>,
     key: DeliveryKey<'_>,
     now: DateTime<Utc>,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
-    let refusal = match find(&mut *conn, key).await? {
+    let found = find(conn.re(), key).await?;
+    let refusal = match found {
         None => "There is no failed email for that meeting.",
         Some(delivery) => match delivery.state {
             DeliveryState::Failed => {
@@ -305,32 +307,32 @@ pub async fn request_again(
 
 /// The contact called `name` is now called `new_name`.
 pub async fn follow_rename(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     account_id: i64,
     name: &str,
     new_name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    on!(conn, c => sqlx::query(
         "UPDATE meeting_notes_deliveries SET contact_name = $1 WHERE account_id = $2 AND contact_name = $3",
     )
     .bind(new_name)
     .bind(account_id)
     .bind(name)
-    .execute(conn)
+    .execute(c)
     .await
-    .map(drop)
+    .map(drop))
 }
 
 /// The contact called `name` is gone; a new contact of that name starts afresh.
 pub async fn forget_contact(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     account_id: i64,
     name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2")
+    on!(conn, c => sqlx::query("DELETE FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2")
         .bind(account_id)
         .bind(name)
-        .execute(conn)
+        .execute(c)
         .await
-        .map(drop)
+        .map(drop))
 }

@@ -14,7 +14,8 @@ use app::events::{
 };
 use app::receipt::EventId;
 use chrono::Utc;
-use sqlx::SqliteConnection;
+use crate::db::Conn;
+use crate::on;
 
 use super::deliveries::{self, DeliveryKey};
 
@@ -24,34 +25,37 @@ fn key(name: &str) -> String {
 
 /// The spelling in use of the account's contact whose name folds to the same key as `name`.
 async fn spelling(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     account_id: i64,
     name: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT name FROM contact_names WHERE account_id = $1 AND key = $2")
+    on!(conn, c => sqlx::query_scalar("SELECT name FROM contact_names WHERE account_id = $1 AND key = $2")
         .bind(account_id)
         .bind(key(name))
-        .fetch_optional(conn)
-        .await
+        .fetch_optional(c)
+        .await)
 }
 
-async fn record(conn: &mut SqliteConnection, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR REPLACE INTO contact_names (account_id, key, name) VALUES ($1, $2, $3)")
-        .bind(account_id)
-        .bind(key(name))
-        .bind(name)
-        .execute(conn)
-        .await
-        .map(drop)
+async fn record(conn: Conn<'_>, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    on!(conn, c => sqlx::query(
+        "INSERT INTO contact_names (account_id, key, name) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id, key) DO UPDATE SET name = excluded.name",
+    )
+    .bind(account_id)
+    .bind(key(name))
+    .bind(name)
+    .execute(c)
+    .await
+    .map(drop))
 }
 
-async fn forget(conn: &mut SqliteConnection, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM contact_names WHERE account_id = $1 AND key = $2")
+async fn forget(conn: Conn<'_>, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
+    on!(conn, c => sqlx::query("DELETE FROM contact_names WHERE account_id = $1 AND key = $2")
         .bind(account_id)
         .bind(key(name))
-        .execute(conn)
+        .execute(c)
         .await
-        .map(drop)
+        .map(drop))
 }
 
 fn duplicate(existing: &str) -> Rejection {
@@ -77,97 +81,100 @@ fn no_interaction() -> Rejection {
 
 /// Whether the account has the interaction `id`, recorded for the contact called `contact`.
 async fn has_interaction(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     account_id: i64,
     id: EventId,
     contact: &str,
 ) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM known_interactions WHERE account_id = $1 AND id = $2 AND contact_key = $3",
+    let found: Option<i64> = on!(conn, c => sqlx::query_scalar(
+        "SELECT account_id FROM known_interactions WHERE account_id = $1 AND id = $2 AND contact_key = $3",
     )
     .bind(account_id)
     .bind(id)
     .bind(key(contact))
-    .fetch_optional(conn)
-    .await?;
+    .fetch_optional(c)
+    .await)?;
     Ok(found.is_some())
 }
 
 /// Checks `event` against the account's contacts and interactions, before it is appended, and
 /// records its effect on the contact names.
 pub async fn check(
-    conn: &mut SqliteConnection,
+    mut conn: Conn<'_>,
     account_id: i64,
     event: &Event,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
     match event {
         Event::ContactCreated(ContactCreated { name, .. }) => {
-            if let Some(existing) = spelling(conn, account_id, name).await? {
+            if let Some(existing) = spelling(conn.re(), account_id, name).await? {
                 return Ok(Err(duplicate(&existing)));
             }
-            record(conn, account_id, name).await?;
+            record(conn.re(), account_id, name).await?;
         }
         Event::ContactEdited(ContactEdited { name, new_name, .. }) => {
-            if spelling(conn, account_id, name).await?.as_deref() != Some(name.as_str()) {
+            if spelling(conn.re(), account_id, name).await?.as_deref() != Some(name.as_str()) {
                 return Ok(Err(missing(name)));
             }
             if let Some(new_name) = new_name {
                 if key(new_name) != key(name)
-                    && let Some(existing) = spelling(conn, account_id, new_name).await?
+                    && let Some(existing) = spelling(conn.re(), account_id, new_name).await?
                 {
                     return Ok(Err(duplicate(&existing)));
                 }
-                forget(conn, account_id, name).await?;
-                record(conn, account_id, new_name).await?;
-                deliveries::follow_rename(conn, account_id, name, new_name).await?;
-                sqlx::query(
+                forget(conn.re(), account_id, name).await?;
+                record(conn.re(), account_id, new_name).await?;
+                deliveries::follow_rename(conn.re(), account_id, name, new_name).await?;
+                on!(conn.re(), c => sqlx::query(
                     "UPDATE known_interactions SET contact_key = $1 WHERE account_id = $2 AND contact_key = $3",
                 )
                 .bind(key(new_name))
                 .bind(account_id)
                 .bind(key(name))
-                .execute(&mut *conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
         }
         Event::ContactDeleted(ContactDeleted { name }) => {
-            if spelling(conn, account_id, name).await?.as_deref() != Some(name.as_str()) {
+            if spelling(conn.re(), account_id, name).await?.as_deref() != Some(name.as_str()) {
                 return Ok(Err(missing(name)));
             }
-            forget(conn, account_id, name).await?;
-            deliveries::forget_contact(conn, account_id, name).await?;
-            sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND contact_key = $2")
+            forget(conn.re(), account_id, name).await?;
+            deliveries::forget_contact(conn.re(), account_id, name).await?;
+            on!(conn.re(), c => sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND contact_key = $2")
                 .bind(account_id)
                 .bind(key(name))
-                .execute(&mut *conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
         }
         Event::InteractionCorrected(InteractionCorrected {
             contact, interaction, ..
         })
         | Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
-            if spelling(conn, account_id, contact).await?.as_deref() != Some(contact.as_str()) {
+            if spelling(conn.re(), account_id, contact).await?.as_deref() != Some(contact.as_str()) {
                 return Ok(Err(missing(contact)));
             }
-            if !has_interaction(conn, account_id, *interaction, contact).await? {
+            if !has_interaction(conn.re(), account_id, *interaction, contact).await? {
                 return Ok(Err(no_interaction()));
             }
             if let Event::InteractionRemoved(_) = event {
-                sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND id = $2")
+                on!(conn.re(), c => sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND id = $2")
                     .bind(account_id)
                     .bind(interaction)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(drop))?;
             }
         }
         Event::InteractionRecorded(_) | Event::NextMeetingScheduled(_) | Event::NextMeetingCancelled(_) => {
             let contact = event.contact().unwrap_or_default();
-            if spelling(conn, account_id, contact).await?.as_deref() != Some(contact) {
+            if spelling(conn.re(), account_id, contact).await?.as_deref() != Some(contact) {
                 return Ok(Err(missing(contact)));
             }
         }
         Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
-            if spelling(conn, account_id, contact).await?.as_deref() != Some(contact.as_str()) {
+            if spelling(conn.re(), account_id, contact).await?.as_deref() != Some(contact.as_str()) {
                 return Ok(Err(missing(contact)));
             }
             let key = DeliveryKey {
@@ -175,7 +182,7 @@ pub async fn check(
                 contact,
                 meeting_on: *meeting_on,
             };
-            if let Err(rejection) = deliveries::request_again(conn, key, Utc::now()).await? {
+            if let Err(rejection) = deliveries::request_again(conn.re(), key, Utc::now()).await? {
                 return Ok(Err(rejection));
             }
         }
@@ -189,18 +196,19 @@ pub async fn check(
 
 /// Records what an accepted event, now stored as `event_id`, adds to the command side.
 pub async fn record_stored(
-    conn: &mut SqliteConnection,
+    conn: Conn<'_>,
     account_id: i64,
     event_id: EventId,
     event: &Event,
 ) -> Result<(), sqlx::Error> {
     if let Event::InteractionRecorded(recorded) = event {
-        sqlx::query("INSERT INTO known_interactions (account_id, id, contact_key) VALUES ($1, $2, $3)")
+        on!(conn, c => sqlx::query("INSERT INTO known_interactions (account_id, id, contact_key) VALUES ($1, $2, $3)")
             .bind(account_id)
             .bind(event_id)
             .bind(key(&recorded.contact))
-            .execute(conn)
-            .await?;
+            .execute(c)
+            .await
+            .map(drop))?;
     }
     Ok(())
 }

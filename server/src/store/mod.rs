@@ -1,6 +1,6 @@
-//! The event store on SQLite: opening and migrating the database, the entities that cause
-//! events, appending validated events durably, and reading the stream in order; with the
-//! command side's own records (contact names, interactions, morning email deliveries).
+//! The event store, on SQLite or PostgreSQL: opening and migrating the database, the entities
+//! that cause events, appending validated events durably, and reading the stream in order; with
+//! the command side's own records (contact names, interactions, morning email deliveries).
 
 mod appender;
 pub mod deliveries;
@@ -18,11 +18,13 @@ use app::events::{DecodeError, EVENT_TYPES, Event, EventType};
 use app::receipt::{EventId, EventReceipt};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::SqliteConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection as _};
 use tokio::sync::watch;
+
+use crate::db::{Backend, Conn, Pool};
+use crate::{on, on_pool};
 
 use appender::{Appender, CheckedEvent};
 use schemas::Schemas;
@@ -81,7 +83,7 @@ impl StoredEvent {
     }
 }
 
-/// A row of `events`, as read.
+/// A row of `events`, as read (the payload as JSON text, whatever the column's type).
 #[derive(sqlx::FromRow)]
 struct EventRow {
     id: EventId,
@@ -92,14 +94,43 @@ struct EventRow {
     created_at: DateTime<Utc>,
 }
 
-/// The event store: a writer pool of one connection (SQLite has one writer at a time, so
-/// appends and projection updates queue here instead of failing as busy), the appender that
-/// commits appends in batches on it, and a reader pool.
+/// How to open another connection of the store's own (see [`EventStore::connect`]).
+#[derive(Clone, Debug)]
+pub enum Source {
+    Sqlite(SqliteConnectOptions),
+    Postgres(PgConnectOptions),
+}
+
+/// A connection of its own to the database, outside the store's pools.
+pub enum OwnConn {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl OwnConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Sqlite(c) => Conn::Sqlite(c),
+            Self::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    pub async fn close(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(c) => c.close().await,
+            Self::Postgres(c) => c.close().await,
+        }
+    }
+}
+
+/// The event store: the writer pool (on SQLite one connection, as SQLite has one writer at a
+/// time, so appends and projection updates queue here instead of failing as busy), the appender
+/// that commits appends in batches, and a reader pool (on PostgreSQL, the same pool).
 pub struct EventStore {
-    options: SqliteConnectOptions,
-    writer: SqlitePool,
+    options: Source,
+    writer: Pool,
     appender: Appender,
-    reader: SqlitePool,
+    reader: Pool,
     schemas: Schemas,
     head: Arc<watch::Sender<EventId>>,
 }
@@ -114,9 +145,17 @@ fn database_path(location: &str) -> PathBuf {
 }
 
 impl EventStore {
-    /// Opens (creating and migrating on first use) the SQLite database at `location` and
-    /// registers the event types. WAL with `synchronous=FULL`: a receipt means the event is on disk.
+    /// Opens (creating and migrating on first use) the database at `location`, a PostgreSQL URL
+    /// or a SQLite file path or URL (see [`Backend::of`]), and registers the event types.
     pub async fn open(location: &str) -> Result<Self, StoreError> {
+        match Backend::of(location) {
+            Backend::Sqlite => Self::open_sqlite(location).await,
+            Backend::Postgres => Self::open_postgres(location).await,
+        }
+    }
+
+    /// SQLite in WAL mode with `synchronous=FULL`: a receipt means the event is on disk.
+    async fn open_sqlite(location: &str) -> Result<Self, StoreError> {
         let path = database_path(location);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
@@ -132,16 +171,47 @@ impl EventStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let head = Arc::new(watch::Sender::new(0));
-        let (writer, appender) = appender::start(options.clone(), head.clone()).await?;
-        sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
+        let (writer, appender) = appender::start_sqlite(options.clone(), head.clone()).await?;
+        on_pool!(&writer, p => sqlx::migrate!("../migrations/sqlite").run(p).await)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
             .await?;
-        let schemas = Schemas::register(&mut *writer.acquire().await?, EVENT_TYPES).await?;
-        let newest = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
-            .fetch_one(&reader)
+        Self::ready(Source::Sqlite(options), writer, appender, Pool::Sqlite(reader), head).await
+    }
+
+    /// PostgreSQL, shared by any number of processes; a commit is durable there.
+    async fn open_postgres(location: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(location)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone())
             .await?;
+        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+        let head = Arc::new(watch::Sender::new(0));
+        let pool = Pool::Postgres(pool);
+        let appender = appender::start_postgres(pool.clone(), head.clone());
+        let store = Self::ready(Source::Postgres(options), pool.clone(), appender, pool, head).await?;
+        store.hear_other_processes().await?;
+        Ok(store)
+    }
+
+    async fn ready(
+        options: Source,
+        writer: Pool,
+        appender: Appender,
+        reader: Pool,
+        head: Arc<watch::Sender<EventId>>,
+    ) -> Result<Self, StoreError> {
+        let schemas = {
+            // Processes starting together register the types one after the other.
+            let mut tx = writer.begin_write().await?;
+            let schemas = Schemas::register(tx.conn(), EVENT_TYPES).await?;
+            tx.commit().await?;
+            schemas
+        };
+        let newest = newest_event(&reader).await?;
         advance(&head, newest);
         Ok(Self {
             options,
@@ -153,21 +223,56 @@ impl EventStore {
         })
     }
 
+    /// On PostgreSQL, every append notifies the channel [`EVENTS_CHANNEL`] as it commits; a
+    /// task of this store listens there and wakes this process's listeners, so they hear the
+    /// appends of every process at once instead of at their next poll. Notifications sent
+    /// while its connection is being re-established are lost, so it reads the head then too.
+    async fn hear_other_processes(&self) -> Result<(), StoreError> {
+        let Pool::Postgres(pool) = &self.reader else {
+            return Ok(());
+        };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen(EVENTS_CHANNEL).await?;
+        let reader = self.reader.clone();
+        let head = Arc::downgrade(&self.head);
+        tokio::spawn(async move {
+            loop {
+                let heard = listener.try_recv().await;
+                let Some(head) = head.upgrade() else { break };
+                if let Err(error) = &heard {
+                    tracing::warn!(%error, "lost the notifications of appends; listening again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                match newest_event(&reader).await {
+                    Ok(newest) => advance(&head, newest),
+                    Err(error) => tracing::warn!(%error, "could not read the newest event"),
+                }
+            }
+        });
+        Ok(())
+    }
+
     /// The pool that writes: appends, and listeners updating their projections.
-    pub fn writer(&self) -> &SqlitePool {
+    pub fn writer(&self) -> &Pool {
         &self.writer
     }
 
     /// The pool that reads: the stream, and queries of projections.
-    pub fn reader(&self) -> &SqlitePool {
+    pub fn reader(&self) -> &Pool {
         &self.reader
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.writer.backend()
     }
 
     /// A connection of its own to the database, outside both pools (a rebuild keeps its
     /// tables beside the live ones in this connection's temporary schema).
-    pub async fn connect(&self) -> Result<SqliteConnection, StoreError> {
-        use sqlx::ConnectOptions;
-        Ok(self.options.connect().await?)
+    pub async fn connect(&self) -> Result<OwnConn, StoreError> {
+        Ok(match &self.options {
+            Source::Sqlite(options) => OwnConn::Sqlite(options.connect().await?),
+            Source::Postgres(options) => OwnConn::Postgres(options.connect().await?),
+        })
     }
 
     /// The newest event id appended by this process, to wake listeners.
@@ -177,9 +282,7 @@ impl EventStore {
 
     /// The newest event in the stream (appended by any process).
     pub async fn head(&self) -> Result<EventId, StoreError> {
-        Ok(sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events")
-            .fetch_one(&self.reader)
-            .await?)
+        Ok(newest_event(&self.reader).await?)
     }
 
     /// Appends a typed event caused by `actor`.
@@ -215,7 +318,7 @@ impl EventStore {
     /// not) together with the caller's own rows. Call [`EventStore::appended`] after the commit.
     pub async fn append_in(
         &self,
-        tx: &mut SqliteConnection,
+        tx: Conn<'_>,
         actor: Actor,
         name: &str,
         version: i32,
@@ -239,7 +342,8 @@ impl EventStore {
             Ok(id) => id,
             Err(rejection) => return Ok(Err(rejection)),
         };
-        let text = payload.to_string();
+        let text = serde_json::value::to_raw_value(&payload)
+            .map_err(|e| StoreError::Schema(format!("the payload of {name} v{version} is not JSON: {e}")))?;
         let event = Event::from_payload(name, version, payload).map_err(|e| {
             StoreError::Schema(format!(
                 "the schema of {name} v{version} accepts what its payload type refuses: {e}"
@@ -274,18 +378,18 @@ impl EventStore {
     /// them inside the transaction that applies them).
     pub async fn events_after(
         &self,
-        conn: &mut sqlx::SqliteConnection,
+        conn: Conn<'_>,
         after: EventId,
         limit: i64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT id, event_type_id, payload, entity_id, account_id, created_at \
+        let rows: Vec<EventRow> = on!(conn, c => sqlx::query_as(
+            "SELECT id, event_type_id, CAST(payload AS TEXT) AS payload, entity_id, account_id, created_at \
              FROM events WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(conn)
-        .await?;
+        .fetch_all(c)
+        .await)?;
         rows.into_iter().map(|row| self.stored_event(row)).collect()
     }
 
@@ -317,31 +421,34 @@ impl EventStore {
     /// cause events, created on first use.
     pub async fn ensure_process(&self, name: &str) -> Result<i64, StoreError> {
         let mut conn = self.writer.acquire().await?;
-        ensure_entity(&mut conn, "process", name).await
+        ensure_entity(conn.conn(), "process", name).await
     }
 
     /// A new account and its entity, inside the caller's write transaction.
     pub async fn create_account(
         &self,
-        tx: &mut SqliteConnection,
+        tx: Conn<'_>,
         display_name: &str,
     ) -> Result<Actor, StoreError> {
         let now = Utc::now();
-        let entity_id: i64 = sqlx::query_scalar(
-            "INSERT INTO entities (kind, name, created_at) \
-             VALUES ('account', 'account-' || lower(hex(randomblob(8))), $1) RETURNING id",
-        )
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let account_id = sqlx::query_scalar(
-            "INSERT INTO accounts (entity_id, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(entity_id)
-        .bind(display_name)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (entity_id, account_id) = on!(tx, c => {
+            let entity_id: i64 = sqlx::query_scalar(
+                "INSERT INTO entities (kind, name, created_at) VALUES ('account', $1, $2) RETURNING id",
+            )
+            .bind(format!("account-{}", random_hex(8)))
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?;
+            let account_id: i64 = sqlx::query_scalar(
+                "INSERT INTO accounts (entity_id, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(entity_id)
+            .bind(display_name)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?;
+            (entity_id, account_id)
+        });
         Ok(Actor {
             entity_id,
             account_id,
@@ -349,17 +456,19 @@ impl EventStore {
     }
 }
 
-async fn ensure_entity(conn: &mut sqlx::SqliteConnection, kind: &str, name: &str) -> Result<i64, StoreError> {
-    sqlx::query("INSERT OR IGNORE INTO entities (kind, name, created_at) VALUES ($1, $2, $3)")
-        .bind(kind)
-        .bind(name)
-        .bind(Utc::now())
-        .execute(&mut *conn)
-        .await?;
-    let (id, stored_kind): (i64, String) = sqlx::query_as("SELECT id, kind FROM entities WHERE name = $1")
-        .bind(name)
-        .fetch_one(&mut *conn)
-        .await?;
+async fn ensure_entity(conn: Conn<'_>, kind: &str, name: &str) -> Result<i64, StoreError> {
+    let (id, stored_kind): (i64, String) = on!(conn, c => {
+        sqlx::query("INSERT INTO entities (kind, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(kind)
+            .bind(name)
+            .bind(Utc::now())
+            .execute(&mut *c)
+            .await?;
+        sqlx::query_as("SELECT id, kind FROM entities WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *c)
+            .await?
+    });
     if stored_kind != kind {
         return Err(StoreError::Inconsistent(format!(
             "the entity {name} is a {stored_kind}, not a {kind}"
@@ -376,4 +485,20 @@ fn advance(head: &watch::Sender<EventId>, event_id: EventId) {
         *head = (*head).max(event_id);
         newer
     });
+}
+
+/// The PostgreSQL channel every append notifies as it commits.
+pub const EVENTS_CHANNEL: &str = "kith_events";
+
+/// The newest event in the stream, 0 when it is empty.
+async fn newest_event(pool: &Pool) -> Result<EventId, sqlx::Error> {
+    on_pool!(pool, p => sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events").fetch_one(p).await)
+}
+
+/// `bytes` random bytes, as lowercase hex.
+pub fn random_hex(bytes: usize) -> String {
+    use argon2::password_hash::rand_core::{OsRng, RngCore};
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }

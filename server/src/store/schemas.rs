@@ -9,9 +9,10 @@ use chrono::Utc;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
 use super::StoreError;
+use crate::db::Conn;
+use crate::on;
 
 /// An event type as registered in `event_types`, with its compiled schema.
 struct Registered {
@@ -30,7 +31,7 @@ impl Schemas {
     /// Registers `types` into `event_types`, adding the new ones. A schema already registered
     /// must be unchanged: stored payloads were checked against it, so a change needs a new
     /// version instead.
-    pub async fn register(conn: &mut SqliteConnection, types: &[EventType]) -> Result<Self, StoreError> {
+    pub async fn register(mut conn: Conn<'_>, types: &[EventType]) -> Result<Self, StoreError> {
         let mut registered = Vec::new();
         let mut by_id = HashMap::new();
         for &event_type in types {
@@ -41,12 +42,12 @@ impl Schemas {
                     "{event_type}: the schema is not a valid JSON Schema: {e}"
                 ))
             })?;
-            let stored: Option<(i64, String)> =
+            let stored: Option<(i64, String)> = on!(conn.re(), c =>
                 sqlx::query_as("SELECT id, schema FROM event_types WHERE name = $1 AND version = $2")
                     .bind(event_type.name)
                     .bind(event_type.version)
-                    .fetch_optional(&mut *conn)
-                    .await?;
+                    .fetch_optional(c)
+                    .await)?;
             let id = match stored {
                 Some((id, text)) => {
                     let registered: Value = serde_json::from_str(&text).map_err(|e| {
@@ -69,7 +70,7 @@ impl Schemas {
                     }
                     id
                 }
-                None => sqlx::query_scalar(
+                None => on!(conn.re(), c => sqlx::query_scalar(
                     "INSERT INTO event_types (name, version, schema, registered_at) VALUES ($1, $2, $3, $4) \
                          RETURNING id",
                 )
@@ -77,8 +78,8 @@ impl Schemas {
                 .bind(event_type.version)
                 .bind(schema.to_string())
                 .bind(Utc::now())
-                .fetch_one(&mut *conn)
-                .await?,
+                .fetch_one(c)
+                .await)?,
             };
             by_id.insert(id, event_type);
             registered.push(Registered {

@@ -1,4 +1,6 @@
-//! Helpers shared by the integration tests: a fresh database file per test.
+//! Helpers shared by the integration tests: a fresh database per test, a SQLite file, or with
+//! `KITH_TEST_POSTGRES` set (a server URL such as `postgres://postgres@127.0.0.1:5432`), a new
+//! PostgreSQL database on that server, dropped after the test.
 
 #![allow(dead_code)]
 
@@ -24,11 +26,63 @@ use server::dispatch::Dispatcher;
 use server::store::EventStore;
 use tempfile::TempDir;
 
-/// A real SQLite file in a temporary folder, opened as the server opens it.
+/// A real database, opened as the server opens it: a SQLite file in a temporary folder, or a
+/// PostgreSQL database of its own (see the module's note).
 pub struct TestDb {
     pub dir: TempDir,
     pub kith: Kith,
+    url: String,
     local: Actor,
+}
+
+/// The PostgreSQL server the tests run on, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("KITH_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A fresh database's URL: a file in `dir`, or a new PostgreSQL database.
+pub async fn fresh_database(dir: &TempDir) -> String {
+    use sqlx::migrate::MigrateDatabase;
+    match postgres_server() {
+        Some(server) => {
+            let name = format!("kith_test_{}", server::store::random_hex(8));
+            let url = format!("{}/{name}", server.trim_end_matches('/'));
+            sqlx::Postgres::create_database(&url)
+                .await
+                .expect("create a PostgreSQL database");
+            url
+        }
+        None => dir.path().join("data").join("kith.sqlite3").display().to_string(),
+    }
+}
+
+/// Drops the PostgreSQL database at `url`; a SQLite file goes with its folder.
+pub fn drop_database(url: &str) {
+    use sqlx::migrate::MigrateDatabase;
+    if server::db::Backend::of(url) != server::db::Backend::Postgres {
+        return;
+    }
+    let url = url.to_owned();
+    // Drop may run inside a runtime, which cannot block on another: a thread of its own.
+    let dropped = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(sqlx::Postgres::force_drop_database(&url))
+    })
+    .join();
+    if let Ok(Err(error)) = dropped {
+        eprintln!("could not drop a test database: {error}");
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        drop_database(&self.url);
+    }
 }
 
 /// The password of every account the tests sign up.
@@ -38,9 +92,15 @@ impl TestDb {
     /// A fresh database with one account (see [`TestDb::local`]).
     pub async fn new() -> Self {
         let dir = tempfile::tempdir().expect("temporary folder");
-        let kith = Kith::open(&Self::url_in(&dir)).await.expect("open the database");
+        let url = fresh_database(&dir).await;
+        let kith = Kith::open(&url).await.expect("open the database");
         let local = bare_account(&kith).await;
-        Self { dir, kith, local }
+        Self {
+            dir,
+            kith,
+            url,
+            local,
+        }
     }
 
     /// Another account without credentials or a registration event, so the stream holds only
@@ -65,12 +125,12 @@ impl TestDb {
             .expect("the sign-up is accepted")
     }
 
-    pub fn url_in(dir: &TempDir) -> String {
-        dir.path().join("data").join("kith.sqlite3").display().to_string()
+    pub fn url(&self) -> String {
+        self.url.clone()
     }
 
-    pub fn url(&self) -> String {
-        Self::url_in(&self.dir)
+    pub fn backend(&self) -> server::db::Backend {
+        self.store().backend()
     }
 
     pub fn store(&self) -> &Arc<EventStore> {
@@ -113,10 +173,7 @@ impl TestDb {
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(self.store().reader())
-            .await
-            .expect(sql)
+        server::on_pool!(self.store().reader(), p => sqlx::query_scalar(sql).fetch_one(p).await).expect(sql)
     }
 
     /// Polls until `projection` has applied everything in the stream.
@@ -137,7 +194,7 @@ impl TestDb {
 async fn bare_account(kith: &Kith) -> Actor {
     let store = kith.dispatcher.store();
     let mut tx = store.writer().begin().await.expect("a write transaction");
-    let actor = store.create_account(&mut tx, "Test").await.expect("an account");
+    let actor = store.create_account(tx.conn(), "Test").await.expect("an account");
     tx.commit().await.expect("commit");
     actor
 }
@@ -208,24 +265,31 @@ pub async fn page(db: &TestDb, path: &str, token: &str) -> (StatusCode, String) 
 /// Every row of every projection's tables, in a stable order, as text.
 pub async fn snapshot(db: &TestDb) -> Vec<String> {
     let mut rows = Vec::new();
+    let (columns_of, quote) = match db.backend() {
+        server::db::Backend::Sqlite => ("SELECT name FROM pragma_table_info($1) ORDER BY cid", "quote"),
+        server::db::Backend::Postgres => (
+            "SELECT column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+            "quote_nullable",
+        ),
+    };
     for projection in server::projections::all() {
         for table in projection.tables() {
-            let columns: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT name FROM pragma_table_info('{table}')"
-            )))
-            .fetch_all(db.store().reader())
-            .await
+            let columns: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(columns_of)
+                .bind(table)
+                .fetch_all(p)
+                .await)
             .unwrap();
             let row = columns
                 .iter()
-                .map(|c| format!("quote({c})"))
+                .map(|c| format!("{quote}({c})"))
                 .collect::<Vec<_>>()
                 .join(" || '|' || ");
-            let mut table_rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-                "SELECT '{table}: ' || {row} FROM {table}"
-            )))
-            .fetch_all(db.store().reader())
-            .await
+            let mut table_rows: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(
+                sqlx::AssertSqlSafe(format!("SELECT '{table}: ' || {row} FROM {table}"))
+            )
+            .fetch_all(p)
+            .await)
             .unwrap();
             table_rows.sort();
             rows.extend(table_rows);

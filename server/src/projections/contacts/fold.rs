@@ -11,11 +11,15 @@ use app::events::{
     InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
     NextMeetingScheduled,
 };
+use std::fmt::Write as _;
+
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::PgArguments;
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, SqliteConnection};
+use sqlx::{Arguments, Encode, Postgres, Sqlite, Type};
 
 use super::method_columns;
+use crate::db::{Backend, Conn};
 use crate::markdown;
 use crate::projections::{Rebuild, meeting_instant};
 use crate::store::{StoreError, StoredEvent};
@@ -328,106 +332,188 @@ impl Rebuild for ContactsFold {
         Ok(())
     }
 
-    async fn write(self: Box<Self>, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+    async fn write(self: Box<Self>, mut conn: Conn<'_>) -> Result<(), StoreError> {
         let ContactsFold {
             contacts,
             interactions,
             ..
         } = *self;
-        let mut contacts: Vec<(Key, Contact)> = contacts.into_iter().collect();
-        contacts.sort_by_key(|(_, c)| c.id);
-        write_rows(
-            conn,
-            "projected_contacts (id, name, description, contact_method, contact_method_kind, account_id, \
-             last_interacted_on, next_meeting_notes, next_meeting_at, last_updated_at, next_meeting_local, \
-             next_meeting_time_zone, next_meeting_notes_html, next_meeting_notes_excerpt, meeting_email_on, \
-             meeting_email_sent_at, meeting_email_failure, meeting_email_retry_at, meeting_email_given_up, \
-             meeting_email_last_sent_on, meeting_email_last_sent_at)",
-            21,
-            contacts,
-            |args, ((account_id, name), c)| {
-                let meeting = c.meeting.as_ref();
-                let notes = meeting.map(|m| m.notes.as_str());
-                args.add(c.id)?;
-                args.add(name)?;
-                args.add(c.description)?;
-                args.add(c.contact_method)?;
-                args.add(c.contact_method_kind)?;
-                args.add(account_id)?;
-                args.add(c.last_interacted_on)?;
-                args.add(notes.map(str::to_owned))?;
-                args.add(meeting.map(|m| m.at))?;
-                args.add(c.last_updated_at)?;
-                args.add(meeting.map(|m| m.local.clone()))?;
-                args.add(meeting.map(|m| m.time_zone.clone()))?;
-                args.add(notes.map(markdown::render))?;
-                args.add(notes.map(markdown::excerpt))?;
-                args.add(c.email_on)?;
-                args.add(c.email_sent_at)?;
-                args.add(c.email_failure)?;
-                args.add(c.email_retry_at)?;
-                args.add(c.email_given_up)?;
-                args.add(c.email_last_sent_on)?;
-                args.add(c.email_last_sent_at)?;
-                Ok(())
-            },
-        )
-        .await?;
-        let mut interactions: Vec<(i64, Interaction)> = interactions.into_iter().collect();
-        interactions.sort_by_key(|(id, _)| *id);
-        write_rows(
-            conn,
-            "projected_contact_interactions (id, account_id, contact_name, occurred_on, kind, note, \
-             recorded_at, last_updated_at)",
-            8,
-            interactions,
-            |args, (id, i)| {
-                args.add(id)?;
-                args.add(i.account_id)?;
-                args.add(i.contact_name)?;
-                args.add(i.occurred_on)?;
-                args.add(i.kind)?;
-                args.add(i.note)?;
-                args.add(i.recorded_at)?;
-                args.add(i.last_updated_at)?;
-                Ok(())
-            },
-        )
-        .await
+        let mut contacts: Vec<ContactRow> = contacts
+            .into_iter()
+            .map(|(key, contact)| ContactRow(key, contact))
+            .collect();
+        contacts.sort_by_key(|row| row.1.id);
+        write_rows(conn.re(), contacts).await?;
+        let mut interactions: Vec<InteractionRow> = interactions
+            .into_iter()
+            .map(|(id, interaction)| InteractionRow(id, interaction))
+            .collect();
+        interactions.sort_by_key(|row| row.0);
+        write_rows(conn, interactions).await
     }
 }
 
-/// SQLite takes up to 32,766 parameters per statement.
-const PARAMETERS_PER_STATEMENT: usize = 32_766;
+/// A row of `projected_contacts`, as written.
+struct ContactRow(Key, Contact);
+
+/// A row of `projected_contact_interactions`, as written.
+struct InteractionRow(i64, Interaction);
 
 type BindResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-/// Inserts `rows` into `table_and_columns`, as many rows per statement as the parameters allow.
-async fn write_rows<R>(
-    conn: &mut SqliteConnection,
-    table_and_columns: &str,
-    columns: usize,
-    rows: Vec<R>,
-    bind: impl Fn(&mut SqliteArguments, R) -> BindResult,
-) -> Result<(), StoreError> {
-    let per_statement = PARAMETERS_PER_STATEMENT / columns;
-    let row = format!("({})", vec!["?"; columns].join(", "));
+/// The arguments of a statement, on either backend: a value is added to them the same way.
+trait RowArguments: Arguments {
+    fn push<'t, T>(&mut self, value: T) -> BindResult
+    where
+        T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>;
+}
+
+impl RowArguments for SqliteArguments {
+    fn push<'t, T>(&mut self, value: T) -> BindResult
+    where
+        T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>,
+    {
+        Arguments::add(self, value)
+    }
+}
+
+impl RowArguments for PgArguments {
+    fn push<'t, T>(&mut self, value: T) -> BindResult
+    where
+        T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>,
+    {
+        Arguments::add(self, value)
+    }
+}
+
+/// A rebuilt row: the table and columns it goes into, and its values in their order.
+trait RebuiltRow {
+    const TABLE_AND_COLUMNS: &'static str;
+    const COLUMNS: usize;
+
+    fn bind(self, args: &mut impl RowArguments) -> BindResult;
+}
+
+impl RebuiltRow for ContactRow {
+    const TABLE_AND_COLUMNS: &'static str = "projected_contacts (id, name, description, contact_method, \
+         contact_method_kind, account_id, last_interacted_on, next_meeting_notes, next_meeting_at, \
+         last_updated_at, next_meeting_local, next_meeting_time_zone, next_meeting_notes_html, \
+         next_meeting_notes_excerpt, meeting_email_on, meeting_email_sent_at, meeting_email_failure, \
+         meeting_email_retry_at, meeting_email_given_up, meeting_email_last_sent_on, meeting_email_last_sent_at)";
+    const COLUMNS: usize = 21;
+
+    fn bind(self, args: &mut impl RowArguments) -> BindResult {
+        let ContactRow((account_id, name), c) = self;
+        let meeting = c.meeting.as_ref();
+        let notes = meeting.map(|m| m.notes.as_str());
+        args.push(c.id)?;
+        args.push(name)?;
+        args.push(c.description)?;
+        args.push(c.contact_method)?;
+        args.push(c.contact_method_kind)?;
+        args.push(account_id)?;
+        args.push(c.last_interacted_on)?;
+        args.push(notes.map(str::to_owned))?;
+        args.push(meeting.map(|m| m.at))?;
+        args.push(c.last_updated_at)?;
+        args.push(meeting.map(|m| m.local.clone()))?;
+        args.push(meeting.map(|m| m.time_zone.clone()))?;
+        args.push(notes.map(markdown::render))?;
+        args.push(notes.map(markdown::excerpt))?;
+        args.push(c.email_on)?;
+        args.push(c.email_sent_at)?;
+        args.push(c.email_failure)?;
+        args.push(c.email_retry_at)?;
+        args.push(c.email_given_up)?;
+        args.push(c.email_last_sent_on)?;
+        args.push(c.email_last_sent_at)?;
+        Ok(())
+    }
+}
+
+impl RebuiltRow for InteractionRow {
+    const TABLE_AND_COLUMNS: &'static str = "projected_contact_interactions (id, account_id, contact_name, \
+         occurred_on, kind, note, recorded_at, last_updated_at)";
+    const COLUMNS: usize = 8;
+
+    fn bind(self, args: &mut impl RowArguments) -> BindResult {
+        let InteractionRow(id, i) = self;
+        args.push(id)?;
+        args.push(i.account_id)?;
+        args.push(i.contact_name)?;
+        args.push(i.occurred_on)?;
+        args.push(i.kind)?;
+        args.push(i.note)?;
+        args.push(i.recorded_at)?;
+        args.push(i.last_updated_at)?;
+        Ok(())
+    }
+}
+
+/// SQLite takes up to 32,766 parameters per statement (PostgreSQL 65,535).
+const PARAMETERS_PER_STATEMENT: usize = 32_766;
+
+/// Inserts `rows`, as many rows per statement as the parameters allow.
+async fn write_rows<R: RebuiltRow>(mut conn: Conn<'_>, rows: Vec<R>) -> Result<(), StoreError> {
+    let per_statement = PARAMETERS_PER_STATEMENT / R::COLUMNS;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut args = SqliteArguments::default();
-        let mut count = 0;
-        for row in rows.by_ref().take(per_statement) {
-            bind(&mut args, row)
-                .map_err(|e| StoreError::Inconsistent(format!("a rebuilt row cannot be written: {e}")))?;
-            count += 1;
+        let batch = rows.by_ref().take(per_statement);
+        match conn.re() {
+            Conn::Sqlite(c) => {
+                let (args, count): (SqliteArguments, usize) = arguments(batch)?;
+                sqlx::query_with(sqlx::AssertSqlSafe(insert::<R>(Backend::Sqlite, count)), args)
+                    .execute(c)
+                    .await?;
+            }
+            Conn::Postgres(c) => {
+                let (args, count): (PgArguments, usize) = arguments(batch)?;
+                sqlx::query_with(sqlx::AssertSqlSafe(insert::<R>(Backend::Postgres, count)), args)
+                    .execute(c)
+                    .await?;
+            }
         }
-        let sql = format!(
-            "INSERT INTO {table_and_columns} VALUES {}",
-            vec![row.as_str(); count].join(", ")
-        );
-        sqlx::query_with(sqlx::AssertSqlSafe(sql), args)
-            .execute(&mut *conn)
-            .await?;
     }
     Ok(())
+}
+
+/// The arguments of a statement inserting `rows`, and how many rows they hold.
+fn arguments<A: RowArguments, R: RebuiltRow>(
+    rows: impl Iterator<Item = R>,
+) -> Result<(A, usize), StoreError> {
+    let mut args = A::default();
+    let mut count = 0;
+    for row in rows {
+        row.bind(&mut args)
+            .map_err(|e| StoreError::Inconsistent(format!("a rebuilt row cannot be written: {e}")))?;
+        count += 1;
+    }
+    Ok((args, count))
+}
+
+/// The statement inserting `count` rows of `R`: `?` placeholders on SQLite, `$1`, `$2`, ... on
+/// PostgreSQL.
+fn insert<R: RebuiltRow>(backend: Backend, count: usize) -> String {
+    let mut sql = format!("INSERT INTO {} VALUES ", R::TABLE_AND_COLUMNS);
+    let mut parameter = 0;
+    for row in 0..count {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..R::COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    parameter += 1;
+                    let _ = write!(sql, "${parameter}");
+                }
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }

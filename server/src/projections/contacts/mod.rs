@@ -9,29 +9,58 @@ use app::events::{
     MeetingNotesEmailSent, NextMeetingCancelled, NextMeetingScheduled,
 };
 use app::views::ProjectionName;
-use sqlx::SqliteConnection;
 
 mod fold;
 
 use super::{Projection, Rebuild, meeting_instant};
+use crate::db::Conn;
 use crate::markdown;
+use crate::on;
 use crate::store::{StoreError, StoredEvent};
 
 pub struct ContactsProjection;
 
-/// `$statement`, which changes a contact's interactions, followed by the statement that sets
-/// the contact's `last_interacted_on` to the latest day among them (the day they happened, not
-/// the day they were recorded): both run in one call to SQLite. In both, `$1` is the event's
-/// time, `$2` the account and `$3` the contact.
+/// The statement that sets a contact's `last_interacted_on` to the latest day among its
+/// interactions (the day they happened, not the day they were recorded), run after each
+/// statement that changes them. `$1` is the event's time, `$2` the account and `$3` the
+/// contact.
+macro_rules! follow_last_interaction {
+    () => {
+        "UPDATE projected_contacts SET last_updated_at = $1, last_interacted_on = \
+             (SELECT MAX(occurred_on) FROM projected_contact_interactions \
+              WHERE account_id = $2 AND contact_name = $3) \
+         WHERE account_id = $2 AND name = $3"
+    };
+}
+
+/// Runs the statements `$first` and `$second` on the connection `$conn`, both given every one
+/// of `$bind` (`$1`, `$2`, ... in order; a statement may leave some of them unused). SQLite
+/// runs both in one call, as the text `$first; $second`; PostgreSQL takes one statement per
+/// call when parameters are bound, so there they run one after the other.
+macro_rules! both {
+    (@run $conn:expr, $first:expr, $second:expr, $together:expr; $($bind:expr),+) => {
+        match $conn {
+            crate::db::Conn::Sqlite(c) => {
+                sqlx::query($together)$(.bind($bind))+.execute(c).await?;
+            }
+            crate::db::Conn::Postgres(c) => {
+                sqlx::query($first)$(.bind($bind))+.execute(&mut *c).await?;
+                sqlx::query($second)$(.bind($bind))+.execute(c).await?;
+            }
+        }
+    };
+    ($conn:expr, $first:literal, $second:literal, $($bind:expr),+ $(,)?) => {
+        both!(@run $conn, $first, $second, concat!($first, "; ", $second); $($bind),+)
+    };
+}
+
+/// `$statement`, which changes a contact's interactions, followed by
+/// `follow_last_interaction!`, as `both!` runs them. In both, `$1` is the event's time, `$2`
+/// the account and `$3` the contact.
 macro_rules! then_follow_last_interaction {
-    ($statement:literal) => {
-        concat!(
-            $statement,
-            "; UPDATE projected_contacts SET last_updated_at = $1, last_interacted_on = \
-                 (SELECT MAX(occurred_on) FROM projected_contact_interactions \
-                  WHERE account_id = $2 AND contact_name = $3) \
-             WHERE account_id = $2 AND name = $3"
-        )
+    ($conn:expr, $statement:literal, $($bind:expr),+ $(,)?) => {
+        both!(@run $conn, $statement, follow_last_interaction!(),
+            concat!($statement, "; ", follow_last_interaction!()); $($bind),+)
     };
 }
 
@@ -56,7 +85,7 @@ impl Projection for ContactsProjection {
 
     async fn apply(
         &self,
-        conn: &mut SqliteConnection,
+        conn: Conn<'_>,
         stored: &StoredEvent,
         event: &Event,
     ) -> Result<(), StoreError> {
@@ -68,7 +97,8 @@ impl Projection for ContactsProjection {
                 contact_method,
             }) => {
                 let (method, kind) = method_columns(contact_method.as_ref());
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "INSERT INTO projected_contacts \
                          (id, name, description, contact_method, contact_method_kind, account_id, last_updated_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -83,10 +113,11 @@ impl Projection for ContactsProjection {
                 .bind(description)
                 .bind(method)
                 .bind(kind)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(stored.created_at)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::ContactEdited(ContactEdited {
                 name,
@@ -95,34 +126,34 @@ impl Projection for ContactsProjection {
                 contact_method,
             }) => {
                 let (method, kind) = method_columns(contact_method.as_ref());
+                let account_id = stored.account()?;
                 // A rename takes the interactions along.
-                sqlx::query(
+                both!(
+                    conn,
                     "UPDATE projected_contacts SET \
                          name = COALESCE($1, name), description = $2, contact_method = $3, \
                          contact_method_kind = $4, last_updated_at = $5 \
-                     WHERE account_id = $6 AND name = $7; \
-                     UPDATE projected_contact_interactions SET contact_name = $1 \
+                     WHERE account_id = $6 AND name = $7",
+                    "UPDATE projected_contact_interactions SET contact_name = $1 \
                      WHERE $1 IS NOT NULL AND account_id = $6 AND contact_name = $7",
-                )
-                .bind(new_name)
-                .bind(description)
-                .bind(method)
-                .bind(kind)
-                .bind(stored.created_at)
-                .bind(stored.account()?)
-                .bind(name)
-                .execute(conn)
-                .await?;
+                    new_name,
+                    description,
+                    method,
+                    kind,
+                    stored.created_at,
+                    account_id,
+                    name,
+                );
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
-                sqlx::query(
-                    "DELETE FROM projected_contacts WHERE account_id = $1 AND name = $2; \
-                     DELETE FROM projected_contact_interactions WHERE account_id = $1 AND contact_name = $2",
-                )
-                .bind(stored.account()?)
-                .bind(name)
-                .execute(conn)
-                .await?;
+                let account_id = stored.account()?;
+                both!(
+                    conn,
+                    "DELETE FROM projected_contacts WHERE account_id = $1 AND name = $2",
+                    "DELETE FROM projected_contact_interactions WHERE account_id = $1 AND contact_name = $2",
+                    account_id,
+                    name,
+                );
             }
             Event::InteractionRecorded(InteractionRecorded {
                 contact,
@@ -130,20 +161,20 @@ impl Projection for ContactsProjection {
                 kind,
                 note,
             }) => {
-                sqlx::query(then_follow_last_interaction!(
+                let account_id = stored.account()?;
+                then_follow_last_interaction!(
+                    conn,
                     "INSERT INTO projected_contact_interactions \
                          (id, account_id, contact_name, occurred_on, kind, note, recorded_at, last_updated_at) \
-                     VALUES ($4, $2, $3, $5, $6, $7, $1, $1)"
-                ))
-                .bind(stored.created_at)
-                .bind(stored.account()?)
-                .bind(contact)
-                .bind(stored.id)
-                .bind(occurred_on)
-                .bind(kind)
-                .bind(note)
-                .execute(conn)
-                .await?;
+                     VALUES ($4, $2, $3, $5, $6, $7, $1, $1)",
+                    stored.created_at,
+                    account_id,
+                    contact,
+                    stored.id,
+                    occurred_on,
+                    kind,
+                    note,
+                );
             }
             Event::InteractionCorrected(InteractionCorrected {
                 contact,
@@ -152,30 +183,30 @@ impl Projection for ContactsProjection {
                 kind,
                 note,
             }) => {
-                sqlx::query(then_follow_last_interaction!(
+                let account_id = stored.account()?;
+                then_follow_last_interaction!(
+                    conn,
                     "UPDATE projected_contact_interactions SET occurred_on = $4, kind = $5, note = $6, \
-                         last_updated_at = $1 WHERE account_id = $2 AND id = $7"
-                ))
-                .bind(stored.created_at)
-                .bind(stored.account()?)
-                .bind(contact)
-                .bind(occurred_on)
-                .bind(kind)
-                .bind(note)
-                .bind(interaction)
-                .execute(conn)
-                .await?;
+                         last_updated_at = $1 WHERE account_id = $2 AND id = $7",
+                    stored.created_at,
+                    account_id,
+                    contact,
+                    occurred_on,
+                    kind,
+                    note,
+                    interaction,
+                );
             }
             Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
-                sqlx::query(then_follow_last_interaction!(
-                    "DELETE FROM projected_contact_interactions WHERE account_id = $2 AND id = $4"
-                ))
-                .bind(stored.created_at)
-                .bind(stored.account()?)
-                .bind(contact)
-                .bind(interaction)
-                .execute(conn)
-                .await?;
+                let account_id = stored.account()?;
+                then_follow_last_interaction!(
+                    conn,
+                    "DELETE FROM projected_contact_interactions WHERE account_id = $2 AND id = $4",
+                    stored.created_at,
+                    account_id,
+                    contact,
+                    interaction,
+                );
             }
             Event::NextMeetingScheduled(meeting) => {
                 let NextMeetingScheduled {
@@ -186,10 +217,12 @@ impl Projection for ContactsProjection {
                     notes,
                 } = meeting;
                 let local = meeting_on.and_time(*meeting_time);
+                let at = meeting_instant(meeting, stored)?;
+                let account_id = stored.account()?;
                 // The email's state belongs to the meeting's day: it survives new notes or a new
                 // time on the same day, and starts afresh on another day (unless that day's
                 // email was the last one sent).
-                sqlx::query(
+                on!(conn, c => sqlx::query(
                     "UPDATE projected_contacts SET next_meeting_at = $1, next_meeting_local = $2, \
                          next_meeting_time_zone = $3, next_meeting_notes = $4, next_meeting_notes_html = $5, \
                          next_meeting_notes_excerpt = $6, last_updated_at = $7, \
@@ -197,54 +230,59 @@ impl Projection for ContactsProjection {
                              WHEN meeting_email_last_sent_on = $10 THEN meeting_email_last_sent_at END, \
                          meeting_email_failure = CASE WHEN meeting_email_on = $10 THEN meeting_email_failure END, \
                          meeting_email_retry_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_retry_at END, \
-                         meeting_email_given_up = CASE WHEN meeting_email_on = $10 THEN meeting_email_given_up ELSE 0 END, \
+                         meeting_email_given_up = CASE WHEN meeting_email_on = $10 THEN meeting_email_given_up ELSE FALSE END, \
                          meeting_email_on = $10 \
                      WHERE account_id = $8 AND name = $9",
                 )
-                .bind(meeting_instant(meeting, stored)?)
+                .bind(at)
                 .bind(local.format("%Y-%m-%d %H:%M").to_string())
                 .bind(time_zone)
                 .bind(notes)
                 .bind(markdown::render(notes))
                 .bind(markdown::excerpt(notes))
                 .bind(stored.created_at)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::NextMeetingCancelled(NextMeetingCancelled { contact }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "UPDATE projected_contacts SET next_meeting_at = NULL, next_meeting_local = NULL, \
                          next_meeting_time_zone = NULL, next_meeting_notes = NULL, next_meeting_notes_html = NULL, \
                          next_meeting_notes_excerpt = NULL, last_updated_at = $1 \
                      WHERE account_id = $2 AND name = $3",
                 )
                 .bind(stored.created_at)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::MeetingNotesEmailSent(MeetingNotesEmailSent {
                 contact, meeting_on, ..
             }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "UPDATE projected_contacts SET meeting_email_last_sent_on = $4, meeting_email_last_sent_at = $1, \
                          meeting_email_sent_at = CASE WHEN meeting_email_on = $4 THEN $1 ELSE meeting_email_sent_at END, \
                          meeting_email_failure = CASE WHEN meeting_email_on = $4 THEN NULL ELSE meeting_email_failure END, \
                          meeting_email_retry_at = CASE WHEN meeting_email_on = $4 THEN NULL ELSE meeting_email_retry_at END, \
-                         meeting_email_given_up = CASE WHEN meeting_email_on = $4 THEN 0 ELSE meeting_email_given_up END, \
+                         meeting_email_given_up = CASE WHEN meeting_email_on = $4 THEN FALSE ELSE meeting_email_given_up END, \
                          last_updated_at = $1 \
                      WHERE account_id = $2 AND name = $3",
                 )
                 .bind(stored.created_at)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
                 contact,
@@ -253,7 +291,8 @@ impl Projection for ContactsProjection {
                 retry_at,
                 given_up,
             }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "UPDATE projected_contacts SET meeting_email_failure = $2, \
                          meeting_email_retry_at = $3, meeting_email_given_up = $4, last_updated_at = $1 \
                      WHERE account_id = $5 AND name = $6 AND meeting_email_on = $7 \
@@ -263,24 +302,27 @@ impl Projection for ContactsProjection {
                 .bind(reason)
                 .bind(retry_at)
                 .bind(given_up)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
-                sqlx::query(
+                let account_id = stored.account()?;
+                on!(conn, c => sqlx::query(
                     "UPDATE projected_contacts SET meeting_email_failure = NULL, \
-                         meeting_email_retry_at = NULL, meeting_email_given_up = 0, last_updated_at = $1 \
+                         meeting_email_retry_at = NULL, meeting_email_given_up = FALSE, last_updated_at = $1 \
                      WHERE account_id = $2 AND name = $3 AND meeting_email_on = $4",
                 )
                 .bind(stored.created_at)
-                .bind(stored.account()?)
+                .bind(account_id)
                 .bind(contact)
                 .bind(meeting_on)
-                .execute(conn)
-                .await?;
+                .execute(c)
+                .await
+                .map(drop))?;
             }
             // Other events do not touch the tables.
             _ => {}
