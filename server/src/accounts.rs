@@ -223,7 +223,8 @@ pub async fn sign_in(
     }
     let mut reader = store.reader().acquire().await?;
     if let Some(wait) = throttled_for(reader.conn(), &key, now).await? {
-        let seconds = wait.num_seconds().max(1);
+        // Rounded up: a wait of 1.2 s is not over after 1 s.
+        let seconds = ((wait.num_milliseconds() + 999) / 1000).max(1);
         return Ok(Err(Rejection::one(
             "email",
             format!("Too many failed sign-ins for this address. Wait {seconds} s and try again."),

@@ -111,7 +111,12 @@ impl Listener {
                 Ok(event) => self.projection.apply(tx.conn(), stored, &event).await,
                 Err(error) => Err(error),
             };
-            applied.map_err(|error| BatchFailure { error, at })?;
+            if let Err(error) = applied {
+                // At once, not when the connection is next used: until then, the row lock
+                // would keep the next attempt (on another connection) out.
+                tx.rollback().await?;
+                return Err(BatchFailure { error, at });
+            }
         }
         let now = Utc::now();
         let backend = tx.backend();

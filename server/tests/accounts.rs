@@ -32,7 +32,7 @@ async fn sign_up_keeps_an_argon2id_hash_and_records_an_event_without_credentials
     assert!(!hash.contains(PASSWORD));
 
     let (payload, entity_id, name): (String, i64, String) = server::on_pool!(db.store().reader(), p => sqlx::query_as(
-        "SELECT e.payload, e.entity_id, t.name FROM events e JOIN event_types t ON t.id = e.event_type_id",
+        "SELECT CAST(e.payload AS TEXT), e.entity_id, t.name FROM events e JOIN event_types t ON t.id = e.event_type_id",
     )
     .fetch_one(p)
     .await)

@@ -27,10 +27,10 @@ struct Row {
     contact_method: String,
     contact_method_kind: Option<String>,
     account_id: i64,
-    last_interacted_on: Option<String>,
+    last_interacted_on: Option<chrono::NaiveDate>,
     next_meeting_notes: Option<String>,
-    next_meeting_at: Option<String>,
-    last_updated_at: String,
+    next_meeting_at: Option<chrono::DateTime<chrono::Utc>>,
+    last_updated_at: chrono::DateTime<chrono::Utc>,
     next_meeting_local: Option<String>,
     next_meeting_time_zone: Option<String>,
     next_meeting_notes_html: Option<String>,
@@ -49,7 +49,16 @@ async fn contact_rows(db: &TestDb) -> Vec<Row> {
     .unwrap()
 }
 
-type InteractionRow = (i64, i64, String, String, String, String, String, String);
+type InteractionRow = (
+    i64,
+    i64,
+    String,
+    chrono::NaiveDate,
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    chrono::DateTime<chrono::Utc>,
+);
 
 async fn interaction_rows(db: &TestDb) -> Vec<InteractionRow> {
     server::on_pool!(db.store().reader(), p => sqlx::query_as(
@@ -191,7 +200,11 @@ impl Projection for AppliedLog {
         stored: &StoredEvent,
         _: &Event,
     ) -> Result<(), StoreError> {
-        server::on!(conn, c => sqlx::query("INSERT INTO test_applied_log (event_id) VALUES ($1)")
+        // Its place in the order of application, next to its id.
+        server::on!(conn, c => sqlx::query(
+            "INSERT INTO test_applied_log (event_id, applied_seq) \
+             SELECT $1, COUNT(*) + 1 FROM test_applied_log"
+        )
             .bind(stored.id)
             .execute(c)
             .await
@@ -209,16 +222,12 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
     const WRITERS: usize = 4;
     const APPENDS: usize = 500;
     let db = TestDb::new().await;
-    server::on_pool!(db.store().writer(), p => sqlx::query("CREATE TABLE test_applied_log (event_id INTEGER PRIMARY KEY, applied_seq INTEGER NOT NULL DEFAULT 0)")
-        .execute(p)
-        .await.map(drop))
-        .unwrap();
     server::on_pool!(db.store().writer(), p => sqlx::query(
-        "CREATE TRIGGER test_applied_order AFTER INSERT ON test_applied_log BEGIN \
-         UPDATE test_applied_log SET applied_seq = (SELECT COUNT(*) FROM test_applied_log) WHERE event_id = NEW.event_id; END",
+        "CREATE TABLE test_applied_log (event_id BIGINT PRIMARY KEY, applied_seq BIGINT NOT NULL)"
     )
     .execute(p)
-    .await.map(drop))
+    .await
+    .map(drop))
     .unwrap();
     let mut all = projections::all();
     all.push(Arc::new(AppliedLog));

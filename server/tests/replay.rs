@@ -136,16 +136,18 @@ async fn the_live_tables_are_untouched_until_the_swap() {
         .into_iter()
         .find(|p| p.name() == "projected_contacts")
         .unwrap();
-    let reader = db.store().reader().clone();
+    let url = db.url();
     let seen_during = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = seen_during.clone();
     let rebuilt = server::replay::rebuild_in_batches(db.store(), contacts.as_ref(), 5, move |_| {
-        let reader = reader.clone();
+        let url = url.clone();
         let seen = seen.clone();
         // Read the live table, and the progress the status page shows, from another connection
         // after each batch.
         let (description, done): (String, Option<i64>) = std::thread::spawn(move || {
             tokio::runtime::Runtime::new().unwrap().block_on(async move {
+                // This runtime's own connections: the test's runtime waits for this thread.
+                let reader = TestDb::other_pool(&url).await;
                 let description = server::on_pool!(&reader, p => sqlx::query_scalar(
                     "SELECT description FROM projected_contacts WHERE name = 'Contact 1'"
                 )

@@ -135,7 +135,7 @@ async fn store_as_an_earlier_release(db: &TestDb, name: &str, version: i32, payl
         "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
          SELECT $1, id, $2, $3, '2019-08-13T09:00:00Z' FROM event_types WHERE name = $4 AND version = $5",
     )
-    .bind(payload.to_string())
+    .bind(sqlx::types::Json(payload))
     .bind(db.local().entity_id)
     .bind(db.local().account_id)
     .bind(name)

@@ -30,7 +30,7 @@ async fn the_seed_example_is_accepted_and_stored() {
         .expect("the seed's example matches its schema");
     assert!(receipt.event_id > 0);
     let (payload, entity_id, account_id): (String, i64, i64) =
-        on_pool!(db.store().reader(), p => sqlx::query_as("SELECT payload, entity_id, account_id FROM events WHERE id = $1")
+        on_pool!(db.store().reader(), p => sqlx::query_as("SELECT CAST(payload AS TEXT), entity_id, account_id FROM events WHERE id = $1")
             .bind(receipt.event_id)
             .fetch_one(p)
             .await)

@@ -129,6 +129,18 @@ impl TestDb {
         self.url.clone()
     }
 
+    /// A pool of its own on the same database, for a runtime other than the test's.
+    pub async fn other_pool(url: &str) -> server::db::Pool {
+        match server::db::Backend::of(url) {
+            server::db::Backend::Sqlite => server::db::Pool::Sqlite(
+                sqlx::SqlitePool::connect(&format!("sqlite:{url}")).await.expect("a pool"),
+            ),
+            server::db::Backend::Postgres => {
+                server::db::Pool::Postgres(sqlx::PgPool::connect(url).await.expect("a pool"))
+            }
+        }
+    }
+
     pub fn backend(&self) -> server::db::Backend {
         self.store().backend()
     }

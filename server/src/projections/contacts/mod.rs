@@ -55,12 +55,38 @@ macro_rules! both {
 }
 
 /// `$statement`, which changes a contact's interactions, followed by
-/// `follow_last_interaction!`, as `both!` runs them. In both, `$1` is the event's time, `$2`
-/// the account and `$3` the contact.
+/// `follow_last_interaction!`. `$1` is the event's time, `$2` the account and `$3` the contact;
+/// the statement may use the further parameters. SQLite runs both as one text in one call;
+/// PostgreSQL runs them one after the other, the second given only its own three parameters
+/// (it caches a statement with the types of its first use, and the extra ones differ).
 macro_rules! then_follow_last_interaction {
-    ($conn:expr, $statement:literal, $($bind:expr),+ $(,)?) => {
-        both!(@run $conn, $statement, follow_last_interaction!(),
-            concat!($statement, "; ", follow_last_interaction!()); $($bind),+)
+    ($conn:expr, $statement:literal, $time:expr, $account:expr, $contact:expr, $($bind:expr),+ $(,)?) => {
+        match $conn {
+            crate::db::Conn::Sqlite(c) => {
+                sqlx::query(concat!($statement, "; ", follow_last_interaction!()))
+                    .bind($time)
+                    .bind($account)
+                    .bind($contact)
+                    $(.bind($bind))+
+                    .execute(c)
+                    .await?;
+            }
+            crate::db::Conn::Postgres(c) => {
+                sqlx::query($statement)
+                    .bind($time)
+                    .bind($account)
+                    .bind($contact)
+                    $(.bind($bind))+
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query(follow_last_interaction!())
+                    .bind($time)
+                    .bind($account)
+                    .bind($contact)
+                    .execute(c)
+                    .await?;
+            }
+        }
     };
 }
 
