@@ -5,6 +5,9 @@
 //! an event. Sessions are random 256-bit tokens kept in an HttpOnly cookie; the database keeps
 //! only their SHA-256.
 
+use crate::db::Conn;
+use crate::store::{EventStore, StoreError};
+use crate::{on, on_pool};
 use app::account::{SignUp, email_key};
 use app::backend::{Actor, SESSION_DAYS, SignedIn};
 use app::error::{FieldError, Rejection};
@@ -14,9 +17,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Argon2, password_hash};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
-use crate::db::Conn;
-use crate::store::{EventStore, StoreError};
-use crate::{on, on_pool};
 
 /// Failed sign-ins for one address that cost nothing; each further one doubles the wait.
 const FREE_FAILURES: i64 = 5;
@@ -84,11 +84,7 @@ async fn decoy_hash() -> Result<String, StoreError> {
     Ok(DECOY_HASH.get_or_init(|| hash).clone())
 }
 
-async fn open_session(
-    conn: Conn<'_>,
-    account_id: i64,
-    now: DateTime<Utc>,
-) -> Result<String, StoreError> {
+async fn open_session(conn: Conn<'_>, account_id: i64, now: DateTime<Utc>) -> Result<String, StoreError> {
     let token = random_token();
     on!(conn, c => sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",

@@ -155,8 +155,7 @@ pub async fn contacts(
     let backend = pool.backend();
     let mut tx = read_transaction(pool).await?;
     let like = backend.like();
-    let filter =
-        format!("AND ($2 = '' OR name {like} $3 ESCAPE '\\' OR description {like} $3 ESCAPE '\\') ");
+    let filter = format!("AND ($2 = '' OR name {like} $3 ESCAPE '\\' OR description {like} $3 ESCAPE '\\') ");
     let pattern = contains_pattern(&query.search);
     // The statements are put together from fixed fragments only; input is always bound.
     let count = format!(
@@ -395,10 +394,7 @@ fn caused_by(kind: &str, entity: &str) -> String {
 }
 
 /// The account's settings, as last projected.
-pub async fn account_settings(
-    pool: &Pool,
-    account_id: i64,
-) -> Result<Option<AccountSettings>, StoreError> {
+pub async fn account_settings(pool: &Pool, account_id: i64) -> Result<Option<AccountSettings>, StoreError> {
     let row: Option<(String, String, String, i64)> = on_pool!(pool, p => sqlx::query_as(
         "SELECT display_name, notes_email, time_zone, morning_email_hour FROM projected_accounts \
          WHERE account_id = $1",

@@ -108,11 +108,15 @@ async fn create_beside(mut conn: Conn<'_>, table: &str, what: Definition) -> Res
     }
     for (kind, sql) in ddl {
         let beside = match (kind.as_str(), backend) {
-            ("table", _) if what == Definition::Table => sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1),
+            ("table", _) if what == Definition::Table => {
+                sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1)
+            }
             ("index", Backend::Sqlite) if what == Definition::Indexes => sql
                 .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
                 .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1),
-            ("index", Backend::Postgres) if what == Definition::Indexes => sql.replacen(" ON public.", " ON pg_temp.", 1),
+            ("index", Backend::Postgres) if what == Definition::Indexes => {
+                sql.replacen(" ON public.", " ON pg_temp.", 1)
+            }
             _ => continue,
         };
         if beside == sql {

@@ -159,8 +159,10 @@ pub fn new_projection(root: &Path, name: &str) -> Result<Generated, ScaffoldErro
     let sqlite_migration =
         sqlite_migrations.join(format!("{:04}_{table}.sql", next_migration(&sqlite_migrations)?));
     let postgres_migrations = root.join(POSTGRES_MIGRATIONS);
-    let postgres_migration =
-        postgres_migrations.join(format!("{:04}_{table}.sql", next_migration(&postgres_migrations)?));
+    let postgres_migration = postgres_migrations.join(format!(
+        "{:04}_{table}.sql",
+        next_migration(&postgres_migrations)?
+    ));
 
     let handler = format!(
         r#"//! `{table}`: say what the table keeps and which page reads it.

@@ -57,7 +57,10 @@ fn appender(db: &TestDb, process: usize, actor: Actor) -> Process {
         .args(["appending_process", "--exact", "--ignored", "--nocapture"])
         .env("KITH_APPEND_URL", db.url())
         .env("KITH_APPEND_PROCESS", process.to_string())
-        .env("KITH_APPEND_ACTOR", format!("{} {}", actor.entity_id, actor.account_id))
+        .env(
+            "KITH_APPEND_ACTOR",
+            format!("{} {}", actor.entity_id, actor.account_id),
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -69,7 +72,7 @@ fn appender(db: &TestDb, process: usize, actor: Actor) -> Process {
 /// interaction with the contact created last.
 fn event(process: usize, n: usize) -> Event {
     let contact = format!("P{process} C{}", n / 10);
-    if n % 10 == 0 {
+    if n.is_multiple_of(10) {
         return created(&contact, "appended concurrently");
     }
     Event::from(InteractionRecorded {
@@ -104,7 +107,13 @@ async fn appending_process() {
             // The id is taken at the insert; the commit comes a while later.
             let mut tx = store.writer().begin_write().await.unwrap();
             let receipt = store
-                .append_in(tx.conn(), actor, event_type.name, event_type.version, event.to_payload())
+                .append_in(
+                    tx.conn(),
+                    actor,
+                    event_type.name,
+                    event_type.version,
+                    event.to_payload(),
+                )
                 .await
                 .unwrap()
                 .expect("accepted");
@@ -155,7 +164,8 @@ async fn every_projection_applies_every_event_once() {
     // Every interaction once: a skipped event would be missing here.
     let interactions = PROCESSES * EVENTS_PER_PROCESS * 9 / 10;
     assert_eq!(
-        db.count("SELECT COUNT(*) FROM projected_contact_interactions").await,
+        db.count("SELECT COUNT(*) FROM projected_contact_interactions")
+            .await,
         interactions as i64
     );
     assert_eq!(
@@ -164,7 +174,8 @@ async fn every_projection_applies_every_event_once() {
         "every event in the contacts' histories, once"
     );
     assert_eq!(
-        db.count("SELECT COUNT(*) FROM events WHERE processed_at IS NULL").await,
+        db.count("SELECT COUNT(*) FROM events WHERE processed_at IS NULL")
+            .await,
         0
     );
     let kept = snapshot(&db).await;
@@ -173,5 +184,9 @@ async fn every_projection_applies_every_event_once() {
             .await
             .unwrap();
     }
-    assert_eq!(snapshot(&db).await, kept, "what the workers kept equals a rebuild");
+    assert_eq!(
+        snapshot(&db).await,
+        kept,
+        "what the workers kept equals a rebuild"
+    );
 }

@@ -377,21 +377,25 @@ async fn every_order_of_the_list_is_read_from_an_index_without_sorting() {
                 }
                 Conn::Postgres(c) => {
                     // The table is tiny, so a plain scan would win: ask what an index gives.
-                    sqlx::query("SET enable_seqscan = off").execute(&mut *c).await.unwrap();
-                    let steps: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
-                        .fetch_all(&mut *c)
+                    sqlx::query("SET enable_seqscan = off")
+                        .execute(&mut *c)
                         .await
                         .unwrap();
-                    sqlx::query("RESET enable_seqscan").execute(&mut *c).await.unwrap();
+                    let steps: Vec<String> =
+                        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                            .fetch_all(&mut *c)
+                            .await
+                            .unwrap();
+                    sqlx::query("RESET enable_seqscan")
+                        .execute(&mut *c)
+                        .await
+                        .unwrap();
                     let sorted = !steps.iter().any(|s| s.contains("Index"))
                         || steps.iter().any(|s| s.contains("Sort"));
                     (steps, sorted)
                 }
             };
-            assert!(
-                !sorted,
-                "{sort:?} descending={descending}: {steps:?}"
-            );
+            assert!(!sorted, "{sort:?} descending={descending}: {steps:?}");
         }
     }
 }

@@ -11,10 +11,10 @@ use app::events::{ContactDeleted, Event, InteractionCorrected, InteractionRecord
 use app::views::ProjectionName;
 use chrono::{NaiveDate, NaiveTime};
 use common::{TestDb, created, edited};
+use server::db::Conn;
 use server::dispatch::Dispatcher;
 use server::projections::{self, Projection};
 use server::store::{StoreError, StoredEvent};
-use server::db::Conn;
 
 const CONTACTS: &str = "projected_contacts";
 
@@ -134,12 +134,7 @@ impl Projection for FailsOnSecondEvent {
         CONTACTS
     }
 
-    async fn apply(
-        &self,
-        conn: Conn<'_>,
-        stored: &StoredEvent,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
         if self.applied.fetch_add(1, Ordering::SeqCst) == 1 {
             return Err(StoreError::Inconsistent("a handler failure, on purpose".into()));
         }
@@ -194,12 +189,7 @@ impl Projection for AppliedLog {
         "test_applied_log"
     }
 
-    async fn apply(
-        &self,
-        conn: Conn<'_>,
-        stored: &StoredEvent,
-        _: &Event,
-    ) -> Result<(), StoreError> {
+    async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, _: &Event) -> Result<(), StoreError> {
         // Its place in the order of application, next to its id.
         server::on!(conn, c => sqlx::query(
             "INSERT INTO test_applied_log (event_id, applied_seq) \
@@ -269,12 +259,13 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
             .unwrap();
         assert!(caught_up.applied, "{projection}: {caught_up:?}");
     }
-    let (applied, distinct, first, last): (i64, i64, i64, i64) = server::on_pool!(db.store().reader(), p => sqlx::query_as(
+    let (applied, distinct, first, last): (i64, i64, i64, i64) =
+        server::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT event_id), MIN(event_id), MAX(event_id) FROM test_applied_log",
     )
     .fetch_one(p)
     .await)
-    .unwrap();
+        .unwrap();
     assert_eq!(
         (applied, distinct, first, last),
         (head, head, 1, head),
@@ -541,7 +532,8 @@ async fn a_listener_that_cannot_handle_an_event_stops_there_and_says_so() {
         broken - 1,
         "it stopped before the event, and skipped nothing"
     );
-    let names: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT name FROM projected_contacts")
+    let names: Vec<String> =
+        server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT name FROM projected_contacts")
         .fetch_all(p)
         .await)
         .unwrap();

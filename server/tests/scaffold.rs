@@ -14,7 +14,12 @@ fn repository_copy() -> (tempfile::TempDir, PathBuf) {
         std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
         std::fs::copy(source.join(file), root.join(file)).unwrap();
     }
-    for folder in ["migrations/sqlite", "migrations/postgres", "schemas", "server/tests"] {
+    for folder in [
+        "migrations/sqlite",
+        "migrations/postgres",
+        "schemas",
+        "server/tests",
+    ] {
         std::fs::create_dir_all(root.join(folder)).unwrap();
     }
     for backend in ["migrations/sqlite", "migrations/postgres"] {

@@ -181,12 +181,13 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
     .await;
     db.dispatcher().run_until_caught_up().await.unwrap();
 
-    let rows: Vec<(String, String, String, Option<String>)> = server::on_pool!(db.store().reader(), p => sqlx::query_as(
+    let rows: Vec<(String, String, String, Option<String>)> =
+        server::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT name, description, contact_method, contact_method_kind FROM projected_contacts ORDER BY name",
     )
     .fetch_all(p)
     .await)
-    .unwrap();
+        .unwrap();
     let expected = [
         ("Sally", "v1 edit", "+1 555 010 4477", Some("phone")),
         ("Steve", "v2 edit", "https://next.com", Some("web")),

@@ -185,7 +185,7 @@ async fn receipts_carry_growing_ids_and_the_creation_time() {
             .bind(first.event_id)
             .fetch_one(p)
             .await)
-            .unwrap();
+        .unwrap();
     assert_eq!(stored, first.created_at);
 }
 
@@ -240,10 +240,11 @@ async fn the_database_is_durable_wal_with_full_sync() {
     let mut conn = db.store().writer().acquire().await.unwrap();
     let Conn::Sqlite(conn) = conn.conn() else {
         // PostgreSQL: a commit is durable unless the server is told otherwise.
-        let synchronous: String = on_pool!(db.store().reader(), p => sqlx::query_scalar("SHOW synchronous_commit")
+        let synchronous: String =
+            on_pool!(db.store().reader(), p => sqlx::query_scalar("SHOW synchronous_commit")
             .fetch_one(p)
             .await)
-        .unwrap();
+            .unwrap();
         assert_eq!(synchronous, "on", "a commit waits for the WAL to be on disk");
         return;
     };

@@ -237,7 +237,8 @@ async fn signing_in_sets_an_http_only_same_site_cookie_and_a_wrong_password_does
     assert_eq!(response.status(), StatusCode::FOUND);
     assert!(location(&response).starts_with("/sign-in?next=%2F%2Fevil.example&refused="));
     assert_eq!(set_cookie(&response), None);
-    let kept: String = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT echo FROM form_refusals")
+    let kept: String =
+        server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT echo FROM form_refusals")
         .fetch_one(p)
         .await)
         .unwrap();

@@ -105,7 +105,10 @@ fn main() -> Result<(), Error> {
 /// Runs the parts `only` names (all by default) on SQLite, or on the PostgreSQL `server`.
 fn run(plan: &Plan, only: Option<&str>, server: Option<String>) -> Result<(), Error> {
     let runs = |name: &str| only.is_none_or(|only| only == name);
-    if !["append", "replay", "latency", "backlog", "page"].iter().any(|part| runs(part)) {
+    if !["append", "replay", "latency", "backlog", "page"]
+        .iter()
+        .any(|part| runs(part))
+    {
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -43,7 +43,9 @@ impl Drop for Fresh {
         }
         let url = self.url.clone();
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(sqlx::Postgres::force_drop_database(&url))?;
             Ok::<(), Error>(())
         })
@@ -59,7 +61,11 @@ pub async fn fresh_database() -> Result<Fresh, Error> {
     let postgres = POSTGRES.lock().expect("the backend setting").clone();
     let url = match postgres {
         Some(server) => {
-            let url = format!("{}/kith_bench_{}", server.trim_end_matches('/'), server::store::random_hex(6));
+            let url = format!(
+                "{}/kith_bench_{}",
+                server.trim_end_matches('/'),
+                server::store::random_hex(6)
+            );
             sqlx::Postgres::create_database(&url).await?;
             url
         }

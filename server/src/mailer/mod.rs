@@ -312,12 +312,7 @@ impl Mailer {
     }
 
     /// Appends a mailer event inside the caller's transaction.
-    async fn append(
-        &self,
-        tx: Conn<'_>,
-        account_id: i64,
-        event: Event,
-    ) -> Result<EventId, StoreError> {
+    async fn append(&self, tx: Conn<'_>, account_id: i64, event: Event) -> Result<EventId, StoreError> {
         let event_type = event.event_type();
         let receipt = self
             .store

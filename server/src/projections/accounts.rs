@@ -21,12 +21,7 @@ impl Projection for AccountsProjection {
         ProjectionName::Accounts.as_str()
     }
 
-    async fn apply(
-        &self,
-        conn: Conn<'_>,
-        stored: &StoredEvent,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
         let settings = match event {
             Event::AccountRegistered(AccountRegistered(settings))
             | Event::AccountSettingsChanged(AccountSettingsChanged(settings)) => settings,

@@ -21,12 +21,7 @@ impl Projection for ContactEventsProjection {
         ProjectionName::ContactEvents.as_str()
     }
 
-    async fn apply(
-        &self,
-        mut conn: Conn<'_>,
-        stored: &StoredEvent,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    async fn apply(&self, mut conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
         let Some(contact) = event.contact() else {
             return Ok(());
         };

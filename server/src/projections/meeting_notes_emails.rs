@@ -33,12 +33,7 @@ impl Projection for MeetingNotesEmailsProjection {
         ProjectionName::MeetingNotesEmails.as_str()
     }
 
-    async fn apply(
-        &self,
-        mut conn: Conn<'_>,
-        stored: &StoredEvent,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    async fn apply(&self, mut conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
         match event {
             Event::NextMeetingScheduled(meeting) => {
                 let NextMeetingScheduled {

@@ -24,12 +24,7 @@ pub trait Projection: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Applies one event to the table; events this projection does not care about are ignored.
-    async fn apply(
-        &self,
-        conn: Conn<'_>,
-        stored: &StoredEvent,
-        event: &Event,
-    ) -> Result<(), StoreError>;
+    async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError>;
 
     /// The tables this projection keeps: the ones a rebuild builds beside the live ones and
     /// swaps in.

@@ -381,7 +381,8 @@ mod tests {
             (first + 1, first + 2),
             "the others are stored, in order"
         );
-        let stored: Vec<EventId> = crate::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT id FROM events ORDER BY id")
+        let stored: Vec<EventId> =
+            crate::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT id FROM events ORDER BY id")
             .fetch_all(p)
             .await)
             .unwrap();

@@ -63,10 +63,7 @@ struct DeliveryRow {
 }
 
 /// The email's row, if a mailer has ever tried it.
-pub async fn find(
-    conn: Conn<'_>,
-    key: DeliveryKey<'_>,
-) -> Result<Option<Delivery>, sqlx::Error> {
+pub async fn find(conn: Conn<'_>, key: DeliveryKey<'_>) -> Result<Option<Delivery>, sqlx::Error> {
     let row: Option<DeliveryRow> = on!(conn, c => sqlx::query_as(
         "SELECT id, message_id, state, attempts, lease_until, next_attempt_at, last_error \
          FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2 AND meeting_on = $3",
@@ -324,11 +321,7 @@ pub async fn follow_rename(
 }
 
 /// The contact called `name` is gone; a new contact of that name starts afresh.
-pub async fn forget_contact(
-    conn: Conn<'_>,
-    account_id: i64,
-    name: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn forget_contact(conn: Conn<'_>, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
     on!(conn, c => sqlx::query("DELETE FROM meeting_notes_deliveries WHERE account_id = $1 AND contact_name = $2")
         .bind(account_id)
         .bind(name)

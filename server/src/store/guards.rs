@@ -7,6 +7,8 @@
 //! projections are. No two contacts of an account may differ only in case; commands must name
 //! the contact exactly as it is spelled now, which is how the projections find it.
 
+use crate::db::Conn;
+use crate::on;
 use app::error::Rejection;
 use app::events::{
     ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRemoved,
@@ -14,8 +16,6 @@ use app::events::{
 };
 use app::receipt::EventId;
 use chrono::Utc;
-use crate::db::Conn;
-use crate::on;
 
 use super::deliveries::{self, DeliveryKey};
 
@@ -24,11 +24,7 @@ fn key(name: &str) -> String {
 }
 
 /// The spelling in use of the account's contact whose name folds to the same key as `name`.
-async fn spelling(
-    conn: Conn<'_>,
-    account_id: i64,
-    name: &str,
-) -> Result<Option<String>, sqlx::Error> {
+async fn spelling(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<String>, sqlx::Error> {
     on!(conn, c => sqlx::query_scalar("SELECT name FROM contact_names WHERE account_id = $1 AND key = $2")
         .bind(account_id)
         .bind(key(name))

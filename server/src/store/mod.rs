@@ -177,7 +177,14 @@ impl EventStore {
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
             .await?;
-        Self::ready(Source::Sqlite(options), writer, appender, Pool::Sqlite(reader), head).await
+        Self::ready(
+            Source::Sqlite(options),
+            writer,
+            appender,
+            Pool::Sqlite(reader),
+            head,
+        )
+        .await
     }
 
     /// PostgreSQL, shared by any number of processes; a commit is durable there.
@@ -425,11 +432,7 @@ impl EventStore {
     }
 
     /// A new account and its entity, inside the caller's write transaction.
-    pub async fn create_account(
-        &self,
-        tx: Conn<'_>,
-        display_name: &str,
-    ) -> Result<Actor, StoreError> {
+    pub async fn create_account(&self, tx: Conn<'_>, display_name: &str) -> Result<Actor, StoreError> {
         let now = Utc::now();
         let (entity_id, account_id) = on!(tx, c => {
             let entity_id: i64 = sqlx::query_scalar(

@@ -133,7 +133,9 @@ impl TestDb {
     pub async fn other_pool(url: &str) -> server::db::Pool {
         match server::db::Backend::of(url) {
             server::db::Backend::Sqlite => server::db::Pool::Sqlite(
-                sqlx::SqlitePool::connect(&format!("sqlite:{url}")).await.expect("a pool"),
+                sqlx::SqlitePool::connect(&format!("sqlite:{url}"))
+                    .await
+                    .expect("a pool"),
             ),
             server::db::Backend::Postgres => {
                 server::db::Pool::Postgres(sqlx::PgPool::connect(url).await.expect("a pool"))
@@ -287,11 +289,12 @@ pub async fn snapshot(db: &TestDb) -> Vec<String> {
     };
     for projection in server::projections::all() {
         for table in projection.tables() {
-            let columns: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(columns_of)
+            let columns: Vec<String> =
+                server::on_pool!(db.store().reader(), p => sqlx::query_scalar(columns_of)
                 .bind(table)
                 .fetch_all(p)
                 .await)
-            .unwrap();
+                .unwrap();
             let row = columns
                 .iter()
                 .map(|c| format!("{quote}({c})"))

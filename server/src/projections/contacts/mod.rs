@@ -109,12 +109,7 @@ impl Projection for ContactsProjection {
         Some(Box::<fold::ContactsFold>::default())
     }
 
-    async fn apply(
-        &self,
-        conn: Conn<'_>,
-        stored: &StoredEvent,
-        event: &Event,
-    ) -> Result<(), StoreError> {
+    async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
         match event {
             // The seed's upsert: a contact that already exists under this key is overwritten.
             Event::ContactCreated(ContactCreated {
