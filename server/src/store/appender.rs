@@ -43,7 +43,7 @@ use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{EVENTS_CHANNEL, StoreError, guards};
-use crate::db::{Backend, Conn, Pool};
+use crate::db::{Conn, Pool};
 use crate::on;
 
 /// How long a batch waits for the callers the last commit answered, when fewer have queued: they
@@ -259,6 +259,7 @@ async fn store_batch(writer: &Pool, batch: &[CheckedEvent]) -> Result<Vec<Outcom
             }
         }
     }
+    notify_appended(tx.conn()).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -282,13 +283,28 @@ async fn store_batch_with_refusals(
         }
         outcomes.push(outcome);
     }
+    if outcomes.iter().any(Result::is_ok) {
+        notify_appended(tx.conn()).await?;
+    }
     tx.commit().await?;
     Ok(outcomes)
 }
 
+/// Tells every process listening (on PostgreSQL) that the caller's write transaction appended
+/// events: PostgreSQL delivers the notification on [`EVENTS_CHANNEL`] when it commits. Once per
+/// transaction is enough.
+pub async fn notify_appended(conn: Conn<'_>) -> Result<(), StoreError> {
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(EVENTS_CHANNEL)
+            .execute(c)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Runs the command-side checks of a checked event and inserts it, in the caller's write
-/// transaction (see [`Pool::begin_write`]). On PostgreSQL the insert also notifies
-/// [`EVENTS_CHANNEL`], which PostgreSQL delivers when the transaction commits.
+/// transaction (see [`Pool::begin_write`]); the caller then calls [`notify_appended`].
 pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result<Outcome, StoreError> {
     let CheckedEvent {
         actor,
@@ -300,9 +316,7 @@ pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result
         return Ok(Err(rejection));
     }
     let created_at = crate::db::now();
-    let backend = conn.backend();
-    let event_id: EventId = on!(conn.re(), c => {
-        let event_id = sqlx::query_scalar(
+    let event_id: EventId = on!(conn.re(), c => sqlx::query_scalar(
             "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -311,13 +325,8 @@ pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result
         .bind(actor.entity_id)
         .bind(actor.account_id)
         .bind(created_at)
-        .fetch_one(&mut *c)
-        .await?;
-        if backend == Backend::Postgres {
-            sqlx::query("SELECT pg_notify($1, '')").bind(EVENTS_CHANNEL).execute(&mut *c).await?;
-        }
-        event_id
-    });
+        .fetch_one(c)
+        .await)?;
     guards::record_stored(conn, actor.account_id, event_id, event).await?;
     Ok(Ok(EventReceipt { event_id, created_at }))
 }

@@ -325,14 +325,20 @@ impl EventStore {
     /// not) together with the caller's own rows. Call [`EventStore::appended`] after the commit.
     pub async fn append_in(
         &self,
-        tx: Conn<'_>,
+        mut tx: Conn<'_>,
         actor: Actor,
         name: &str,
         version: i32,
         payload: Value,
     ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
         match self.check(actor, name, version, payload)? {
-            Ok(checked) => appender::store_checked(tx, &checked).await,
+            Ok(checked) => {
+                let outcome = appender::store_checked(tx.re(), &checked).await?;
+                if outcome.is_ok() {
+                    appender::notify_appended(tx).await?;
+                }
+                Ok(outcome)
+            }
             Err(rejection) => Ok(Err(rejection)),
         }
     }
