@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL answers at 127.0.0.1:5432 for the tests (trust auth, user postgres):
 # starts the cluster when it is stopped, installs Debian's PostgreSQL when it is absent, and
-# fails (never skips) when none of that works.
+# fails (never skips) when none of that works. Then drops the test and benchmark databases
+# that interrupted runs left behind (each test drops its own when it ends).
 set -euo pipefail
 
 host=127.0.0.1
@@ -9,7 +10,16 @@ port=5432
 say() { printf '==> %s\n' "$*"; }
 ready() { command -v pg_isready >/dev/null && pg_isready -q -h "$host" -p "$port" -t 5; }
 
+drop_leftovers() {
+  psql -h "$host" -p "$port" -U postgres -d postgres -Atc \
+    "SELECT datname FROM pg_database WHERE datname LIKE 'kith\_test\_%' OR datname LIKE 'kith\_bench\_%'" |
+    while read -r name; do
+      psql -h "$host" -p "$port" -U postgres -d postgres -qc "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)"
+    done
+}
+
 if ready; then
+  drop_leftovers
   exit 0
 fi
 
@@ -32,6 +42,7 @@ pg_ctlcluster $cluster start || true
 
 for _ in $(seq 1 30); do
   if ready; then
+    drop_leftovers
     exit 0
   fi
   sleep 1

@@ -15,7 +15,7 @@ pub const DEFAULT_OUTBOX: &str = "data/outbox";
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct Config {
-    /// The database: a SQLite file path or `sqlite:` URL.
+    /// The database: a SQLite file path or `sqlite:` URL, or a `postgres://` URL.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE)]
     pub database_url: String,
 

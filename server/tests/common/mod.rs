@@ -33,6 +33,17 @@ pub struct TestDb {
     pub kith: Kith,
     url: String,
     local: Actor,
+    /// Last, so the database is dropped once everything using it is gone.
+    _dropped_last: DropDatabase,
+}
+
+/// Drops the PostgreSQL database at its URL when it goes.
+pub struct DropDatabase(pub String);
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        drop_database(&self.0);
+    }
 }
 
 /// The PostgreSQL server the tests run on, if any.
@@ -65,23 +76,27 @@ pub fn drop_database(url: &str) {
         return;
     }
     let url = url.to_owned();
-    // Drop may run inside a runtime, which cannot block on another: a thread of its own.
+    // Drop may run inside a runtime, which cannot block on another: a thread of its own. On a
+    // runtime of several threads, tasks of the store just dropped may still be connecting for
+    // a moment (the LISTEN connection reconnects once), so a few tries.
     let dropped = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .expect("a runtime")
-            .block_on(sqlx::Postgres::force_drop_database(&url))
+            .expect("a runtime");
+        let mut outcome = Ok(());
+        for _ in 0..10 {
+            outcome = runtime.block_on(sqlx::Postgres::force_drop_database(&url));
+            if outcome.is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        outcome
     })
     .join();
     if let Ok(Err(error)) = dropped {
         eprintln!("could not drop a test database: {error}");
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        drop_database(&self.url);
     }
 }
 
@@ -98,8 +113,9 @@ impl TestDb {
         Self {
             dir,
             kith,
-            url,
+            url: url.clone(),
             local,
+            _dropped_last: DropDatabase(url),
         }
     }
 
