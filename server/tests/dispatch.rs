@@ -460,6 +460,36 @@ async fn a_catch_up_wait_hears_a_listener_in_another_process() {
     drop(listeners);
 }
 
+/// Listeners in another process hear of an append at once on PostgreSQL (LISTEN/NOTIFY), so
+/// they do not wait for their poll, set here to a minute. SQLite has no such channel: there a
+/// worker hears of it at its next poll, set here to 200 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listeners_in_another_process_hear_of_an_append_before_their_poll() {
+    let web = TestDb::new().await;
+    let poll = match web.backend() {
+        server::db::Backend::Postgres => Duration::from_secs(60),
+        server::db::Backend::Sqlite => Duration::from_millis(200),
+    };
+    let worker = server::Kith::open(&web.url()).await.unwrap();
+    let listeners = worker.dispatcher.start(poll);
+    // The worker's listeners have looked once and found nothing; they now sleep.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    for name in ["Ada", "Bob", "Cy"] {
+        let receipt = web.accept(web.local(), &created(name, "")).await;
+        let waited = worker
+            .dispatcher
+            .catch_up(CONTACTS, receipt.event_id, Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(
+            waited.applied,
+            "the worker applied {name}'s event within 5 s, though it polls every {poll:?}"
+        );
+    }
+    drop(listeners);
+}
+
 #[tokio::test]
 async fn dropping_the_listeners_stops_them() {
     let db = TestDb::new().await;

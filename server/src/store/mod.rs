@@ -242,9 +242,16 @@ impl EventStore {
         listener.listen(EVENTS_CHANNEL).await?;
         let reader = self.reader.clone();
         let head = Arc::downgrade(&self.head);
+        // Ends with the store: its `head` goes, and with it this receiver's sender.
+        let mut appended = self.head.subscribe();
         tokio::spawn(async move {
+            let store_closed = async move { while appended.changed().await.is_ok() {} };
+            tokio::pin!(store_closed);
             loop {
-                let heard = listener.try_recv().await;
+                let heard = tokio::select! {
+                    heard = listener.try_recv() => heard,
+                    () = &mut store_closed => break,
+                };
                 let Some(head) = head.upgrade() else { break };
                 if let Err(error) = &heard {
                     tracing::warn!(%error, "lost the notifications of appends; listening again");
