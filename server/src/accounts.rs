@@ -142,17 +142,7 @@ pub async fn sign_up(
     .execute(c)
     .await.map(drop))?;
     let event = Event::from(AccountRegistered(settings));
-    let event_type = event.event_type();
-    let receipt = match store
-        .append_in(
-            tx.conn(),
-            actor,
-            event_type.name,
-            event_type.version,
-            event.to_payload(),
-        )
-        .await?
-    {
+    let receipt = match store.append_in(tx.conn(), actor, &event).await? {
         Ok(receipt) => receipt,
         Err(rejection) => {
             tx.rollback().await?;

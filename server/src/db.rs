@@ -95,6 +95,29 @@ pub enum PoolConn {
     Postgres(PoolConnection<Postgres>),
 }
 
+/// A connection of its own to the database, outside the store's pools.
+#[derive(Debug)]
+pub enum OwnConn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+impl OwnConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Sqlite(c) => Conn::Sqlite(c),
+            Self::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    pub async fn close(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Sqlite(c) => c.close().await,
+            Self::Postgres(c) => c.close().await,
+        }
+    }
+}
+
 /// A transaction (or a savepoint inside one) on either database; dropped without
 /// [`Tx::commit`], it rolls back.
 #[derive(Debug)]
@@ -173,10 +196,6 @@ impl Pool {
                 Tx::Postgres(tx)
             }
         })
-    }
-
-    pub async fn close(&self) {
-        on_pool!(self, p => p.close().await)
     }
 }
 

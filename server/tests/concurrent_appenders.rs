@@ -13,14 +13,14 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use app::backend::Actor;
 use app::events::{Event, InteractionRecorded};
 use chrono::NaiveDate;
-use common::{TestDb, created, snapshot};
-use server::{on_pool, projections, replay};
+use common::{ChildProcess, TestDb, created, server_worker, snapshot, wait_for_workers};
+use server::{projections, replay};
 
 const PROCESSES: usize = 4;
 const EVENTS_PER_PROCESS: usize = 2_000;
@@ -28,31 +28,7 @@ const EVENTS_PER_PROCESS: usize = 2_000;
 const SLOW_EVERY: usize = 50;
 const SLOW_FOR: Duration = Duration::from_millis(30);
 
-/// A child process, killed when dropped (also when the test fails).
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn worker(db: &TestDb, outbox: &std::path::Path) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("worker")
-        .env("DATABASE_URL", db.url())
-        .env("KITH_POLL_MS", "1000")
-        .env("KITH_OUTBOX", outbox)
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the server binary starts");
-    Process(child)
-}
-
-fn appender(db: &TestDb, process: usize, actor: Actor) -> Process {
+fn appender(db: &TestDb, process: usize, actor: Actor) -> ChildProcess {
     let child = Command::new(std::env::current_exe().expect("the test binary"))
         .args(["appending_process", "--exact", "--ignored", "--nocapture"])
         .env("KITH_APPEND_URL", db.url())
@@ -65,7 +41,7 @@ fn appender(db: &TestDb, process: usize, actor: Actor) -> Process {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the test binary starts again");
-    Process(child)
+    ChildProcess(child)
 }
 
 /// The `n`th event of process `process`: every tenth creates a contact, the others record an
@@ -102,18 +78,11 @@ async fn appending_process() {
     let store = kith.dispatcher.store();
     for n in 0..EVENTS_PER_PROCESS {
         let event = event(process, n);
-        let event_type = event.event_type();
         if n % SLOW_EVERY == SLOW_EVERY - 1 {
             // The id is taken at the insert; the commit comes a while later.
             let mut tx = store.writer().begin_write().await.unwrap();
             let receipt = store
-                .append_in(
-                    tx.conn(),
-                    actor,
-                    event_type.name,
-                    event_type.version,
-                    event.to_payload(),
-                )
+                .append_in(tx.conn(), actor, &event)
                 .await
                 .unwrap()
                 .expect("accepted");
@@ -130,10 +99,13 @@ async fn appending_process() {
 async fn every_projection_applies_every_event_once() {
     let db = TestDb::new().await;
     let outbox = tempfile::tempdir().unwrap();
-    let workers = [worker(&db, outbox.path()), worker(&db, outbox.path())];
+    let workers = [
+        server_worker(&db, outbox.path(), 1000),
+        server_worker(&db, outbox.path(), 1000),
+    ];
     let actor = db.local();
 
-    let appenders: Vec<Process> = (0..PROCESSES).map(|p| appender(&db, p, actor)).collect();
+    let appenders: Vec<ChildProcess> = (0..PROCESSES).map(|p| appender(&db, p, actor)).collect();
     for mut appender in appenders {
         let status = appender.0.wait().unwrap();
         assert!(status.success(), "an appending process failed: {status}");
@@ -141,24 +113,7 @@ async fn every_projection_applies_every_event_once() {
 
     let total = (PROCESSES * EVENTS_PER_PROCESS) as i64;
     assert_eq!(db.count("SELECT COUNT(*) FROM events").await, total);
-    let head = db.store().head().await.unwrap();
-    let checkpoints = || async {
-        on_pool!(db.store().reader(), p => sqlx::query_scalar::<_, i64>(
-            "SELECT last_event_id FROM projections ORDER BY name"
-        )
-        .fetch_all(p)
-        .await)
-        .unwrap()
-    };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while checkpoints().await.iter().any(|&c| c < head) {
-        assert!(
-            Instant::now() < deadline,
-            "the workers did not catch up: {:?} of {head}",
-            checkpoints().await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_workers(&db, Duration::from_secs(120)).await;
     drop(workers);
 
     // Every interaction once: a skipped event would be missing here.

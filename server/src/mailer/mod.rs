@@ -313,20 +313,14 @@ impl Mailer {
 
     /// Appends a mailer event inside the caller's transaction.
     async fn append(&self, tx: Conn<'_>, account_id: i64, event: Event) -> Result<EventId, StoreError> {
-        let event_type = event.event_type();
         let receipt = self
             .store
-            .append_in(
-                tx,
-                self.actor(account_id),
-                event_type.name,
-                event_type.version,
-                event.to_payload(),
-            )
+            .append_in(tx, self.actor(account_id), &event)
             .await?
             .map_err(|rejection| {
                 StoreError::Inconsistent(format!(
-                    "the mailer's own {event_type} event was refused: {rejection:?}"
+                    "the mailer's own {} event was refused: {rejection:?}",
+                    event.event_type()
                 ))
             })?;
         Ok(receipt.event_id)

@@ -132,13 +132,7 @@ fn writer_thread(
                 return;
             }
         };
-        let (queue, appends) = mpsc::channel(MAX_BATCH);
-        let commits = Arc::new(AtomicU64::new(0));
-        let appender = Appender {
-            queue,
-            commits: commits.clone(),
-            runtime: tokio::runtime::Handle::current(),
-        };
+        let (appender, appends, commits) = Appender::on_this_runtime();
         if ready.send(Ok((writer.clone(), appender))).is_ok() {
             write_batches(&writer, appends, &commits, &head).await;
         }
@@ -147,18 +141,25 @@ fn writer_thread(
 
 /// Starts the writer task on the current runtime, writing to the PostgreSQL `pool`.
 pub fn start_postgres(pool: Pool, head: Arc<watch::Sender<EventId>>) -> Appender {
-    let (queue, appends) = mpsc::channel(MAX_BATCH);
-    let commits = Arc::new(AtomicU64::new(0));
-    let appender = Appender {
-        queue,
-        commits: commits.clone(),
-        runtime: tokio::runtime::Handle::current(),
-    };
+    let (appender, appends, commits) = Appender::on_this_runtime();
     tokio::spawn(async move { write_batches(&pool, appends, &commits, &head).await });
     appender
 }
 
 impl Appender {
+    /// An appender whose writer task runs on the current runtime, with the queue that task
+    /// reads and the count of its commits.
+    fn on_this_runtime() -> (Self, mpsc::Receiver<Append>, Arc<AtomicU64>) {
+        let (queue, appends) = mpsc::channel(MAX_BATCH);
+        let commits = Arc::new(AtomicU64::new(0));
+        let appender = Self {
+            queue,
+            commits: commits.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        };
+        (appender, appends, commits)
+    }
+
     /// Stores `checked` with the next batch; returns once it is durably stored, or refused.
     pub async fn append(&self, checked: CheckedEvent) -> Result<Outcome, StoreError> {
         let (reply, answer) = oneshot::channel();
@@ -207,12 +208,7 @@ async fn write_batches(
         let (checked, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|a| (a.checked, a.reply)).unzip();
         match store_batch(writer, &checked).await {
             Ok(outcomes) => {
-                let newest = outcomes
-                    .iter()
-                    .filter_map(|o| o.as_ref().ok())
-                    .map(|r| r.event_id)
-                    .max();
-                if let Some(newest) = newest {
+                if let Some(newest) = newest_stored(&outcomes) {
                     commits.fetch_add(1, Ordering::Relaxed);
                     super::advance(head, newest);
                 }
@@ -229,6 +225,15 @@ async fn write_batches(
             }
         }
     }
+}
+
+/// The newest event a batch stored, if it stored any.
+fn newest_stored(outcomes: &[Outcome]) -> Option<EventId> {
+    outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok())
+        .map(|r| r.event_id)
+        .max()
 }
 
 /// Takes appends into `batch` as they queue, until it holds `expected` or [`STRAGGLERS`] has
@@ -259,7 +264,9 @@ async fn store_batch(writer: &Pool, batch: &[CheckedEvent]) -> Result<Vec<Outcom
             }
         }
     }
-    notify_appended(tx.conn()).await?;
+    if let Some(newest) = newest_stored(&outcomes) {
+        notify_appended(tx.conn(), newest).await?;
+    }
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -283,20 +290,21 @@ async fn store_batch_with_refusals(
         }
         outcomes.push(outcome);
     }
-    if outcomes.iter().any(Result::is_ok) {
-        notify_appended(tx.conn()).await?;
+    if let Some(newest) = newest_stored(&outcomes) {
+        notify_appended(tx.conn(), newest).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
 }
 
 /// Tells every process listening (on PostgreSQL) that the caller's write transaction appended
-/// events: PostgreSQL delivers the notification on [`EVENTS_CHANNEL`] when it commits. Once per
-/// transaction is enough.
-pub async fn notify_appended(conn: Conn<'_>) -> Result<(), StoreError> {
+/// events up to `newest`: PostgreSQL delivers the notification on [`EVENTS_CHANNEL`] when it
+/// commits. Once per transaction is enough.
+pub async fn notify_appended(conn: Conn<'_>, newest: EventId) -> Result<(), StoreError> {
     if let Conn::Postgres(c) = conn {
-        sqlx::query("SELECT pg_notify($1, '')")
+        sqlx::query("SELECT pg_notify($1, $2)")
             .bind(EVENTS_CHANNEL)
+            .bind(newest.to_string())
             .execute(c)
             .await?;
     }

@@ -18,12 +18,12 @@ use app::events::{DecodeError, EVENT_TYPES, Event, EventType};
 use app::receipt::{EventId, EventReceipt};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection as _};
 use tokio::sync::watch;
 
-use crate::db::{Backend, Conn, Pool};
+use crate::db::{Backend, Conn, OwnConn, Pool};
 use crate::{on, on_pool};
 
 use appender::{Appender, CheckedEvent};
@@ -99,28 +99,6 @@ struct EventRow {
 pub enum Source {
     Sqlite(SqliteConnectOptions),
     Postgres(PgConnectOptions),
-}
-
-/// A connection of its own to the database, outside the store's pools.
-pub enum OwnConn {
-    Sqlite(sqlx::SqliteConnection),
-    Postgres(sqlx::PgConnection),
-}
-
-impl OwnConn {
-    pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Self::Sqlite(c) => Conn::Sqlite(c),
-            Self::Postgres(c) => Conn::Postgres(c),
-        }
-    }
-
-    pub async fn close(self) -> Result<(), sqlx::Error> {
-        match self {
-            Self::Sqlite(c) => c.close().await,
-            Self::Postgres(c) => c.close().await,
-        }
-    }
 }
 
 /// The event store: the writer pool (on SQLite one connection, as SQLite has one writer at a
@@ -230,10 +208,11 @@ impl EventStore {
         })
     }
 
-    /// On PostgreSQL, every append notifies the channel [`EVENTS_CHANNEL`] as it commits; a
-    /// task of this store listens there and wakes this process's listeners, so they hear the
-    /// appends of every process at once instead of at their next poll. Notifications sent
-    /// while its connection is being re-established are lost, so it reads the head then too.
+    /// On PostgreSQL, every append transaction notifies the channel [`EVENTS_CHANNEL`] with its
+    /// newest event id as it commits; a task of this store listens there and wakes this
+    /// process's listeners, so they hear the appends of every process at once instead of at
+    /// their next poll. Notifications sent while its connection is being re-established are
+    /// lost, so after that it reads the head from the table.
     async fn hear_other_processes(&self) -> Result<(), StoreError> {
         let Pool::Postgres(pool) = &self.reader else {
             return Ok(());
@@ -253,11 +232,20 @@ impl EventStore {
                     () = &mut store_closed => break,
                 };
                 let Some(head) = head.upgrade() else { break };
-                if let Err(error) = &heard {
-                    tracing::warn!(%error, "lost the notifications of appends; listening again");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-                match newest_event(&reader).await {
+                let newest = match heard {
+                    Ok(Some(notification)) => notification.payload().parse().ok(),
+                    Ok(None) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, "lost the notifications of appends; listening again");
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        None
+                    }
+                };
+                let newest = match newest {
+                    Some(newest) => Ok(newest),
+                    None => newest_event(&reader).await,
+                };
+                match newest {
                     Ok(newest) => advance(&head, newest),
                     Err(error) => tracing::warn!(%error, "could not read the newest event"),
                 }
@@ -328,21 +316,21 @@ impl EventStore {
         self.appender.append(checked).await
     }
 
-    /// Checks and appends an event inside the caller's write transaction, so it commits (or
-    /// not) together with the caller's own rows. Call [`EventStore::appended`] after the commit.
+    /// Checks and appends a typed event caused by `actor` inside the caller's write
+    /// transaction, so it commits (or not) together with the caller's own rows. Call
+    /// [`EventStore::appended`] after the commit.
     pub async fn append_in(
         &self,
         mut tx: Conn<'_>,
         actor: Actor,
-        name: &str,
-        version: i32,
-        payload: Value,
+        event: &Event,
     ) -> Result<Result<EventReceipt, Rejection>, StoreError> {
-        match self.check(actor, name, version, payload)? {
+        let event_type = event.event_type();
+        match self.check(actor, event_type.name, event_type.version, event.to_payload())? {
             Ok(checked) => {
                 let outcome = appender::store_checked(tx.re(), &checked).await?;
-                if outcome.is_ok() {
-                    appender::notify_appended(tx).await?;
+                if let Ok(receipt) = &outcome {
+                    appender::notify_appended(tx, receipt.event_id).await?;
                 }
                 Ok(outcome)
             }

@@ -26,6 +26,56 @@ use server::dispatch::Dispatcher;
 use server::store::EventStore;
 use tempfile::TempDir;
 
+/// A child process, killed when dropped (also when the test fails).
+pub struct ChildProcess(pub std::process::Child);
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A `server worker` process on the test's database, its listeners polling every `poll_ms`,
+/// its mailer writing to `outbox`.
+pub fn server_worker(db: &TestDb, outbox: &std::path::Path, poll_ms: u64) -> ChildProcess {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("worker")
+        .env("DATABASE_URL", db.url())
+        .env("KITH_POLL_MS", poll_ms.to_string())
+        .env("KITH_OUTBOX", outbox)
+        .env("KITH_MAIL_INTERVAL_MS", "200")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("the server binary starts");
+    ChildProcess(child)
+}
+
+/// Every projection's checkpoint, as the `projections` table has it.
+pub async fn checkpoints(db: &TestDb) -> Vec<i64> {
+    server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT last_event_id FROM projections ORDER BY name")
+        .fetch_all(p)
+        .await)
+    .unwrap()
+}
+
+/// Waits up to `within` for every projection's checkpoint to reach the head of the stream,
+/// moved by workers in other processes.
+pub async fn wait_for_workers(db: &TestDb, within: Duration) {
+    let head = db.store().head().await.unwrap();
+    let deadline = std::time::Instant::now() + within;
+    while checkpoints(db).await.iter().any(|&c| c < head) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the workers did not catch up: {:?} of {head}",
+            checkpoints(db).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A real database, opened as the server opens it: a SQLite file in a temporary folder, or a
 /// PostgreSQL database of its own (see the module's note).
 pub struct TestDb {
