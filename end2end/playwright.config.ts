@@ -46,6 +46,8 @@ export default defineConfig({
           LEPTOS_SITE_PKG_DIR: "pkg",
           LEPTOS_SITE_ADDR: new URL(stalledURL).host,
           LEPTOS_ENV: "PROD",
+          KITH_SIGN_UPS_PER_ADDRESS: "100000",
+          KITH_SIGN_UPS_PER_HOUR: "100000",
         },
       }
     : undefined,

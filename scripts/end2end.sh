@@ -21,6 +21,9 @@ target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 export DATABASE_URL="$scratch/kith.sqlite3"
 export KITH_OUTBOX="$scratch/outbox"
 export KITH_MAIL_INTERVAL_MS=500
+# Every test signs up accounts of its own, all from this machine.
+export KITH_SIGN_UPS_PER_ADDRESS=100000
+export KITH_SIGN_UPS_PER_HOUR=100000
 export LEPTOS_SITE_ADDR=127.0.0.1:3100
 export KITH_BASE_URL=http://127.0.0.1:3100
 export KITH_STALLED_URL=http://127.0.0.1:3101

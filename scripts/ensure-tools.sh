@@ -47,7 +47,7 @@ if $want_e2e; then
     $sudo_cmd apt-get update -qq
     $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   fi
-  if [ ! -d end2end/node_modules/@playwright/test ]; then
+  if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/mailparser ]; then
     say "installing the Playwright runner"
     npm ci --prefix end2end --no-audit --no-fund
   fi

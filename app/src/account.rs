@@ -71,9 +71,9 @@ impl SignUpForm {
                 format!("Password must have at most {PASSWORD_MAX} characters."),
             ));
         }
-        let display_name = match self.display_name.trim() {
-            "" => email.split('@').next().unwrap_or_default().to_owned(),
-            name => name.to_owned(),
+        let display_name = match crate::names::normalize(&self.display_name) {
+            name if name.is_empty() => email.split('@').next().unwrap_or_default().to_owned(),
+            name => name,
         };
         check_display_name(&mut errors, &display_name);
         if !errors.is_empty() {
@@ -143,7 +143,7 @@ impl SettingsForm {
     /// zones lives on the server only, to keep it out of the browser's download).
     pub fn check(self, known_zone: impl Fn(&str) -> bool) -> Result<AccountSettings, Rejection> {
         let mut errors = Vec::new();
-        let display_name = self.display_name.trim().to_owned();
+        let display_name = crate::names::normalize(&self.display_name);
         check_display_name(&mut errors, &display_name);
         let notes_email = self.notes_email.trim().to_owned();
         if let Err(message) = check_email(&notes_email) {
@@ -188,15 +188,15 @@ fn check_display_name(errors: &mut Vec<FieldError>, name: &str) {
             "display_name",
             format!("Display name must have at most {DISPLAY_NAME_MAX} characters."),
         ));
-    } else if name.chars().any(char::is_control) {
-        errors.push(FieldError::new(
-            "display_name",
-            "Display name cannot contain control characters.",
-        ));
+    } else if let Some(problem) = crate::names::problem("Display name", name) {
+        errors.push(FieldError::new("display_name", problem));
     }
 }
 
-/// A plain check of an email address's shape: something@domain.tld, no spaces. Whether it
+/// Whether `email` is one mailbox address, `local@domain`: the local part dot-separated runs
+/// of the characters RFC 5322 allows unquoted (letters beyond ASCII too, as RFC 6531 does),
+/// the domain at least two labels of letters, digits and inner hyphens. No lists, names,
+/// quotes, comments or brackets: what the mailer is given is exactly one address. Whether it
 /// receives mail only sending can tell.
 pub fn check_email(email: &str) -> Result<(), &'static str> {
     if email.is_empty() {
@@ -205,22 +205,33 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
     if email.chars().count() > EMAIL_MAX {
         return Err("Email address is too long (at most 254 characters).");
     }
+    let atom_char = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "!#$%&'*+-/=?^_`{|}~".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+    };
     let valid = match email.rsplit_once('@') {
         Some((local, domain)) => {
-            !local.is_empty()
-                && !local.contains('@')
+            local.len() <= 64
+                && local
+                    .split('.')
+                    .all(|atom| !atom.is_empty() && atom.chars().all(atom_char))
                 && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains("..")
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && domain.split('.').all(label)
         }
         None => false,
     };
     if valid {
         Ok(())
     } else {
-        Err("Enter an email address like name@example.com.")
+        Err("Enter one email address, like name@example.com.")
     }
 }
 
@@ -229,10 +240,27 @@ pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// A `next` page to go to after signing in: only a path on this site, never another site.
-pub fn local_path(next: &str) -> Option<&str> {
-    let is_local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
-    is_local.then_some(next)
+/// A `next` page to go to after signing in: `next` read as a URL relative to this site, if it
+/// stays on this site, as its path, query and fragment; otherwise `None`. The URL parser is the
+/// one browsers follow (WHATWG), so whatever it drops or rewrites (tabs and line breaks,
+/// backslashes) is dropped or rewritten here too, before the check; and its answer is written
+/// percent-encoded, so it always makes a valid `Location` header.
+#[cfg(feature = "ssr")]
+pub fn local_path(next: &str) -> Option<String> {
+    // The host stands for this site's origin, whatever it is called; only the path is kept.
+    let site = url::Url::parse("http://site.invalid/").expect("a valid URL");
+    let target = site.join(next).ok()?;
+    if target.origin() != site.origin() {
+        return None;
+    }
+    let mut path = target.path().to_owned();
+    for (separator, part) in [('?', target.query()), ('#', target.fragment())] {
+        if let Some(part) = part {
+            path.push(separator);
+            path.push_str(part);
+        }
+    }
+    Some(path)
 }
 
 #[cfg(test)]
@@ -254,7 +282,7 @@ mod tests {
         let refused = sign_up("not an address", "short").unwrap_err();
         assert_eq!(
             refused.for_field("email"),
-            Some("Enter an email address like name@example.com.")
+            Some("Enter one email address, like name@example.com.")
         );
         assert_eq!(
             refused.for_field("password"),
@@ -266,6 +294,19 @@ mod tests {
             "a b@example.com",
             "a@example..com",
             "a@.com",
+            "a,b@y.com",
+            "a@x.com, b@y.com",
+            "Ada <ada@example.com>",
+            "\"a b\"@example.com",
+            "a.@example.com",
+            ".a@example.com",
+            "a(comment)@example.com",
+            "a@-x.com",
+            "a@x_y.com",
+            "a@[127.0.0.1]",
+            "a@example.com\r\nBcc: eve@example.com",
+            "javascript:alert(1)@x.com",
+            "<script>@x.com",
         ] {
             assert!(sign_up(email, "correct horse battery").is_err(), "{email}");
         }
@@ -337,16 +378,41 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "ssr")]
     #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(local_path("/contacts/Bob"), Some("/contacts/Bob"));
+    fn only_paths_on_this_site_are_followed_after_sign_in() {
+        for (next, path) in [
+            ("/contacts/Bob", "/contacts/Bob"),
+            (
+                "/contacts/Ada%20Lovelace?x=1#top",
+                "/contacts/Ada%20Lovelace?x=1#top",
+            ),
+            ("/events?contact=Bob", "/events?contact=Bob"),
+            ("contacts", "/contacts"),
+            // A host named like the stand-in for this site is still only a path here.
+            ("http://site.invalid/settings", "/settings"),
+            // Characters a header cannot hold come out percent-encoded.
+            ("/contacts/a b\u{7f}é", "/contacts/a%20b%7F%C3%A9"),
+        ] {
+            assert_eq!(local_path(next).as_deref(), Some(path), "{next:?}");
+        }
         for next in [
             "//evil.example",
             "https://evil.example",
             "/\\evil.example",
-            "contacts",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            "javascript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "http://evil.example/contacts",
+            "http://site.invalid:8080/",
+            "https://site.invalid/",
         ] {
-            assert_eq!(local_path(next), None, "{next}");
+            assert_eq!(local_path(next), None, "{next:?}");
         }
     }
 }

@@ -7,6 +7,7 @@
 //! request's extensions; [`current_actor`] reads it from there and from nowhere else, so no
 //! client input can choose the account. Only built with `ssr`.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,8 +88,9 @@ pub type SessionOutcome = Result<String, Rejection>;
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// Creates the account, its credentials and its first session, and appends its
-    /// registration event, all at once.
-    async fn sign_up(&self, sign_up: SignUp) -> Result<SessionOutcome, AppError>;
+    /// registration event, all at once; unless too many sign-ups came from `client` (the
+    /// address the request came from, when known) or from everyone in the last hour.
+    async fn sign_up(&self, sign_up: SignUp, client: Option<IpAddr>) -> Result<SessionOutcome, AppError>;
 
     /// Checks the password (slowing down repeated failures for one address) and opens a session.
     async fn sign_in(&self, email: &str, password: &str) -> Result<SessionOutcome, AppError>;
@@ -118,15 +120,18 @@ pub trait Backend: Send + Sync + 'static {
     /// Whether `name` is an IANA time zone the server knows.
     fn is_time_zone(&self, name: &str) -> bool;
 
-    /// Waits up to `wait` for `projection` to have applied `event_id`.
+    /// Waits up to `wait` for `projection` to have applied `event_id`, if that is one of the
+    /// account's events; answers in terms of the account's own events.
     async fn catch_up(
         &self,
+        account_id: i64,
         projection: ProjectionName,
         event_id: EventId,
         wait: Duration,
     ) -> Result<CatchUp, AppError>;
 
-    async fn health(&self) -> Result<HealthView, AppError>;
+    /// How the background workers are doing, as far as the account's own events go.
+    async fn health(&self, account_id: i64) -> Result<HealthView, AppError>;
 
     /// Keeps the refusal of a plain form post for the page it returns to, for this browser
     /// session only (`None` when signed out); returns its token.
@@ -144,6 +149,14 @@ pub fn signed_in() -> Option<SignedIn> {
         .extensions
         .get::<SignedIn>()
         .cloned()
+}
+
+/// The address the current request came from (the peer of its connection), when known.
+pub fn client_address() -> Option<IpAddr> {
+    leptos::prelude::use_context::<Parts>()?
+        .extensions
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
 }
 
 /// The account the current request acts for, from its session only.

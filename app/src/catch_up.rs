@@ -24,18 +24,18 @@ pub async fn await_projection(
     event_id: EventId,
     wait_ms: u32,
 ) -> Result<CatchUp, AppError> {
-    crate::backend::current_actor()?;
+    let actor = crate::backend::current_actor()?;
     let wait = std::time::Duration::from_millis(wait_ms.min(MAX_WAIT_MS).into());
     crate::backend::backend()?
-        .catch_up(projection, event_id, wait)
+        .catch_up(actor.account_id, projection, event_id, wait)
         .await
 }
 
 /// The background workers' health, for the "still processing" notice and the processing page.
 #[server]
 pub async fn worker_health() -> Result<HealthView, AppError> {
-    crate::backend::current_actor()?;
-    crate::backend::backend()?.health().await
+    let actor = crate::backend::current_actor()?;
+    crate::backend::backend()?.health(actor.account_id).await
 }
 
 /// Where the wait for the latest command stands.

@@ -53,8 +53,8 @@ impl ContactForm {
         } else if name == "." || name == ".." {
             // A page address cannot end in "." or ".." (browsers resolve them away).
             errors.push(FieldError::new("name", "Name must be more than dots."));
-        } else if name.chars().any(char::is_control) {
-            errors.push(FieldError::new("name", "Name cannot contain control characters."));
+        } else if let Some(problem) = crate::names::problem("Name", &name) {
+            errors.push(FieldError::new("name", problem));
         }
         check_length(&mut errors, "name", "Name", &name, NAME_MAX);
         let description = self.description.trim().to_owned();
@@ -125,9 +125,10 @@ pub fn delete(name: &str) -> Result<ContactDeleted, Rejection> {
     })
 }
 
-/// Names are keys: "Ada  Lovelace " and "Ada Lovelace" must be the same contact.
+/// Names are keys: "Ada  Lovelace " and "Ada Lovelace" must be the same contact, and so must
+/// "Émile" however its É was typed (see [`crate::names::normalize`]).
 pub fn normalize_name(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::names::normalize(text)
 }
 
 fn check_length(errors: &mut Vec<FieldError>, field: &str, label: &str, value: &str, max: usize) {

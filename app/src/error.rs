@@ -95,7 +95,12 @@ impl From<Rejection> for CommandOutcome {
     }
 }
 
-/// A failure of the machinery, not of the person's input. Every message says what to do.
+/// The most a request may carry, in bytes: a form with the longest notes allowed, in any
+/// script, percent-encoded, fits with room to spare.
+pub const BODY_LIMIT: usize = 512 * 1024;
+
+/// A failure of the machinery, or a request the server could not read, rather than a refusal
+/// of the person's input. Every message says what to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// The database could not be read or written.
@@ -107,12 +112,47 @@ pub enum AppError {
     /// The browser could not reach the server, or the answer was garbled.
     #[error("Could not reach the server ({0}). Check your connection and try again.")]
     Transport(String),
+    /// The request's arguments could not be read: a field missing, malformed or not text.
+    #[error("The server could not read what was sent: {0}. Reload the page and try again.")]
+    BadRequest(String),
+    /// The request was larger than [`BODY_LIMIT`].
+    #[error("That is too much to send at once (at most {} KB). Shorten the text and try again.", BODY_LIMIT / 1024)]
+    TooLarge,
 }
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value.to_string())
+        match value {
+            // On the server: a request whose arguments cannot be read, or one too large.
+            ServerFnErrorErr::Deserialization(message) if message.contains("length limit exceeded") => {
+                Self::TooLarge
+            }
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message)
+                if cfg!(feature = "ssr") =>
+            {
+                Self::BadRequest(message)
+            }
+            ServerFnErrorErr::MissingArg(field) if cfg!(feature = "ssr") => {
+                Self::BadRequest(format!("the field “{field}” is missing"))
+            }
+            other => Self::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a server function answers this error with.
+    pub fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::SignedOut => StatusCode::UNAUTHORIZED,
+            Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
     }
 }

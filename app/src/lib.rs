@@ -13,7 +13,9 @@ pub mod contact;
 pub mod error;
 pub mod events;
 pub mod interaction;
+pub mod names;
 pub mod plain_form;
+pub mod raw_text;
 pub mod receipt;
 pub mod routes;
 pub mod url;
@@ -56,6 +58,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The document's title for a page titled `page` (a contact's name, say).
+fn page_title(page: String) -> String {
+    let title = if page.is_empty() {
+        "Kith".to_owned()
+    } else {
+        format!("{page} · Kith")
+    };
+    raw_text::escaped(title)
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -68,7 +80,7 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Stylesheet id="leptos" href="/pkg/crm.css" />
-        <Title formatter=|page: String| if page.is_empty() { "Kith".to_owned() } else { format!("{page} · Kith") } />
+        <Title formatter=page_title />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="site-header">

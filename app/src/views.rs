@@ -56,13 +56,12 @@ impl std::fmt::Display for ProjectionName {
     }
 }
 
-/// How far the projection behind a view has read the stream.
+/// How fresh the projection behind a view is, as far as the signed-in account goes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Freshness {
     pub projection: ProjectionName,
-    /// The last event the projection applied (0 before the first).
-    pub last_event_id: EventId,
-    pub last_updated_at: Option<DateTime<Utc>>,
+    /// How many of the account's events the projection had yet to apply when the view was read.
+    pub behind: i64,
 }
 
 /// One row of `projected_contacts`, as the pages show it.
@@ -296,15 +295,19 @@ pub struct SettingsView {
     pub freshness: Freshness,
 }
 
-/// The answer to "has this projection applied that event yet?".
+/// The answer to "has this projection applied my event yet?". It speaks of the signed-in
+/// account's own events only: how far the stream has grown with other accounts' events is
+/// none of its business.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatchUp {
     pub applied: bool,
-    /// The projection's last applied event at the time of the answer.
-    pub checkpoint: EventId,
+    /// Whether the event is one of the account's own; any other is never waited for.
+    pub known: bool,
+    /// How many of the account's events the projection has yet to apply.
+    pub behind: i64,
 }
 
-/// The state of one background listener.
+/// The state of one background listener, as far as the signed-in account is concerned.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerHealth {
     /// The projection the listener keeps.
@@ -313,13 +316,10 @@ pub struct WorkerHealth {
     pub alive: bool,
     /// Seconds since its last sign of life, if it has shown any.
     pub seconds_since_heartbeat: Option<f64>,
-    pub checkpoint: EventId,
-    /// How many events of the stream it has yet to apply.
+    /// How many of the account's events it has yet to apply.
     pub behind: i64,
-    /// The last failure, while it keeps failing.
-    pub error: Option<String>,
-    /// When the projection last moved.
-    pub last_updated_at: Option<DateTime<Utc>>,
+    /// Whether it keeps failing (what failed is for the operator: see `server status`).
+    pub failing: bool,
     /// A rebuild beside the live tables, while one runs (`server replay`).
     pub rebuilding: Option<Rebuilding>,
 }
@@ -327,9 +327,8 @@ pub struct WorkerHealth {
 /// How far a rebuild of a projection has got.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rebuilding {
-    pub done: i64,
-    /// Events in the stream when it began.
-    pub total: i64,
+    /// Of the events in the stream when it began, 0 to 100.
+    pub percent: u8,
     pub started_at: DateTime<Utc>,
 }
 
@@ -337,24 +336,19 @@ pub struct Rebuilding {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobHealth {
     pub name: String,
-    /// Who ran it last, e.g. "pid 4242 on kith-1".
-    pub runner: Option<String>,
     /// `None` until it first runs.
     pub last_run_at: Option<DateTime<Utc>>,
-    /// What the last run did, e.g. "sent 2, failed 0, given up 0".
-    pub last_result: Option<String>,
-    /// Why the last run failed, if it did.
-    pub last_error: Option<String>,
     pub next_run_at: Option<DateTime<Utc>>,
     /// False when the job has never run or is overdue: its scheduler has stopped.
     pub running: bool,
+    /// Whether its last run failed.
+    pub failing: bool,
 }
 
-/// The health of every background listener and scheduled job, shown when a wait takes too long.
+/// The health of every background listener and scheduled job, shown when a wait takes too
+/// long, as the signed-in account sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HealthView {
-    /// The newest event in the stream.
-    pub head: EventId,
     pub workers: Vec<WorkerHealth>,
     pub jobs: Vec<JobHealth>,
 }

@@ -14,7 +14,7 @@ test("a signed-out visitor is sent to sign in, signs up, signs out and signs in 
   await page.getByLabel("Email address").fill("ada at example");
   await page.getByLabel("Password").fill("short");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.locator("#sign-up-email-error")).toHaveText("Enter an email address like name@example.com.");
+  await expect(page.locator("#sign-up-email-error")).toHaveText("Enter one email address, like name@example.com.");
   await expect(page.locator("#sign-up-password-error")).toHaveText("Password must have at least 12 characters (it has 5).");
   await expect(page.getByLabel("Password")).toHaveAttribute("aria-invalid", "true");
 
@@ -90,7 +90,7 @@ test("settings: time zone and morning hour are saved and shown again", async ({ 
   await page.getByLabel("Send the morning email at").selectOption("6");
   await page.getByLabel("Email address for meeting notes").fill("not-an-address");
   await page.getByRole("button", { name: "Save settings" }).click();
-  await expect(page.locator("#settings-notes_email-error")).toHaveText("Enter an email address like name@example.com.");
+  await expect(page.locator("#settings-notes_email-error")).toHaveText("Enter one email address, like name@example.com.");
   await page.getByLabel("Email address for meeting notes").fill("notes@example.com");
   await page.getByRole("button", { name: "Save settings" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();

@@ -73,6 +73,6 @@ test("a refusal comes back to the form with the message and what was typed", asy
 test("the Processing page says when there is nothing to wait for", async ({ page }) => {
   await page.goto("/processing?projection=projected_contacts&event=999999999&next=/contacts");
   await expect(page.getByRole("heading", { name: "Nothing to wait for" })).toBeVisible();
-  await expect(page.getByText("There is no event #999999999 in the stream.")).toBeVisible();
+  await expect(page.getByText("None of your changes is event #999999999.")).toBeVisible();
   await expect(page.locator('meta[http-equiv="refresh"]')).toHaveCount(0);
 });

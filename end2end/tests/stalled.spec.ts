@@ -17,7 +17,7 @@ test("with JavaScript, the page says the change is saved and still processing", 
   await expect(notice).toContainText(/Saved \(event #\d+\)/);
   await expect(notice.locator(".health")).toContainText("projected_contacts");
   await expect(notice.locator(".health")).toContainText("not responding");
-  await expect(notice.locator(".health")).toContainText(/[1-9]\d* behind/);
+  await expect(notice.locator(".health")).toContainText(/[1-9]\d* of your changes? still to apply/);
   // The scheduled jobs are listed too, with their last and next run.
   await expect(notice.locator(".health")).toContainText(/mailer running/);
   await expect(notice.locator(".health")).toContainText(/next run \d{4}-\d{2}-\d{2} /);

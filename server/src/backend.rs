@@ -1,6 +1,7 @@
 //! The server's side of the contract: [`app::backend::Backend`] over the store, the
 //! dispatcher, the accounts and the queries.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,11 +12,12 @@ use app::events::{AccountSettings, Event};
 use app::plain_form::FormEcho;
 use app::receipt::EventId;
 use app::views::{
-    CatchUp, ContactView, ContactsView, EventQuery, EventsView, HealthView, ListQuery, ProjectionName,
-    SettingsView,
+    CatchUp, ContactView, ContactsView, EventQuery, EventsView, HealthView, JobHealth, ListQuery,
+    ProjectionName, Rebuilding, SettingsView, WorkerHealth,
 };
 use chrono::Utc;
 
+use crate::accounts::throttle::{self, SignUpLimits};
 use crate::dispatch::Dispatcher;
 use crate::store::StoreError;
 use crate::{accounts, queries, refusals};
@@ -29,18 +31,31 @@ impl From<StoreError> for AppError {
 
 pub struct Crm {
     dispatcher: Arc<Dispatcher>,
+    sign_ups: SignUpLimits,
 }
 
 impl Crm {
+    /// The back end over `dispatcher`'s store, with the default limits on sign-ups.
     pub fn new(dispatcher: Arc<Dispatcher>) -> Self {
-        Self { dispatcher }
+        Self::with_limits(dispatcher, SignUpLimits::default())
+    }
+
+    pub fn with_limits(dispatcher: Arc<Dispatcher>, sign_ups: SignUpLimits) -> Self {
+        Self { dispatcher, sign_ups }
     }
 }
 
 #[async_trait::async_trait]
 impl Backend for Crm {
-    async fn sign_up(&self, sign_up: SignUp) -> Result<SessionOutcome, AppError> {
-        let outcome = accounts::sign_up(self.dispatcher.store(), sign_up).await?;
+    async fn sign_up(&self, sign_up: SignUp, client: Option<IpAddr>) -> Result<SessionOutcome, AppError> {
+        let store = self.dispatcher.store();
+        let mut tx = store.writer().begin_write().await.map_err(StoreError::from)?;
+        let reserved = throttle::reserve_sign_up(tx.conn(), client, self.sign_ups, Utc::now()).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        if let Err(refusal) = reserved {
+            return Ok(Err(refusal));
+        }
+        let outcome = accounts::sign_up(store, sign_up).await?;
         Ok(outcome.map(|session| session.token))
     }
 
@@ -103,18 +118,71 @@ impl Backend for Crm {
 
     async fn catch_up(
         &self,
+        account_id: i64,
         projection: ProjectionName,
         event_id: EventId,
         wait: Duration,
     ) -> Result<CatchUp, AppError> {
-        Ok(self
+        let store = self.dispatcher.store();
+        // Another account's event, or none: nothing to wait for, and nothing said about it.
+        if store.owner(event_id).await? != Some(Some(account_id)) {
+            return Ok(CatchUp {
+                applied: false,
+                known: false,
+                behind: 0,
+            });
+        }
+        let caught_up = self
             .dispatcher
             .catch_up(projection.as_str(), event_id, wait)
-            .await?)
+            .await?;
+        let behind = if caught_up.applied {
+            0
+        } else {
+            store.count_after(account_id, caught_up.checkpoint).await?
+        };
+        Ok(CatchUp {
+            applied: caught_up.applied,
+            known: true,
+            behind,
+        })
     }
 
-    async fn health(&self) -> Result<HealthView, AppError> {
-        Ok(self.dispatcher.health().await?)
+    async fn health(&self, account_id: i64) -> Result<HealthView, AppError> {
+        let health = self.dispatcher.health().await?;
+        let store = self.dispatcher.store();
+        let mut workers = Vec::with_capacity(health.workers.len());
+        for listener in health.workers {
+            let behind = if listener.behind == 0 {
+                0
+            } else {
+                store.count_after(account_id, listener.checkpoint).await?
+            };
+            workers.push(WorkerHealth {
+                projection: listener.projection,
+                alive: listener.alive,
+                seconds_since_heartbeat: listener.seconds_since_heartbeat,
+                behind,
+                failing: listener.error.is_some(),
+                rebuilding: listener.rebuilding.map(|r| Rebuilding {
+                    percent: u8::try_from((r.done * 100).checked_div(r.total).unwrap_or(100).clamp(0, 100))
+                        .unwrap_or(100),
+                    started_at: r.started_at,
+                }),
+            });
+        }
+        let jobs = health
+            .jobs
+            .into_iter()
+            .map(|job| JobHealth {
+                name: job.name,
+                last_run_at: job.last_run_at,
+                next_run_at: job.next_run_at,
+                running: job.running,
+                failing: job.last_error.is_some(),
+            })
+            .collect();
+        Ok(HealthView { workers, jobs })
     }
 
     async fn keep_refusal(&self, session: Option<&str>, echo: &FormEcho) -> Result<String, AppError> {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 
+use crate::accounts::throttle::SignUpLimits;
 use crate::mailer::{MailerSettings, Transport, TransportError};
 
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
@@ -45,9 +46,29 @@ pub struct Config {
     /// How long one email's SMTP conversation may take, connecting included, in seconds.
     #[arg(long, env = "KITH_SMTP_TIMEOUT_SECS", default_value_t = 60)]
     pub smtp_timeout_secs: u64,
+
+    /// Sign-ups accepted per hour from one client address.
+    #[arg(long, env = "KITH_SIGN_UPS_PER_ADDRESS", default_value_t = 10)]
+    pub sign_ups_per_address: i64,
+
+    /// Sign-ups accepted per hour from everyone together.
+    #[arg(long, env = "KITH_SIGN_UPS_PER_HOUR", default_value_t = 100)]
+    pub sign_ups_per_hour: i64,
+
+    /// How long a connection may take to send a request's headers, and may stay open idle
+    /// between requests, in seconds.
+    #[arg(long, env = "KITH_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
 }
 
 impl Config {
+    pub fn sign_ups(&self) -> SignUpLimits {
+        SignUpLimits {
+            per_address: self.sign_ups_per_address,
+            overall: self.sign_ups_per_hour,
+        }
+    }
+
     pub fn poll(&self) -> Duration {
         Duration::from_millis(self.poll_ms.max(10))
     }

@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::jobs::JobStatus;
 use app::receipt::EventId;
-use app::views::{CatchUp, HealthView, Rebuilding, WorkerHealth};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -229,6 +229,49 @@ async fn begin_batch(
     Ok((tx, checkpoint))
 }
 
+/// Whether a projection has applied an event, and where it stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaughtUp {
+    pub applied: bool,
+    /// The projection's last applied event at the time of the answer.
+    pub checkpoint: EventId,
+}
+
+/// How one listener is doing, all of it: for the operator (`server status`), and for the
+/// account-sized view the pages show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListenerHealth {
+    pub projection: String,
+    /// Whether it has shown a sign of life recently.
+    pub alive: bool,
+    pub seconds_since_heartbeat: Option<f64>,
+    pub checkpoint: EventId,
+    /// Events of the stream it has yet to apply.
+    pub behind: i64,
+    /// Its last failure, while it keeps failing.
+    pub error: Option<String>,
+    pub last_updated_at: Option<DateTime<Utc>>,
+    /// A rebuild beside the live tables, while one runs.
+    pub rebuilding: Option<RebuildProgress>,
+}
+
+/// How far a rebuild beside the live tables has got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RebuildProgress {
+    pub done: i64,
+    /// Events in the stream when it began.
+    pub total: i64,
+    pub started_at: DateTime<Utc>,
+}
+
+/// How every listener and scheduled job is doing, and the newest event in the stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Health {
+    pub head: EventId,
+    pub workers: Vec<ListenerHealth>,
+    pub jobs: Vec<JobStatus>,
+}
+
 /// A row of `projections`, as the health view reads it.
 #[derive(sqlx::FromRow)]
 struct ProjectionRow {
@@ -390,10 +433,10 @@ impl Dispatcher {
         projection: &str,
         event_id: EventId,
         wait: Duration,
-    ) -> Result<CatchUp, StoreError> {
+    ) -> Result<CaughtUp, StoreError> {
         let mut checkpoint = self.listener(projection)?.checkpoint.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
-        let applied = |applied_up_to: EventId| CatchUp {
+        let applied = |applied_up_to: EventId| CaughtUp {
             applied: applied_up_to >= event_id,
             checkpoint: applied_up_to,
         };
@@ -428,7 +471,7 @@ impl Dispatcher {
 
     /// How every listener and scheduled job is doing. Checkpoints, last updates and rebuilds
     /// come from the `projections` table, so they are true whichever process moved them.
-    pub async fn health(&self) -> Result<HealthView, StoreError> {
+    pub async fn health(&self) -> Result<Health, StoreError> {
         let head = self.store.head().await?;
         let rows: Vec<ProjectionRow> = on_pool!(self.store.reader(), p => sqlx::query_as(
             "SELECT name, last_event_id, last_updated_at, rebuild_done, rebuild_total, rebuild_started_at \
@@ -437,7 +480,7 @@ impl Dispatcher {
         .fetch_all(p)
         .await)?;
         let alive_within = *self.alive_within.lock().expect("alive lock");
-        let mut workers: Vec<WorkerHealth> = self
+        let mut workers: Vec<ListenerHealth> = self
             .listeners
             .iter()
             .map(|(&projection, listener)| {
@@ -451,7 +494,7 @@ impl Dispatcher {
                 let rebuilding =
                     row.and_then(
                         |row| match (row.rebuild_done, row.rebuild_total, row.rebuild_started_at) {
-                            (Some(done), Some(total), Some(started_at)) => Some(Rebuilding {
+                            (Some(done), Some(total), Some(started_at)) => Some(RebuildProgress {
                                 done,
                                 total,
                                 started_at,
@@ -459,7 +502,7 @@ impl Dispatcher {
                             _ => None,
                         },
                     );
-                WorkerHealth {
+                ListenerHealth {
                     projection: projection.to_owned(),
                     alive: since.is_some_and(|since| since < alive_within),
                     seconds_since_heartbeat: since.map(|since| since.as_secs_f64()),
@@ -473,6 +516,6 @@ impl Dispatcher {
             .collect();
         workers.sort_by(|a, b| a.projection.cmp(&b.projection));
         let jobs = crate::jobs::health(self.store.reader(), Utc::now()).await?;
-        Ok(HealthView { head, workers, jobs })
+        Ok(Health { head, workers, jobs })
     }
 }

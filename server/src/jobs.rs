@@ -1,7 +1,6 @@
 //! Scheduled jobs' runs (`jobs`): each run records when it ran, what came of it and when the
 //! next is due, so the health view shows a stopped scheduler instead of it failing silently.
 
-use app::views::JobHealth;
 use chrono::{DateTime, Utc};
 
 use crate::db::Pool;
@@ -43,6 +42,23 @@ pub async fn record(pool: &Pool, run: &JobRun<'_>) -> Result<(), sqlx::Error> {
     .map(drop))
 }
 
+/// How a job is doing, from its last run: all of it, for the operator (`server status`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobStatus {
+    pub name: String,
+    /// Who ran it last, e.g. "pid 4242 on kith-1".
+    pub runner: Option<String>,
+    /// `None` until it first runs.
+    pub last_run_at: Option<DateTime<Utc>>,
+    /// What the last run did, e.g. "sent 2, failed 0, given up 0" (for every account).
+    pub last_result: Option<String>,
+    /// Why the last run failed, if it did.
+    pub last_error: Option<String>,
+    pub next_run_at: Option<DateTime<Utc>>,
+    /// False when the job has never run or is overdue: its scheduler has stopped.
+    pub running: bool,
+}
+
 #[derive(sqlx::FromRow)]
 struct JobRow {
     name: String,
@@ -54,7 +70,7 @@ struct JobRow {
 }
 
 /// How every job is doing at `now`.
-pub async fn health(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<JobHealth>, sqlx::Error> {
+pub async fn health(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<JobStatus>, sqlx::Error> {
     let rows: Vec<JobRow> = on_pool!(pool, p =>
         sqlx::query_as("SELECT name, runner, last_run_at, last_result, last_error, next_run_at FROM jobs")
             .fetch_all(p)
@@ -62,7 +78,7 @@ pub async fn health(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<JobHealth>, s
     Ok(ALL
         .iter()
         .map(|&name| match rows.iter().find(|row| row.name == name) {
-            Some(row) => JobHealth {
+            Some(row) => JobStatus {
                 name: name.to_owned(),
                 runner: Some(row.runner.clone()),
                 last_run_at: Some(row.last_run_at),
@@ -71,7 +87,7 @@ pub async fn health(pool: &Pool, now: DateTime<Utc>) -> Result<Vec<JobHealth>, s
                 next_run_at: Some(row.next_run_at),
                 running: now <= row.next_run_at + GRACE,
             },
-            None => JobHealth {
+            None => JobStatus {
                 name: name.to_owned(),
                 runner: None,
                 last_run_at: None,

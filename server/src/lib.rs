@@ -13,6 +13,7 @@ pub mod history;
 pub mod jobs;
 pub mod mailer;
 pub mod markdown;
+pub mod names;
 pub mod projections;
 pub mod queries;
 pub mod refusals;

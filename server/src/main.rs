@@ -53,6 +53,10 @@ enum Command {
         #[arg(long, conflicts_with = "projection")]
         all: bool,
     },
+    /// Print how every listener and scheduled job is doing, for the operator: the stream's
+    /// newest event, each projection's checkpoint and last failure, who ran each job and
+    /// what its last run did (for every account; the pages show each account its own part).
+    Status,
     /// Write what a new event type or projection needs, from the repository's root.
     New {
         #[command(subcommand)]
@@ -114,6 +118,7 @@ async fn run(config: Config, command: Command) -> Result<(), Box<dyn std::error:
         Command::Worker => work(config).await,
         Command::Mailer => mail(config).await,
         Command::Replay { projection, all } => replay(config, projection, all).await,
+        Command::Status => status(config).await,
         Command::New { what } => generate(what),
     }
 }
@@ -196,6 +201,52 @@ fn replay_line(name: &str, progress: &replay::Progress) -> String {
     )
 }
 
+async fn status(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let kith = Kith::open(&config.database_url).await?;
+    let health = kith.dispatcher.health().await?;
+    let clock = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map_or_else(
+            || "never".to_owned(),
+            |at| at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
+    };
+    println!("newest event: #{}", health.head);
+    for listener in &health.workers {
+        println!(
+            "{}: applied up to #{}, {} behind, last updated {}{}{}",
+            listener.projection,
+            listener.checkpoint,
+            listener.behind,
+            clock(listener.last_updated_at),
+            listener
+                .rebuilding
+                .map(|r| format!(", rebuilding {}/{}", r.done, r.total))
+                .unwrap_or_default(),
+            listener
+                .error
+                .as_ref()
+                .map(|error| format!(", failing: {error}"))
+                .unwrap_or_default(),
+        );
+    }
+    for job in &health.jobs {
+        println!(
+            "{}: {}, last run {} by {} ({}), next run {}{}",
+            job.name,
+            if job.running { "running" } else { "not running" },
+            clock(job.last_run_at),
+            job.runner.as_deref().unwrap_or("nobody"),
+            job.last_result.as_deref().unwrap_or("no result"),
+            clock(job.next_run_at),
+            job.last_error
+                .as_ref()
+                .map(|error| format!(", failing: {error}"))
+                .unwrap_or_default(),
+        );
+    }
+    Ok(())
+}
+
 /// Starts the mailer on `kith`'s store, sending where `config` says.
 async fn start_mailer(kith: &Kith, config: &Config) -> Result<JoinHandle<()>, Box<dyn std::error::Error>> {
     let mailer = Mailer::new(
@@ -244,7 +295,8 @@ async fn serve(config: Config, listeners: bool, mailer: bool) -> Result<(), Box<
     } else {
         None
     };
-    let backend = Arc::new(Crm::new(kith.dispatcher.clone()));
-    web::serve(web::router(options, backend), address).await?;
+    let backend = Arc::new(Crm::with_limits(kith.dispatcher.clone(), config.sign_ups()));
+    let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
+    web::serve(web::router(options, backend), address, header_timeout).await?;
     Ok(())
 }

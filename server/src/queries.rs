@@ -4,10 +4,10 @@
 use app::account::{DEFAULT_MORNING_HOUR, DEFAULT_TIME_ZONE};
 use app::backend::SignedIn;
 use app::events::{AccountSettings, ContactMethod, ContactMethodKind, EVENT_TYPES};
+use app::receipt::EventId;
 use app::views::{
     ContactSummary, ContactView, ContactsView, EVENTS_PAGE, EventQuery, EventView, EventsView, Freshness,
-    InteractionView, JobHealth, ListQuery, MeetingSummary, MeetingView, ProjectionName, SettingsView,
-    SortKey,
+    InteractionView, ListQuery, MeetingSummary, MeetingView, ProjectionName, SettingsView, SortKey,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -15,9 +15,10 @@ use sqlx::AssertSqlSafe;
 
 use crate::db::{Backend, Conn, Pool, Tx};
 use crate::dispatch::Dispatcher;
+use crate::jobs::JobStatus;
 use crate::mailer::{self, EmailFacts};
 use crate::store::StoreError;
-use crate::{history, jobs, on, on_pool, time};
+use crate::{history, jobs, markdown, names, on, on_pool, time};
 
 /// A row of `projected_contacts`, as the pages see it.
 #[derive(sqlx::FromRow)]
@@ -91,13 +92,15 @@ macro_rules! select_contacts {
     };
 }
 
-async fn freshness(dispatcher: &Dispatcher, projection: ProjectionName) -> Result<Freshness, StoreError> {
-    let (last_event_id, last_updated_at) = dispatcher.freshness(projection.as_str()).await?;
-    Ok(Freshness {
-        projection,
-        last_event_id,
-        last_updated_at,
-    })
+/// How fresh `projection` is for the account, and the event it has applied up to.
+async fn freshness(
+    dispatcher: &Dispatcher,
+    account_id: i64,
+    projection: ProjectionName,
+) -> Result<(Freshness, EventId), StoreError> {
+    let (checkpoint, _) = dispatcher.freshness(projection.as_str()).await?;
+    let behind = dispatcher.store().count_after(account_id, checkpoint).await?;
+    Ok((Freshness { projection, behind }, checkpoint))
 }
 
 /// A transaction whose reads all see the same moment: SQLite's do; PostgreSQL's default
@@ -113,26 +116,23 @@ async fn read_transaction(pool: &Pool) -> Result<Tx<'static>, sqlx::Error> {
     Ok(tx)
 }
 
-/// The `ORDER BY` of a sort on `backend`. Each has an index that matches it term for term
-/// (SQLite's migration 0005; on PostgreSQL, where names sort by `lower(name)`, the
-/// `projected_contacts_by_*` indexes), so pages are read in index order. Contacts without a
-/// date come last whichever the direction; ties go by name.
-pub fn order_by(backend: Backend, query: &ListQuery) -> String {
-    let name = backend.caseless("name");
+/// The `ORDER BY` of a sort. Each has an index that matches it term for term (migration
+/// 0011 on SQLite, 0003 on PostgreSQL), so pages are read in index order. Names sort by their
+/// folded key (see [`names`]), as bytes on both databases; contacts without a date come last
+/// whichever the direction; ties go by name, then by the contact's id.
+pub fn order_by(query: &ListQuery) -> &'static str {
     match (query.sort, query.descending) {
-        (SortKey::Name, false) => format!("ORDER BY {name}, name"),
-        (SortKey::Name, true) => format!("ORDER BY {name} DESC, name DESC"),
+        (SortKey::Name, false) => "ORDER BY name_key, id",
+        (SortKey::Name, true) => "ORDER BY name_key DESC, id DESC",
         (SortKey::LastInteraction, false) => {
-            format!("ORDER BY last_interacted_on IS NULL, last_interacted_on, {name}")
+            "ORDER BY last_interacted_on IS NULL, last_interacted_on, name_key, id"
         }
         (SortKey::LastInteraction, true) => {
-            format!("ORDER BY last_interacted_on IS NULL, last_interacted_on DESC, {name}")
+            "ORDER BY last_interacted_on IS NULL, last_interacted_on DESC, name_key, id"
         }
-        (SortKey::NextMeeting, false) => {
-            format!("ORDER BY next_meeting_at IS NULL, next_meeting_at, {name}")
-        }
+        (SortKey::NextMeeting, false) => "ORDER BY next_meeting_at IS NULL, next_meeting_at, name_key, id",
         (SortKey::NextMeeting, true) => {
-            format!("ORDER BY next_meeting_at IS NULL, next_meeting_at DESC, {name}")
+            "ORDER BY next_meeting_at IS NULL, next_meeting_at DESC, name_key, id"
         }
     }
 }
@@ -151,12 +151,12 @@ pub async fn contacts(
     query: ListQuery,
 ) -> Result<ContactsView, StoreError> {
     // Read the freshness first: the rows are then at least as new as it says.
-    let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
-    let backend = pool.backend();
+    let (freshness, _) = freshness(dispatcher, account_id, ProjectionName::Contacts).await?;
     let mut tx = read_transaction(pool).await?;
-    let like = backend.like();
-    let filter = format!("AND ($2 = '' OR name {like} $3 ESCAPE '\\' OR description {like} $3 ESCAPE '\\') ");
-    let pattern = contains_pattern(&query.search);
+    // Both sides are folded, so `LIKE` compares bytes alike on both databases (SQLite's folds
+    // ASCII letters only, and there are none in upper case left to fold).
+    let filter = "AND ($2 = '' OR search_key LIKE $3 ESCAPE '\\') ";
+    let pattern = contains_pattern(&names::search_term(&query.search));
     // The statements are put together from fixed fragments only; input is always bound.
     let count = format!(
         "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN TRUE {filter} THEN 1 ELSE 0 END), 0) AS BIGINT) \
@@ -174,7 +174,7 @@ pub async fn contacts(
     let sql = format!(
         "{}{filter}{} LIMIT $4 OFFSET $5",
         select_contacts!(""),
-        order_by(backend, &query)
+        order_by(&query)
     );
     let rows: Vec<ContactRow> = on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(sql))
         .bind(account_id)
@@ -209,7 +209,6 @@ struct ContactPageRow {
     #[sqlx(flatten)]
     contact: ContactRow,
     next_meeting_notes: Option<String>,
-    next_meeting_notes_html: Option<String>,
     #[sqlx(flatten)]
     email: EmailFacts,
 }
@@ -218,7 +217,7 @@ struct ContactPageRow {
 struct EmailContext {
     zone: Tz,
     hour: u32,
-    mailer: Option<JobHealth>,
+    mailer: Option<JobStatus>,
     now: DateTime<Utc>,
 }
 
@@ -236,7 +235,8 @@ impl ContactPageRow {
                 meeting_time: time.to_owned(),
                 time_zone: summary.time_zone.clone(),
                 notes: self.next_meeting_notes.unwrap_or_default(),
-                notes_html: self.next_meeting_notes_html.unwrap_or_default(),
+                // Rendered by the caller, off the async threads.
+                notes_html: String::new(),
                 email,
                 mailer_warning,
             })
@@ -254,20 +254,20 @@ pub async fn contact(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<ContactView, StoreError> {
-    let freshness = freshness(dispatcher, ProjectionName::Contacts).await?;
+    let (freshness, checkpoint) = freshness(dispatcher, account_id, ProjectionName::Contacts).await?;
     // The history has a projection of its own: let it reach the event the contact's row is at,
     // so a change just made shows in both at once.
     dispatcher
         .catch_up(
             ProjectionName::ContactEvents.as_str(),
-            freshness.last_event_id,
+            checkpoint,
             std::time::Duration::from_secs(1),
         )
         .await?;
     // One read transaction: the contact and its interactions come from the same moment.
     let mut tx = read_transaction(pool).await?;
     let row: Option<ContactPageRow> = on!(tx.conn(), c => sqlx::query_as(select_contacts!(
-        ", next_meeting_notes, next_meeting_notes_html, meeting_email_sent_at, meeting_email_failure, \
+        ", next_meeting_notes, meeting_email_sent_at, meeting_email_failure, \
          meeting_email_retry_at, meeting_email_given_up";
         "AND name = $2"
     ))
@@ -315,7 +315,10 @@ pub async fn contact(
         mailer,
         now,
     };
-    let (contact, meeting) = row.into_parts(&context);
+    let (contact, mut meeting) = row.into_parts(&context);
+    if let Some(meeting) = &mut meeting {
+        meeting.notes_html = markdown::render_off_thread(meeting.notes.clone()).await;
+    }
     let history = history::lines(history, now, context.zone);
     Ok(ContactView {
         contact: Some(contact),
@@ -418,7 +421,7 @@ pub async fn settings(
     dispatcher: &Dispatcher,
     signed_in: &SignedIn,
 ) -> Result<SettingsView, StoreError> {
-    let freshness = freshness(dispatcher, ProjectionName::Accounts).await?;
+    let (freshness, _) = freshness(dispatcher, signed_in.actor.account_id, ProjectionName::Accounts).await?;
     Ok(SettingsView {
         settings: account_settings(pool, signed_in.actor.account_id).await?,
         email: signed_in.email.clone(),

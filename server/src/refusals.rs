@@ -1,5 +1,11 @@
 //! Refused plain form posts, kept for an hour under a random token for the page they return
 //! to (see `app::plain_form`), and shown only to the browser session that made them.
+//!
+//! What is kept is bounded: each typed value at most [`VALUE_CHARS`] characters (the longest
+//! field, the meeting notes, holds 20,000; signed out, at most [`SIGNED_OUT_VALUE_CHARS`]: those
+//! forms hold an address and a display name), and at most [`SIGNED_OUT_KEPT`] refusals of
+//! signed-out browsers at a time, the oldest going first, so posts from anyone at all cannot
+//! fill the disk.
 
 use app::plain_form::FormEcho;
 use chrono::{Duration, Utc};
@@ -10,10 +16,46 @@ use crate::{on, on_pool};
 /// How long a refusal is kept: long enough to read it, and to reload the page.
 const KEPT_FOR: Duration = Duration::hours(1);
 
+/// The most characters of one typed value kept for a signed-in browser.
+pub const VALUE_CHARS: usize = 20_000;
+/// The most characters of one typed value kept for a signed-out browser.
+pub const SIGNED_OUT_VALUE_CHARS: usize = 300;
+/// The most values of one form kept.
+const VALUES: usize = 16;
+/// The most refusals kept for signed-out browsers at once.
+pub const SIGNED_OUT_KEPT: i64 = 1_000;
+
+/// `echo` cut down to what may be kept for `session`.
+fn bounded(echo: &FormEcho, session: Option<&str>) -> FormEcho {
+    let chars = if session.is_some() {
+        VALUE_CHARS
+    } else {
+        SIGNED_OUT_VALUE_CHARS
+    };
+    let cut = |text: &str| text.chars().take(chars).collect::<String>();
+    FormEcho {
+        rejection: echo.rejection.clone().map(|mut rejection| {
+            rejection.errors.truncate(VALUES);
+            for error in &mut rejection.errors {
+                error.field = cut(&error.field);
+                error.message = cut(&error.message);
+            }
+            rejection
+        }),
+        values: echo
+            .values
+            .iter()
+            .take(VALUES)
+            .map(|(field, value)| (cut(field), cut(value)))
+            .collect(),
+    }
+}
+
 /// Keeps `echo` for `session` (`None`: signed out) and returns its token (128 random bits,
 /// hex). Older refusals are dropped.
 pub async fn keep(store: &EventStore, session: Option<&str>, echo: &FormEcho) -> Result<String, StoreError> {
-    let echo = serde_json::to_string(echo).map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+    let echo = serde_json::to_string(&bounded(echo, session))
+        .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
     let now = Utc::now();
     let token = random_hex(16);
     let mut tx = store.writer().begin_write().await?;
@@ -29,6 +71,16 @@ pub async fn keep(store: &EventStore, session: Option<&str>, echo: &FormEcho) ->
             .bind(session)
             .execute(&mut *c)
             .await?;
+        if session.is_none() {
+            sqlx::query(
+                "DELETE FROM form_refusals WHERE session IS NULL AND created_at < \
+                 (SELECT created_at FROM form_refusals WHERE session IS NULL \
+                  ORDER BY created_at DESC LIMIT 1 OFFSET $1)",
+            )
+            .bind(SIGNED_OUT_KEPT - 1)
+            .execute(&mut *c)
+            .await?;
+        }
     });
     tx.commit().await?;
     Ok(token)

@@ -265,3 +265,29 @@ async fn system_processes_are_entities_and_settings_changes_are_events_of_the_ac
         ("Europe/London", 6)
     );
 }
+
+#[test]
+fn every_address_the_settings_accept_is_one_address_to_the_mailer() {
+    let accepted = [
+        "ada@example.com",
+        "o'brien+notes@example.co.uk",
+        "first.last@sub.example.org",
+        "zoë@exämple.de",
+        "a!#$%&*=?^_`{|}~-b@example.com",
+    ];
+    for address in accepted {
+        assert_eq!(app::account::check_email(address), Ok(()), "{address}");
+        let parsed: lettre::Address = address.parse().unwrap_or_else(|e| panic!("{address}: {e}"));
+        assert_eq!(parsed.to_string(), address);
+        let mailbox: lettre::message::Mailbox = address.parse().unwrap();
+        assert_eq!(mailbox.email, parsed, "{address} is one mailbox");
+    }
+    for address in [
+        "a,b@y.com",
+        "a@x.com, b@y.com",
+        "Ada <ada@example.com>",
+        "\"a\"@x.com",
+    ] {
+        assert!(app::account::check_email(address).is_err(), "{address}");
+    }
+}

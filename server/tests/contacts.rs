@@ -360,8 +360,8 @@ async fn every_order_of_the_list_is_read_from_an_index_without_sorting() {
                 descending,
                 ..ListQuery::default()
             };
-            let order = server::queries::order_by(db.backend(), &query);
-            let sql = format!("SELECT name FROM projected_contacts WHERE account_id = 1 {order} LIMIT 50");
+            let order = server::queries::order_by(&query);
+            let sql = format!("SELECT id FROM projected_contacts WHERE account_id = 1 {order} LIMIT 50");
             let mut conn = db.store().reader().acquire().await.unwrap();
             let (steps, sorted) = match conn.conn() {
                 Conn::Sqlite(c) => {
@@ -398,4 +398,99 @@ async fn every_order_of_the_list_is_read_from_an_index_without_sorting() {
             assert!(!sorted, "{sort:?} descending={descending}: {steps:?}");
         }
     }
+}
+
+/// Names in several scripts and compositions, as the add-contact form turns them into events.
+fn typed(name: &str) -> Event {
+    let form = app::contact::ContactForm {
+        name: name.into(),
+        description: format!("About {name}"),
+        contact_method: String::new(),
+    };
+    Event::from(form.create().unwrap())
+}
+
+#[tokio::test]
+async fn names_fold_alike_for_the_duplicate_check_the_search_and_the_sort_on_either_database() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    let names = [
+        "Émile Zola",
+        "zoë",
+        "Ada",
+        "ДМИТРИЙ",
+        "Straße",
+        "Οδυσσέας",
+        "李小龍",
+        "adam",
+        "Æsa",
+        "émilie",
+    ];
+    for name in names {
+        db.accept(me, &typed(name)).await;
+    }
+    // Typed another way, or in another case, a name is the same name.
+    for same in [
+        "E\u{301}mile Zola",
+        "ÉMILE ZOLA",
+        "émile zola",
+        "STRASSE",
+        "дмитрий",
+    ] {
+        let refused = db.refuse(me, &typed(same)).await;
+        assert!(
+            refused
+                .for_field("name")
+                .unwrap()
+                .starts_with("You already have a contact named"),
+            "{same}: {refused}"
+        );
+    }
+    let shown = |view: ContactsView| view.contacts.into_iter().map(|c| c.name).collect::<Vec<_>>();
+    // Sorted by the folded name as bytes: the same order on SQLite and PostgreSQL.
+    let mut expected: Vec<&str> = names.to_vec();
+    expected.sort_by_key(|name| server::names::key(name));
+    assert_eq!(shown(list(&db, me, "sort=name").await), expected);
+    expected.reverse();
+    assert_eq!(shown(list(&db, me, "sort=name&dir=desc").await), expected);
+    // Search folds the same way, whatever the script or the composition of the term.
+    for (term, found) in [
+        ("émile", vec!["Émile Zola"]),
+        ("E%CC%81MILE", vec!["Émile Zola"]),
+        ("ÉMIL", vec!["Émile Zola", "émilie"]),
+        ("дмитрий", vec!["ДМИТРИЙ"]),
+        ("strasse", vec!["Straße"]),
+        ("ΟΔΥΣΣΈΑΣ", vec!["Οδυσσέας"]),
+        ("小", vec!["李小龍"]),
+        ("about zoë", vec!["zoë"]),
+        ("%", vec![]),
+        ("_", vec![]),
+    ] {
+        let mut matched = shown(list(&db, me, &format!("sort=name&q={term}")).await);
+        matched.sort_by_key(|name| server::names::key(name));
+        assert_eq!(matched, found, "searching {term}");
+    }
+}
+
+#[test]
+fn names_that_hide_or_turn_text_are_refused_by_field() {
+    for name in [
+        "\u{200B}",
+        "\u{FEFF}\u{200B}",
+        "Bob\u{202E}",
+        "B\u{200B}ob",
+        "\u{2066}Eve",
+    ] {
+        let form = app::contact::ContactForm {
+            name: name.into(),
+            ..Default::default()
+        };
+        let refused = form.create().unwrap_err();
+        assert!(refused.for_field("name").is_some(), "{name:?}: {refused}");
+    }
+    let composed = app::contact::ContactForm {
+        name: "E\u{301}mile".into(),
+        ..Default::default()
+    };
+    assert_eq!(composed.create().unwrap().name, "Émile");
 }

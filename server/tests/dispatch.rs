@@ -33,15 +33,16 @@ struct Row {
     last_updated_at: chrono::DateTime<chrono::Utc>,
     next_meeting_local: Option<String>,
     next_meeting_time_zone: Option<String>,
-    next_meeting_notes_html: Option<String>,
     next_meeting_notes_excerpt: Option<String>,
+    name_key: Option<String>,
+    search_key: Option<String>,
 }
 
 async fn contact_rows(db: &TestDb) -> Vec<Row> {
     server::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT id, name, description, contact_method, contact_method_kind, account_id, last_interacted_on, \
                 next_meeting_notes, next_meeting_at, last_updated_at, next_meeting_local, \
-                next_meeting_time_zone, next_meeting_notes_html, next_meeting_notes_excerpt \
+                next_meeting_time_zone, next_meeting_notes_excerpt, name_key, search_key \
          FROM projected_contacts ORDER BY account_id, name",
     )
     .fetch_all(p)
@@ -356,7 +357,7 @@ async fn dropping_the_projection_and_replaying_gives_exactly_the_same_rows() {
     assert!(
         incremental
             .iter()
-            .filter(|row| row.next_meeting_notes_html.is_some())
+            .filter(|row| row.next_meeting_notes_excerpt.is_some())
             .count()
             > 10,
         "meetings with notes"

@@ -177,7 +177,7 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_commands_refuse_them() {
         "name=Mallory&description=&contact_method=",
     )
     .await;
-    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(answer, serde_json::json!("SignedOut"));
     assert_eq!(db.count("SELECT COUNT(*) FROM events").await, 0);
     // Not even how busy the stream is.
@@ -191,7 +191,7 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_commands_refuse_them() {
         let (status, answer) = call(&db, path, "", body).await;
         assert_eq!(
             (status, answer),
-            (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!("SignedOut")),
+            (StatusCode::UNAUTHORIZED, serde_json::json!("SignedOut")),
             "{path}"
         );
     }

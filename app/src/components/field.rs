@@ -57,7 +57,7 @@ pub fn Field(
                 aria-invalid=invalid
                 aria-describedby=described_by
             >
-                {value}
+                {crate::raw_text::escaped(value)}
             </textarea>
         }
         .into_any()

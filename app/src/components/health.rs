@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use crate::views::{HealthView, JobHealth};
 
-/// A scheduled job: when it last ran, with what result, and when it runs next.
+/// A scheduled job: when it last ran and when it runs next.
 fn job_item(job: JobHealth) -> impl IntoView {
-    let state = if job.last_error.is_some() {
+    let state = if job.failing {
         "failing"
     } else if job.running {
         "running"
@@ -16,15 +16,7 @@ fn job_item(job: JobHealth) -> impl IntoView {
     };
     let clock = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     let facts = match (job.last_run_at, job.next_run_at) {
-        (Some(last), Some(next)) => format!(
-            "last run {} ({}) · next run {}{}",
-            clock(last),
-            job.last_result.unwrap_or_default(),
-            clock(next),
-            job.runner
-                .map(|runner| format!(" · {runner}"))
-                .unwrap_or_default()
-        ),
+        (Some(last), Some(next)) => format!("last run {} · next run {}", clock(last), clock(next)),
         _ => "has never run".to_owned(),
     };
     view! {
@@ -33,8 +25,16 @@ fn job_item(job: JobHealth) -> impl IntoView {
             " "
             <span class=format!("state state-{}", state.replace(' ', "-"))>{state}</span>
             <span class="health-facts">{facts}</span>
-            {job.last_error.map(|error| view! { <span class="health-error">{error}</span> })}
         </li>
+    }
+}
+
+/// How far a listener is with the account's own changes.
+fn behind_text(behind: i64) -> String {
+    match behind {
+        0 => "caught up with your changes".to_owned(),
+        1 => "1 of your changes still to apply".to_owned(),
+        n => format!("{n} of your changes still to apply"),
     }
 }
 
@@ -51,7 +51,7 @@ pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> 
         .workers
         .into_iter()
         .map(|worker| {
-            let state = if worker.error.is_some() {
+            let state = if worker.failing {
                 "failing"
             } else if worker.rebuilding.is_some() {
                 "rebuilding"
@@ -64,25 +64,23 @@ pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> 
                 .seconds_since_heartbeat
                 .map(|s| format!("last heartbeat {s:.1} s ago"))
                 .unwrap_or_else(|| "no heartbeat yet".into());
-            let updated = worker
-                .last_updated_at
-                .map(|at| format!(" · last updated {}", at.format("%Y-%m-%d %H:%M:%S UTC")))
-                .unwrap_or_default();
-            let facts = format!(
-                "applied up to #{} · {} behind{updated} · {heartbeat}",
-                worker.checkpoint, worker.behind
-            );
+            let facts = format!("{} · {heartbeat}", behind_text(worker.behind));
             let rebuild = worker.rebuilding.map(|r| {
-                let share = if r.total > 0 { r.done * 100 / r.total } else { 100 };
                 let text = format!(
-                    "rebuilding beside the live tables since {}: {} of {} events ({share}%)",
+                    "rebuilding beside the live tables since {}: {}% done",
                     r.started_at.format("%H:%M:%S UTC"),
-                    r.done,
-                    r.total
+                    r.percent
                 );
                 view! {
                     <span class="health-facts">{text}</span>
-                    <progress max=r.total.max(1) value=r.done aria-label="Rebuild progress"></progress>
+                    <progress max=100 value=r.percent aria-label="Rebuild progress"></progress>
+                }
+            });
+            let failing = worker.failing.then(|| {
+                view! {
+                    <span class="health-error">
+                        "It keeps failing and retrying; nothing is lost, and the server's log says why."
+                    </span>
                 }
             });
             view! {
@@ -92,7 +90,7 @@ pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> 
                     <span class=format!("state state-{}", state.replace(' ', "-"))>{state}</span>
                     <span class="health-facts">{facts}</span>
                     {rebuild}
-                    {worker.error.map(|error| view! { <span class="health-error">{error}</span> })}
+                    {failing}
                 </li>
             }
         })
@@ -100,7 +98,7 @@ pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> 
     let jobs = health.jobs.into_iter().map(job_item).collect_view();
     view! {
         <div class="health">
-            <p class="health-title">"Background workers · newest event #" {health.head}</p>
+            <p class="health-title">"Background workers"</p>
             <ul>{workers}{jobs}</ul>
             {(!full).then(|| view! { <p class="health-more"><a href="/status">"The full status page"</a></p> })}
         </div>

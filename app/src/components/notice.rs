@@ -45,8 +45,12 @@ pub fn RejectionSummary(
 pub fn FreshnessNote(freshness: Freshness) -> impl IntoView {
     view! {
         <p class="freshness">
-            "Read from " <code>{freshness.projection.as_str()}</code> ", up to event #"
-            {freshness.last_event_id} "."
+            "Read from " <code>{freshness.projection.as_str()}</code> ", "
+            {match freshness.behind {
+                0 => "with all your changes.".to_owned(),
+                1 => "before your latest change: it is still being applied.".to_owned(),
+                n => format!("before your latest {n} changes: they are still being applied."),
+            }}
         </p>
     }
 }

@@ -45,19 +45,16 @@ impl Request {
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 enum Progress {
     Applied,
-    /// The event is not in the stream: there is nothing to wait for.
+    /// The event is not one of the account's: there is nothing to wait for.
     Unknown,
     Waiting(Option<HealthView>),
 }
 
 async fn progress(request: Request) -> Progress {
-    if matches!(await_projection(request.projection, request.event_id, 500).await, Ok(c) if c.applied) {
-        return Progress::Applied;
-    }
-    let health = worker_health().await.ok();
-    match health {
-        Some(health) if request.event_id > health.head => Progress::Unknown,
-        health => Progress::Waiting(health),
+    match await_projection(request.projection, request.event_id, 500).await {
+        Ok(caught_up) if caught_up.applied => Progress::Applied,
+        Ok(caught_up) if !caught_up.known => Progress::Unknown,
+        _ => Progress::Waiting(worker_health().await.ok()),
     }
 }
 
@@ -96,7 +93,7 @@ pub fn ProcessingPage() -> impl IntoView {
                             <section class="card empty">
                                 <h1>"Nothing to wait for"</h1>
                                 <p>
-                                    "There is no event #" {request.event_id} " in the stream. "
+                                    "None of your changes is event #" {request.event_id} ". "
                                     <a href=request.next.path()>"Continue"</a>
                                 </p>
                             </section>

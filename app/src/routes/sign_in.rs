@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
-use crate::account::{AuthOutcome, EMAIL_MAX, PASSWORD_MAX, local_path};
+use crate::account::{AuthOutcome, EMAIL_MAX, PASSWORD_MAX};
 use crate::components::field::Field;
 use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::AppError;
@@ -49,7 +49,7 @@ pub(crate) mod session {
                 if let Some(response) = use_context::<ResponseOptions>() {
                     response.append_header(axum::http::header::SET_COOKIE, session_cookie(&token, &headers));
                 }
-                let next = local_path(next).unwrap_or("/contacts").to_owned();
+                let next = local_path(next).unwrap_or_else(|| "/contacts".to_owned());
                 if is_plain_form_post() {
                     leptos_axum::redirect(&next);
                 }
@@ -80,9 +80,8 @@ pub(crate) fn go_on_after_auth(outcome: impl Fn() -> Option<Result<AuthOutcome, 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let search = use_location().search.get_untracked();
-    let next = query_value(&search, "next")
-        .and_then(|next| local_path(&next).map(str::to_owned))
-        .unwrap_or_else(|| "/contacts".to_owned());
+    // Checked by the server when the form comes back (`local_path`), never followed as it is.
+    let next = query_value(&search, "next").unwrap_or_else(|| "/contacts".to_owned());
     let echo = use_form_echo();
     let action = ServerAction::<SignIn>::new();
     go_on_after_auth(move || action.value().get());

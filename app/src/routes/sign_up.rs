@@ -29,7 +29,7 @@ pub async fn sign_up(
         time_zone,
     };
     let outcome = match form.clone().check(|zone| backend.is_time_zone(zone)) {
-        Ok(checked) => backend.sign_up(checked).await?,
+        Ok(checked) => backend.sign_up(checked, crate::backend::client_address()).await?,
         Err(rejection) => Err(rejection),
     };
     let finished =

@@ -1,6 +1,8 @@
-//! The status page, `/status`: how far each projection has read the stream, how many events it
-//! is behind, when it last moved, whether it is being rebuilt (and how far), the listeners'
-//! heartbeats and the scheduled jobs' runs. The catch-up wait links here when it gives up.
+//! The status page, `/status`: for each projection, how many of the account's own changes it
+//! has yet to apply, whether it is being rebuilt (and how far), the listeners' heartbeats, and
+//! the scheduled jobs' runs. The catch-up wait links here when it gives up. The stream's
+//! global position, other accounts' activity and the processes behind it are for operators
+//! (`server status`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;

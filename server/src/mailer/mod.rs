@@ -45,7 +45,7 @@ use crate::jobs::{self, JobRun};
 use crate::store::deliveries::{self, Claim, DeliveryKey, DeliveryState};
 use crate::store::{EventStore, StoreError};
 use crate::time;
-use crate::{on, on_pool};
+use crate::{markdown, on, on_pool};
 
 /// The mailer's name as a job and as the entity that causes its events.
 pub const JOB: &str = "mailer";
@@ -97,7 +97,6 @@ struct PendingEmail {
     meeting_on: NaiveDate,
     meeting_at: DateTime<Utc>,
     notes: String,
-    notes_html: String,
     failed_at: Option<DateTime<Utc>>,
     retry_at: Option<DateTime<Utc>>,
     last_updated_at: DateTime<Utc>,
@@ -255,7 +254,7 @@ impl Mailer {
         // Every zone's today is within a day of UTC's; later meetings cannot be due yet.
         let latest_day = self.clock.now().date_naive() + chrono::Days::new(1);
         let pending: Vec<PendingEmail> = on_pool!(self.store.reader(), p => sqlx::query_as(
-            "SELECT e.account_id, e.contact_name, e.meeting_on, e.meeting_at, e.notes, e.notes_html, \
+            "SELECT e.account_id, e.contact_name, e.meeting_on, e.meeting_at, e.notes, \
                  e.failed_at, e.retry_at, e.last_updated_at, a.display_name, a.notes_email, \
                  a.time_zone AS account_zone, a.morning_email_hour \
              FROM projected_meeting_notes_emails e JOIN projected_accounts a ON a.account_id = e.account_id \
@@ -410,6 +409,7 @@ impl Mailer {
         };
         tx.commit().await?;
 
+        let notes_html = markdown::render_off_thread(email.notes.clone()).await;
         let built = MorningEmail {
             display_name: &email.display_name,
             to: &email.notes_email,
@@ -417,7 +417,7 @@ impl Mailer {
             meeting_at: email.meeting_at,
             zone,
             notes: &email.notes,
-            notes_html: &email.notes_html,
+            notes_html: &notes_html,
         }
         .build(&self.settings.from, &message_id, now);
         let outcome = match built {

@@ -1,11 +1,12 @@
 //! Where a meeting's morning email stands, as its contact's page shows it: from the email's
 //! facts in `projected_contacts`, the account's zone and hour, and the time.
 
-use app::views::{JobHealth, MeetingEmailView};
+use app::views::MeetingEmailView;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::SendWindow;
+use crate::jobs::JobStatus;
 use crate::time;
 
 /// What `projected_contacts` knows of the email for the meeting on `meeting_on`.
@@ -57,7 +58,7 @@ pub fn email_view(
 }
 
 /// A warning for the page when the mailer is not running while an email waits for it.
-pub fn mailer_warning(email: &MeetingEmailView, mailer: Option<&JobHealth>, zone: Tz) -> Option<String> {
+pub fn mailer_warning(email: &MeetingEmailView, mailer: Option<&JobStatus>, zone: Tz) -> Option<String> {
     if !matches!(
         email,
         MeetingEmailView::Scheduled { .. } | MeetingEmailView::Retrying { .. }
@@ -66,7 +67,7 @@ pub fn mailer_warning(email: &MeetingEmailView, mailer: Option<&JobHealth>, zone
     }
     match mailer {
         Some(job) if job.running => None,
-        Some(JobHealth {
+        Some(JobStatus {
             last_run_at: Some(at),
             ..
         }) => Some(format!(
@@ -155,7 +156,7 @@ mod tests {
             at: "x".into(),
             due: true,
         };
-        let stopped = JobHealth {
+        let stopped = JobStatus {
             name: "mailer".into(),
             runner: Some("pid 1".into()),
             last_run_at: Some(at("2026-11-27T06:03:00Z")),
@@ -174,7 +175,7 @@ mod tests {
                 .unwrap()
                 .contains("has not run yet")
         );
-        let running = JobHealth {
+        let running = JobStatus {
             running: true,
             ..stopped.clone()
         };

@@ -12,7 +12,6 @@ use app::views::ProjectionName;
 
 use super::{Projection, meeting_instant};
 use crate::db::Conn;
-use crate::markdown;
 use crate::on;
 use crate::store::{StoreError, StoredEvent};
 
@@ -70,15 +69,15 @@ impl Projection for MeetingNotesEmailsProjection {
                 let meeting_at = meeting_instant(meeting, stored)?;
                 on!(conn, c => sqlx::query(
                     "INSERT INTO projected_meeting_notes_emails (account_id, contact_name, meeting_on, \
-                         meeting_at, notes, notes_html, last_updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         meeting_at, notes, last_updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
                      ON CONFLICT (account_id, contact_name) DO UPDATE SET \
                          failed_at = CASE WHEN projected_meeting_notes_emails.meeting_on = excluded.meeting_on \
                              THEN projected_meeting_notes_emails.failed_at END, \
                          retry_at = CASE WHEN projected_meeting_notes_emails.meeting_on = excluded.meeting_on \
                              THEN projected_meeting_notes_emails.retry_at END, \
                          meeting_on = excluded.meeting_on, meeting_at = excluded.meeting_at, \
-                         notes = excluded.notes, notes_html = excluded.notes_html, \
+                         notes = excluded.notes, \
                          last_updated_at = excluded.last_updated_at",
                 )
                 .bind(account_id)
@@ -86,7 +85,6 @@ impl Projection for MeetingNotesEmailsProjection {
                 .bind(meeting_on)
                 .bind(meeting_at)
                 .bind(notes)
-                .bind(markdown::render(notes))
                 .bind(stored.created_at)
                 .execute(c)
                 .await

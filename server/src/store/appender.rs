@@ -51,6 +51,9 @@ use crate::on;
 /// commit of its own. A caller that keeps appending alone does not wait.
 const STRAGGLERS: Duration = Duration::from_micros(100);
 
+/// The name of the thread that writes (SQLite): appends and the listeners run there.
+pub const WRITER_THREAD: &str = "kith-appender";
+
 /// The most appends stored in one transaction.
 pub const MAX_BATCH: usize = 256;
 
@@ -88,7 +91,7 @@ pub async fn start_sqlite(
 ) -> Result<(Pool, Appender), StoreError> {
     let (ready, started) = oneshot::channel();
     std::thread::Builder::new()
-        .name("kith-appender".into())
+        .name(WRITER_THREAD.into())
         .spawn(move || writer_thread(options, head, ready))
         .map_err(StoreError::Thread)?;
     started.await.map_err(|_| StoreError::Stopped)?

@@ -20,7 +20,7 @@ use chrono::Utc;
 use super::deliveries::{self, DeliveryKey};
 
 fn key(name: &str) -> String {
-    name.to_lowercase()
+    crate::names::key(name)
 }
 
 /// The spelling in use of the account's contact whose name folds to the same key as `name`.

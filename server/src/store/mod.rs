@@ -26,6 +26,7 @@ use tokio::sync::watch;
 use crate::db::{Backend, Conn, OwnConn, Pool};
 use crate::{on, on_pool};
 
+pub use appender::WRITER_THREAD;
 use appender::{Appender, CheckedEvent};
 use schemas::Schemas;
 
@@ -50,6 +51,8 @@ pub enum StoreError {
     Thread(std::io::Error),
     #[error("the store has been closed")]
     Stopped,
+    #[error("password hashing failed: {0}")]
+    Password(String),
     #[error("the batch of appends this one was in could not be stored: {0}")]
     Batch(Arc<StoreError>),
 }
@@ -151,6 +154,7 @@ impl EventStore {
         let head = Arc::new(watch::Sender::new(0));
         let (writer, appender) = appender::start_sqlite(options.clone(), head.clone()).await?;
         on_pool!(&writer, p => sqlx::migrate!("../migrations/sqlite").run(p).await)?;
+        crate::names::fold_old_keys(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -176,6 +180,7 @@ impl EventStore {
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         let head = Arc::new(watch::Sender::new(0));
         let pool = Pool::Postgres(pool);
+        crate::names::fold_old_keys(&pool).await?;
         let appender = appender::start_postgres(pool.clone(), head.clone());
         let store = Self::ready(Source::Postgres(options), pool.clone(), appender, pool, head).await?;
         store.hear_other_processes().await?;
@@ -285,6 +290,28 @@ impl EventStore {
     /// The newest event in the stream (appended by any process).
     pub async fn head(&self) -> Result<EventId, StoreError> {
         Ok(newest_event(&self.reader).await?)
+    }
+
+    /// The account the event `event_id` concerns: `Some(None)` for an event of no account,
+    /// `None` when there is no such event.
+    pub async fn owner(&self, event_id: EventId) -> Result<Option<Option<i64>>, StoreError> {
+        Ok(
+            on_pool!(&self.reader, p => sqlx::query_scalar("SELECT account_id FROM events WHERE id = $1")
+            .bind(event_id)
+            .fetch_optional(p)
+            .await)?,
+        )
+    }
+
+    /// How many events concerning `account_id` come after `event_id` in the stream.
+    pub async fn count_after(&self, account_id: i64, event_id: EventId) -> Result<i64, StoreError> {
+        Ok(on_pool!(&self.reader, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE account_id = $1 AND id > $2"
+        )
+        .bind(account_id)
+        .bind(event_id)
+        .fetch_one(p)
+        .await)?)
     }
 
     /// Appends a typed event caused by `actor`.

@@ -21,6 +21,7 @@ use sqlx::{Arguments, Encode, Postgres, Sqlite, Type};
 use super::method_columns;
 use crate::db::{Backend, Conn};
 use crate::markdown;
+use crate::names;
 use crate::projections::{Rebuild, meeting_instant};
 use crate::store::{StoreError, StoredEvent};
 
@@ -397,15 +398,17 @@ trait RebuiltRow {
 impl RebuiltRow for ContactRow {
     const TABLE_AND_COLUMNS: &'static str = "projected_contacts (id, name, description, contact_method, \
          contact_method_kind, account_id, last_interacted_on, next_meeting_notes, next_meeting_at, \
-         last_updated_at, next_meeting_local, next_meeting_time_zone, next_meeting_notes_html, \
+         last_updated_at, next_meeting_local, next_meeting_time_zone, \
          next_meeting_notes_excerpt, meeting_email_on, meeting_email_sent_at, meeting_email_failure, \
-         meeting_email_retry_at, meeting_email_given_up, meeting_email_last_sent_on, meeting_email_last_sent_at)";
-    const COLUMNS: usize = 21;
+         meeting_email_retry_at, meeting_email_given_up, meeting_email_last_sent_on, meeting_email_last_sent_at, \
+         name_key, search_key)";
+    const COLUMNS: usize = 22;
 
     fn bind(self, args: &mut impl RowArguments) -> BindResult {
         let ContactRow((account_id, name), c) = self;
         let meeting = c.meeting.as_ref();
         let notes = meeting.map(|m| m.notes.as_str());
+        let (name_key, search_key) = (names::key(&name), names::search_key(&name, &c.description));
         args.push(c.id)?;
         args.push(name)?;
         args.push(c.description)?;
@@ -418,7 +421,6 @@ impl RebuiltRow for ContactRow {
         args.push(c.last_updated_at)?;
         args.push(meeting.map(|m| m.local.clone()))?;
         args.push(meeting.map(|m| m.time_zone.clone()))?;
-        args.push(notes.map(markdown::render))?;
         args.push(notes.map(markdown::excerpt))?;
         args.push(c.email_on)?;
         args.push(c.email_sent_at)?;
@@ -427,6 +429,8 @@ impl RebuiltRow for ContactRow {
         args.push(c.email_given_up)?;
         args.push(c.email_last_sent_on)?;
         args.push(c.email_last_sent_at)?;
+        args.push(name_key)?;
+        args.push(search_key)?;
         Ok(())
     }
 }

@@ -14,9 +14,9 @@ mod fold;
 
 use super::{Projection, Rebuild, meeting_instant};
 use crate::db::Conn;
-use crate::markdown;
 use crate::on;
 use crate::store::{StoreError, StoredEvent};
+use crate::{markdown, names};
 
 pub struct ContactsProjection;
 
@@ -121,13 +121,15 @@ impl Projection for ContactsProjection {
                 let account_id = stored.account()?;
                 on!(conn, c => sqlx::query(
                     "INSERT INTO projected_contacts \
-                         (id, name, description, contact_method, contact_method_kind, account_id, last_updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                         (id, name, description, contact_method, contact_method_kind, account_id, last_updated_at, \
+                          name_key, search_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (name, account_id) DO UPDATE SET \
                          description = excluded.description, \
                          contact_method = excluded.contact_method, \
                          contact_method_kind = excluded.contact_method_kind, \
-                         last_updated_at = excluded.last_updated_at",
+                         last_updated_at = excluded.last_updated_at, \
+                         search_key = excluded.search_key",
                 )
                 .bind(stored.id)
                 .bind(name)
@@ -136,6 +138,8 @@ impl Projection for ContactsProjection {
                 .bind(kind)
                 .bind(account_id)
                 .bind(stored.created_at)
+                .bind(names::key(name))
+                .bind(names::search_key(name, description))
                 .execute(c)
                 .await
                 .map(drop))?;
@@ -148,12 +152,15 @@ impl Projection for ContactsProjection {
             }) => {
                 let (method, kind) = method_columns(contact_method.as_ref());
                 let account_id = stored.account()?;
+                let now_called = new_name.as_deref().unwrap_or(name);
+                let (name_key, search_key) =
+                    (names::key(now_called), names::search_key(now_called, description));
                 // A rename takes the interactions along.
                 both!(
                     conn,
                     "UPDATE projected_contacts SET \
                          name = COALESCE($1, name), description = $2, contact_method = $3, \
-                         contact_method_kind = $4, last_updated_at = $5 \
+                         contact_method_kind = $4, last_updated_at = $5, name_key = $8, search_key = $9 \
                      WHERE account_id = $6 AND name = $7",
                     "UPDATE projected_contact_interactions SET contact_name = $1 \
                      WHERE $1 IS NOT NULL AND account_id = $6 AND contact_name = $7",
@@ -164,6 +171,8 @@ impl Projection for ContactsProjection {
                     stored.created_at,
                     account_id,
                     name,
+                    &name_key,
+                    &search_key,
                 );
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
@@ -245,21 +254,20 @@ impl Projection for ContactsProjection {
                 // email was the last one sent).
                 on!(conn, c => sqlx::query(
                     "UPDATE projected_contacts SET next_meeting_at = $1, next_meeting_local = $2, \
-                         next_meeting_time_zone = $3, next_meeting_notes = $4, next_meeting_notes_html = $5, \
-                         next_meeting_notes_excerpt = $6, last_updated_at = $7, \
-                         meeting_email_sent_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_sent_at \
-                             WHEN meeting_email_last_sent_on = $10 THEN meeting_email_last_sent_at END, \
-                         meeting_email_failure = CASE WHEN meeting_email_on = $10 THEN meeting_email_failure END, \
-                         meeting_email_retry_at = CASE WHEN meeting_email_on = $10 THEN meeting_email_retry_at END, \
-                         meeting_email_given_up = CASE WHEN meeting_email_on = $10 THEN meeting_email_given_up ELSE FALSE END, \
-                         meeting_email_on = $10 \
-                     WHERE account_id = $8 AND name = $9",
+                         next_meeting_time_zone = $3, next_meeting_notes = $4, \
+                         next_meeting_notes_excerpt = $5, last_updated_at = $6, \
+                         meeting_email_sent_at = CASE WHEN meeting_email_on = $9 THEN meeting_email_sent_at \
+                             WHEN meeting_email_last_sent_on = $9 THEN meeting_email_last_sent_at END, \
+                         meeting_email_failure = CASE WHEN meeting_email_on = $9 THEN meeting_email_failure END, \
+                         meeting_email_retry_at = CASE WHEN meeting_email_on = $9 THEN meeting_email_retry_at END, \
+                         meeting_email_given_up = CASE WHEN meeting_email_on = $9 THEN meeting_email_given_up ELSE FALSE END, \
+                         meeting_email_on = $9 \
+                     WHERE account_id = $7 AND name = $8",
                 )
                 .bind(at)
                 .bind(local.format("%Y-%m-%d %H:%M").to_string())
                 .bind(time_zone)
                 .bind(notes)
-                .bind(markdown::render(notes))
                 .bind(markdown::excerpt(notes))
                 .bind(stored.created_at)
                 .bind(account_id)
@@ -273,7 +281,7 @@ impl Projection for ContactsProjection {
                 let account_id = stored.account()?;
                 on!(conn, c => sqlx::query(
                     "UPDATE projected_contacts SET next_meeting_at = NULL, next_meeting_local = NULL, \
-                         next_meeting_time_zone = NULL, next_meeting_notes = NULL, next_meeting_notes_html = NULL, \
+                         next_meeting_time_zone = NULL, next_meeting_notes = NULL, \
                          next_meeting_notes_excerpt = NULL, last_updated_at = $1 \
                      WHERE account_id = $2 AND name = $3",
                 )

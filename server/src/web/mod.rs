@@ -1,10 +1,17 @@
 //! The web server: axum routes for the pages, the server functions and the static files,
 //! with the back end provided to every request through the Leptos context, the session cookie
 //! resolved to the signed-in account before anything else runs, and signed-out visitors sent
-//! to sign in.
+//! to sign in. Around them: the safety headers (`headers`), the bounds on what a request may
+//! carry (`limits`), the status codes of refused server function calls (`statuses`), and the
+//! connection handling with its timeouts (`serve`).
 
-use std::net::SocketAddr;
+mod headers;
+mod limits;
+mod serve;
+mod statuses;
+
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use app::backend::{SharedBackend, cleared_session_cookie, session_token};
 use app::{App, shell};
@@ -16,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower_http::timeout::TimeoutLayer;
 
 /// The app's routes, worked out once per process. Working them out renders the app with
 /// resource loading suspended for the whole process (leptos-rs/leptos#4773), so doing it while
@@ -26,6 +34,18 @@ fn routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+pub use serve::{serve, serve_on};
+
+/// The longest a request may take to be answered (a catch-up long-poll takes up to 2 s).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A page as the server renders it: the app's document, with this render's
+/// Content-Security-Policy on the answer.
+fn page(options: LeptosOptions) -> impl leptos::IntoView {
+    headers::set_page_policy();
+    shell(options)
+}
+
 /// The router serving the app with `backend` behind it.
 pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
     let routes = routes();
@@ -33,14 +53,22 @@ pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
         let backend = backend.clone();
         move || provide_context(backend.clone())
     };
+    // The first layer wraps the routes closest; each later one wraps all before it.
     Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
-            move || shell(options.clone())
+            move || page(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .fallback(leptos_axum::file_and_error_handler(page))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn(statuses::server_function_statuses))
         .layer(middleware::from_fn_with_state(backend, sessions))
+        .layer(middleware::from_fn(limits::bounded_bodies))
         .layer(middleware::from_fn(same_origin_only))
+        .layer(middleware::from_fn(headers::security_headers))
         .with_state(options)
 }
 
@@ -137,32 +165,4 @@ fn comes_from_another_site(headers: &HeaderMap) -> bool {
         (Some(_), None) => true,
         (None, _) => false,
     }
-}
-
-/// Serves `router` on `address` until Ctrl-C or SIGTERM.
-pub async fn serve(router: Router, address: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(address).await?;
-    tracing::info!("listening on http://{address}");
-    axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(shutdown())
-        .await
-}
-
-async fn shutdown() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            signal.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -5,23 +5,23 @@
 //! an event. Sessions are random 256-bit tokens kept in an HttpOnly cookie; the database keeps
 //! only their SHA-256.
 
-use crate::db::Conn;
-use crate::store::{EventStore, StoreError};
-use crate::{on, on_pool};
-use app::account::{SignUp, email_key};
+mod passwords;
+pub mod throttle;
+
+use app::account::{EMAIL_MAX, PASSWORD_MAX, SignUp, email_key};
 use app::backend::{Actor, SESSION_DAYS, SignedIn};
 use app::error::{FieldError, Rejection};
 use app::events::{AccountRegistered, Event};
+use app::plain_form::FORM_FIELD;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Argon2, password_hash};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-/// Failed sign-ins for one address that cost nothing; each further one doubles the wait.
-const FREE_FAILURES: i64 = 5;
-/// The longest wait between sign-in attempts for one address.
-const LONGEST_WAIT_SECONDS: i64 = 15 * 60;
+use crate::db::Conn;
+use crate::store::{EventStore, StoreError};
+use crate::{on, on_pool};
+
+pub use passwords::{checks as password_checks, peak as hashing_peak};
 
 /// A new session: the token for the cookie (never stored) and the account it signs in.
 #[derive(Clone, Debug)]
@@ -44,44 +44,12 @@ fn random_token() -> String {
     hex(&bytes)
 }
 
-/// Hashes a password with argon2id (on a blocking thread: it is deliberately slow).
-async fn hash_password(password: String) -> Result<String, StoreError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-    })
-    .await
-    .map_err(|e| StoreError::Inconsistent(format!("password hashing stopped: {e}")))?
-    .map_err(|e| StoreError::Inconsistent(format!("password hashing failed: {e}")))
-}
-
-/// Whether `password` matches the PHC string `hash`.
-async fn verify_password(password: String, hash: String) -> Result<bool, StoreError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed = PasswordHash::new(&hash)?;
-        match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Ok(true),
-            Err(password_hash::Error::Password) => Ok(false),
-            Err(error) => Err(error),
-        }
-    })
-    .await
-    .map_err(|e| StoreError::Inconsistent(format!("password check stopped: {e}")))?
-    .map_err(|e| StoreError::Inconsistent(format!("a stored password hash is unreadable: {e}")))
-}
-
-/// A hash of a password nobody has, checked when an address is unknown so that a wrong
-/// address takes as long to refuse as a wrong password.
-static DECOY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-async fn decoy_hash() -> Result<String, StoreError> {
-    if let Some(hash) = DECOY_HASH.get() {
-        return Ok(hash.clone());
-    }
-    let hash = hash_password(random_token()).await?;
-    Ok(DECOY_HASH.get_or_init(|| hash).clone())
+/// Said when password hashing is busy with other sign-ins for longer than a person waits.
+fn busy() -> Rejection {
+    Rejection::one(
+        FORM_FIELD,
+        "The server is busy checking other sign-ins. Try again in a moment.",
+    )
 }
 
 async fn open_session(conn: Conn<'_>, account_id: i64, now: DateTime<Utc>) -> Result<String, StoreError> {
@@ -109,7 +77,9 @@ pub async fn sign_up(
         password,
         settings,
     } = sign_up;
-    let password_hash = hash_password(password).await?;
+    let Ok(password_hash) = passwords::hash(password).await? else {
+        return Ok(Err(busy()));
+    };
     let now = Utc::now();
     let mut tx = store.writer().begin_write().await?;
     // Addresses are unique without regard to case (SQLite: the column is COLLATE NOCASE;
@@ -155,29 +125,6 @@ pub async fn sign_up(
     Ok(Ok(NewSession { token, actor }))
 }
 
-/// How long `email` must wait before its next sign-in attempt, if at all.
-async fn throttled_for(
-    conn: Conn<'_>,
-    key: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<Duration>, StoreError> {
-    let failures: Option<(i64, DateTime<Utc>)> = on!(conn, c =>
-        sqlx::query_as("SELECT failures, last_failed_at FROM sign_in_failures WHERE email = $1")
-            .bind(key)
-            .fetch_optional(c)
-            .await)?;
-    let Some((failures, last_failed_at)) = failures else {
-        return Ok(None);
-    };
-    if failures < FREE_FAILURES {
-        return Ok(None);
-    }
-    let doublings = (failures - FREE_FAILURES).min(20) as u32;
-    let wait = Duration::seconds((1i64 << doublings).min(LONGEST_WAIT_SECONDS));
-    let remaining = last_failed_at + wait - now;
-    Ok((remaining > Duration::zero()).then_some(remaining))
-}
-
 fn wrong_credentials() -> Rejection {
     Rejection {
         errors: vec![FieldError::new(
@@ -189,7 +136,8 @@ fn wrong_credentials() -> Rejection {
 
 /// Signs in with `email` and `password`, or says why not. After a few failures for one
 /// address, each further attempt must wait twice as long as the one before (up to 15 minutes);
-/// attempts during the wait are refused without checking the password.
+/// attempts during the wait are refused without checking the password. Every attempt is
+/// counted before its password is checked (see [`throttle`]), and forgotten once one succeeds.
 pub async fn sign_in(
     store: &EventStore,
     email: &str,
@@ -197,24 +145,30 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<Result<NewSession, Rejection>, StoreError> {
     let key = email_key(email);
-    if key.is_empty() || password.is_empty() {
-        let mut errors = Vec::new();
-        if key.is_empty() {
-            errors.push(FieldError::new("email", "Email address is required."));
-        }
-        if password.is_empty() {
-            errors.push(FieldError::new("password", "Password is required."));
-        }
+    let mut errors = Vec::new();
+    if key.is_empty() {
+        errors.push(FieldError::new("email", "Email address is required."));
+    } else if key.chars().count() > EMAIL_MAX {
+        errors.push(FieldError::new(
+            "email",
+            format!("Email address is too long (at most {EMAIL_MAX} characters)."),
+        ));
+    }
+    if password.is_empty() {
+        errors.push(FieldError::new("password", "Password is required."));
+    } else if password.chars().count() > PASSWORD_MAX {
+        errors.push(FieldError::new(
+            "password",
+            format!("Password must have at most {PASSWORD_MAX} characters."),
+        ));
+    }
+    if !errors.is_empty() {
         return Ok(Err(Rejection { errors }));
     }
-    let mut reader = store.reader().acquire().await?;
-    if let Some(wait) = throttled_for(reader.conn(), &key, now).await? {
-        // Rounded up: a wait of 1.2 s is not over after 1 s.
-        let seconds = ((wait.num_milliseconds() + 999) / 1000).max(1);
-        return Ok(Err(Rejection::one(
-            "email",
-            format!("Too many failed sign-ins for this address. Wait {seconds} s and try again."),
-        )));
+    let mut tx = store.writer().begin_write().await?;
+    if let Err(refusal) = throttle::reserve_sign_in(tx.conn(), &key, now).await? {
+        tx.commit().await?;
+        return Ok(Err(refusal));
     }
     let backend = store.backend();
     let found_sql = format!(
@@ -223,62 +177,42 @@ pub async fn sign_in(
         backend.caseless("c.email"),
         backend.caseless("$1"),
     );
-    let found: Option<(i64, i64, String)> = on!(reader.conn(), c => sqlx::query_as(sqlx::AssertSqlSafe(found_sql))
+    let found: Option<(i64, i64, String)> = on!(tx.conn(), c => sqlx::query_as(sqlx::AssertSqlSafe(found_sql))
         .bind(&key)
         .fetch_optional(c)
         .await)?;
-    drop(reader);
-    let (matches, actor) = match found {
+    tx.commit().await?;
+    let (hash, actor) = match found {
         Some((account_id, entity_id, hash)) => (
-            verify_password(password.to_owned(), hash).await?,
+            hash,
             Some(Actor {
                 entity_id,
                 account_id,
             }),
         ),
-        None => {
-            verify_password(password.to_owned(), decoy_hash().await?).await?;
-            (false, None)
-        }
+        None => match passwords::decoy().await? {
+            Ok(decoy) => (decoy, None),
+            Err(passwords::Busy) => return Ok(Err(busy())),
+        },
+    };
+    let matches = match passwords::verify(password.to_owned(), hash).await? {
+        Ok(matches) => matches,
+        Err(passwords::Busy) => return Ok(Err(busy())),
+    };
+    let Some(actor) = actor.filter(|_| matches) else {
+        return Ok(Err(wrong_credentials()));
     };
     let mut tx = store.writer().begin_write().await?;
-    // Ended sessions, and failures nobody has repeated for a day, are forgotten.
-    on!(tx.conn(), c => {
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1")
-            .bind(now - Duration::days(1))
-            .execute(&mut *c)
-            .await?;
-    });
-    let outcome = match actor.filter(|_| matches) {
-        Some(actor) => {
-            on!(tx.conn(), c => sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
-                .bind(&key)
-                .execute(c)
-                .await.map(drop))?;
-            let token = open_session(tx.conn(), actor.account_id, now).await?;
-            Ok(NewSession { token, actor })
-        }
-        None => {
-            // The existing row's count is named with its table: PostgreSQL finds a bare
-            // column name ambiguous beside `excluded`.
-            on!(tx.conn(), c => sqlx::query(
-                "INSERT INTO sign_in_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
-                 ON CONFLICT (email) DO UPDATE SET failures = sign_in_failures.failures + 1, \
-                     last_failed_at = excluded.last_failed_at",
-            )
-            .bind(&key)
-            .bind(now)
-            .execute(c)
-            .await.map(drop))?;
-            Err(wrong_credentials())
-        }
-    };
+    // Ended sessions are forgotten.
+    on!(tx.conn(), c => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(c)
+        .await
+        .map(drop))?;
+    throttle::signed_in(tx.conn(), &key).await?;
+    let token = open_session(tx.conn(), actor.account_id, now).await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(Ok(NewSession { token, actor }))
 }
 
 /// Ends the session whose token hashes to `session_hash`.

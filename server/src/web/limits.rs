@@ -1,0 +1,123 @@
+//! What a request may carry: at most [`BODY_LIMIT`] bytes, and form fields in valid UTF-8.
+//!
+//! A larger request is answered 413 before it is read any further; a form field whose bytes
+//! are not UTF-8 is answered 400 naming the field, instead of being stored with U+FFFD in
+//! place of what was sent. The hydrated app gets the error as data and shows its message; a
+//! form posted without JavaScript gets a page that says the same in words.
+
+use app::error::{AppError, BODY_LIMIT};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+
+/// Reads the body of every request that may carry one, within the limit, and checks a form's
+/// fields before anything else sees them.
+pub async fn bounded_bodies(request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(request).await;
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return refuse(request.headers(), AppError::TooLarge);
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return refuse(&parts.headers, AppError::TooLarge);
+    };
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    if is_form && let Some(field) = field_not_in_utf8(&bytes) {
+        let error = AppError::BadRequest(format!("the field “{field}” is not valid text (UTF-8)"));
+        return refuse(&parts.headers, error);
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// The name of the first field of a form body (`a=1&b=x%20y`) whose name or value, once
+/// percent-decoded, is not UTF-8.
+fn field_not_in_utf8(body: &[u8]) -> Option<String> {
+    body.split(|&b| b == b'&').find_map(|pair| {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(at) => (&pair[..at], &pair[at + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        };
+        let (name, value) = (decoded(name), decoded(value));
+        let valid = std::str::from_utf8(&name).is_ok() && std::str::from_utf8(&value).is_ok();
+        (!valid).then(|| String::from_utf8_lossy(&name).into_owned())
+    })
+}
+
+/// A form field's bytes, `+` as a space and percent-escapes decoded.
+fn decoded(bytes: &[u8]) -> Vec<u8> {
+    let spaced: Vec<u8> = bytes.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+    urlencoding::decode_binary(&spaced).into_owned()
+}
+
+/// The answer to a request refused before any server function ran: the error as data for
+/// the hydrated app (which shows its message), a page in words for a plain form post.
+pub fn refuse(headers: &HeaderMap, error: AppError) -> Response {
+    let status = error.status();
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        let page = error_page(status, &error.to_string());
+        return (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    }
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    response
+        .headers_mut()
+        .insert(SERVER_FN_ERROR_HEADER, HeaderValue::from_static("refused"));
+    response
+}
+
+/// A small page of its own for an error met before the app could render: `message` is the
+/// app's own text, escaped all the same.
+pub fn error_page(status: StatusCode, message: &str) -> String {
+    let escaped = message
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let title = status.canonical_reason().unwrap_or("Error");
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Kith</title><link rel=\"stylesheet\" href=\"/pkg/crm.css\"></head>\
+         <body><main id=\"main\"><div class=\"page narrow\"><section class=\"card\">\
+         <h1>{title}</h1><p>{escaped}</p>\
+         <p>Go back to the form with your browser's Back button, or <a href=\"/contacts\">to your contacts</a>.</p>\
+         </section></div></main></body></html>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_holding_bytes_that_are_not_utf8_is_named() {
+        assert_eq!(field_not_in_utf8(b"name=Ada&description=fine"), None);
+        assert_eq!(field_not_in_utf8(b"name=%C3%89mile+Zola&x=%E2%80%9C"), None);
+        assert_eq!(
+            field_not_in_utf8(b"name=%C3%89mile+Zola&x=%E2%80"),
+            Some("x".into())
+        );
+        assert_eq!(
+            field_not_in_utf8(b"name=Ada&description=caf%E9"),
+            Some("description".into())
+        );
+        assert_eq!(field_not_in_utf8(b"name=%C3%89mile"), None);
+        assert_eq!(field_not_in_utf8(b""), None);
+    }
+}
