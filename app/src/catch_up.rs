@@ -99,7 +99,8 @@ impl CatchUpTracker {
     }
 
     /// After every accepted command whose outcome `outcome` reads (an action's value), waits
-    /// for `projection` to apply it and then runs `done`.
+    /// for `projection` to apply it and then runs `done`; after a refused one, says nothing
+    /// more of the commands before it (the form shows why this one was refused).
     pub fn follow(
         &self,
         outcome: impl Fn() -> Option<Result<CommandOutcome, AppError>> + 'static,
@@ -107,11 +108,17 @@ impl CatchUpTracker {
         done: impl Fn() + Copy + 'static,
     ) {
         let tracker = *self;
-        Effect::new(move |_| {
-            if let Some(Ok(CommandOutcome::Accepted(receipt))) = outcome() {
-                tracker.track(projection, receipt, done);
-            }
+        Effect::new(move |_| match outcome() {
+            Some(Ok(CommandOutcome::Accepted(receipt))) => tracker.track(projection, receipt, done),
+            Some(_) => tracker.quiet(),
+            None => {}
         });
+    }
+
+    /// Says nothing more of the commands so far: a later one was refused.
+    pub fn quiet(&self) {
+        self.latest.set_value(0);
+        self.status.set(CatchUpStatus::Idle);
     }
 
     /// Shows `status` for the wait of `event_id`, unless a later command has taken over.

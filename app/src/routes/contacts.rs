@@ -99,13 +99,15 @@ fn AddContactForm(echo: FormEcho, on_shown: impl Fn() + Copy + Send + Sync + 'st
     let add = ServerAction::<AddContact>::new();
     let tracker = CatchUpTracker::new();
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutcome::Accepted(receipt))) = add.value().get() {
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(CommandOutcome::Accepted(receipt))) => {
             if let Some(form) = form.get_untracked() {
                 form.reset();
             }
             tracker.track(ProjectionName::Contacts, receipt, on_shown);
         }
+        Some(_) => tracker.quiet(),
+        None => {}
     });
     let initial = ContactForm::from_echo(&echo, &ContactForm::default());
     let rejection = shown_rejection(move || add.value().get(), echo);

@@ -89,7 +89,11 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
-    let title = status.canonical_reason().unwrap_or("Error");
+    let title = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "Too much to send",
+        StatusCode::BAD_REQUEST => "The form could not be read",
+        status => status.canonical_reason().unwrap_or("Something went wrong"),
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -111,8 +111,8 @@ pub fn ContactPage() -> impl IntoView {
         }
     });
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(CommandOutcome::Accepted(receipt))) = edit.value().get() {
+    Effect::new(move |_| match edit.value().get() {
+        Some(Ok(CommandOutcome::Accepted(receipt))) => {
             let new_name = submitted_name.get_value();
             let navigate = navigate.clone();
             tracker.track(ProjectionName::Contacts, receipt, move || {
@@ -123,6 +123,8 @@ pub fn ContactPage() -> impl IntoView {
                 }
             });
         }
+        Some(_) => tracker.quiet(),
+        None => {}
     });
     let navigate = use_navigate();
     Effect::new(move |_| {
