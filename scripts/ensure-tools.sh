@@ -18,20 +18,27 @@ done
 
 say() { printf '==> %s\n' "$*"; }
 
+# The tools are built for this machine only: without link-time optimisation, on 16 codegen
+# units, at opt-level 1 (cargo-leptos 13 minutes instead of 22 on 2 cores; both run the same).
+install_tool() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
+}
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
-  say "installing cargo-leptos 0.3.10 (about 15 minutes on 2 cores, once)"
-  cargo install cargo-leptos --locked --version 0.3.10 --features no_downloads
+  say "installing cargo-leptos 0.3.10 (about 13 minutes on 2 cores, once)"
+  install_tool cargo-leptos --locked --version 0.3.10 --features no_downloads
 fi
 
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${bindgen_version}\$"; then
-  say "installing wasm-bindgen-cli ${bindgen_version} (about 5 minutes, once)"
-  cargo install wasm-bindgen-cli --version "=${bindgen_version}"
+  say "installing wasm-bindgen-cli ${bindgen_version} (about 3 minutes, once)"
+  install_tool wasm-bindgen-cli --version "=${bindgen_version}"
 fi
 
 if $want_release && ! wasm-opt --version 2>/dev/null | grep -q 'version 132'; then

@@ -121,7 +121,7 @@ impl SettingsForm {
     }
 
     /// What was typed into the form before a refusal, field by field, or else `fallback`.
-    pub fn from_echo(echo: &crate::plain_form::FormEcho, fallback: &SettingsForm) -> Self {
+    pub fn from_echo(echo: &crate::form_echo::FormEcho, fallback: &SettingsForm) -> Self {
         Self {
             display_name: echo.value_or("display_name", &fallback.display_name),
             notes_email: echo.value_or("notes_email", &fallback.notes_email),
@@ -247,6 +247,11 @@ pub fn email_key(email: &str) -> String {
 /// percent-encoded, so it always makes a valid `Location` header.
 #[cfg(feature = "ssr")]
 pub fn local_path(next: &str) -> Option<String> {
+    /// Longer is no page of this site, and would make a header of any length.
+    const LONGEST: usize = 2048;
+    if next.len() > LONGEST {
+        return None;
+    }
     // The host stands for this site's origin, whatever it is called; only the path is kept.
     let site = url::Url::parse("http://site.invalid/").expect("a valid URL");
     let target = site.join(next).ok()?;
@@ -254,6 +259,11 @@ pub fn local_path(next: &str) -> Option<String> {
         return None;
     }
     let mut path = target.path().to_owned();
+    // Dot segments can leave a path that starts with `//` (`/.//evil.example`): as a
+    // `Location`, that names another host.
+    if path.starts_with("//") || path.starts_with("/\\") {
+        return None;
+    }
     for (separator, part) in [('?', target.query()), ('#', target.fragment())] {
         if let Some(part) = part {
             path.push(separator);
@@ -411,6 +421,12 @@ mod tests {
             "http://evil.example/contacts",
             "http://site.invalid:8080/",
             "https://site.invalid/",
+            "/.//evil.example",
+            "/..//evil.example",
+            "/%2e//evil.example",
+            "/a/..//evil.example",
+            "/./\\evil.example",
+            &format!("/{}", "a".repeat(3000)),
         ] {
             assert_eq!(local_path(next), None, "{next:?}");
         }

@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, header, request::Parts};
 use crate::account::SignUp;
 use crate::error::{AppError, CommandOutcome, Rejection};
 use crate::events::{AccountSettings, Event};
-use crate::plain_form::FormEcho;
+use crate::form_echo::FormEcho;
 use crate::receipt::EventId;
 use crate::views::{
     CatchUp, ContactView, ContactsView, EventQuery, EventsView, HealthView, ListQuery, ProjectionName,
@@ -176,6 +176,10 @@ pub async fn execute(event: Result<Event, Rejection>) -> Result<CommandOutcome, 
 
 /// The back end of the running server, from the request's context.
 pub fn backend() -> Result<SharedBackend, AppError> {
-    leptos::prelude::use_context::<SharedBackend>()
-        .ok_or_else(|| AppError::Storage("the back end is missing from the request context".into()))
+    leptos::prelude::use_context::<SharedBackend>().ok_or_else(|| AppError::failure(&MissingBackend))
 }
+
+/// The web server did not put the back end into the request's context.
+#[derive(Debug, thiserror::Error)]
+#[error("the back end is missing from the request context")]
+struct MissingBackend;

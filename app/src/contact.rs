@@ -28,7 +28,7 @@ struct Fields {
 
 impl ContactForm {
     /// What was typed into the form before a refusal, field by field, or else `fallback`.
-    pub fn from_echo(echo: &crate::plain_form::FormEcho, fallback: &ContactForm) -> Self {
+    pub fn from_echo(echo: &crate::form_echo::FormEcho, fallback: &ContactForm) -> Self {
         Self {
             name: echo.value_or("name", &fallback.name),
             description: echo.value_or("description", &fallback.description),

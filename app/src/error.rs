@@ -103,9 +103,13 @@ pub const BODY_LIMIT: usize = 512 * 1024;
 /// of the person's input. Every message says what to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// The database could not be read or written.
-    #[error("The database is not answering right now ({0}). Your change was not saved; please try again.")]
-    Storage(String),
+    /// The server failed (most often, the database could not be read or written). What failed
+    /// is in the server's log under `reference`, never in the answer.
+    #[error(
+        "Something went wrong on the server, and nothing was saved. Please try again; if it keeps \
+         happening, quote reference {reference}."
+    )]
+    Storage { reference: String },
     /// The request carries no valid session (never signed in, signed out, or expired).
     #[error("You are signed out. Sign in again to continue; nothing you saved is lost.")]
     SignedOut,
@@ -125,10 +129,8 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            // On the server: a request whose arguments cannot be read, or one too large.
-            ServerFnErrorErr::Deserialization(message) if message.contains("length limit exceeded") => {
-                Self::TooLarge
-            }
+            // On the server: a request whose arguments cannot be read (one too large never gets
+            // this far: the web server refuses it first).
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message)
                 if cfg!(feature = "ssr") =>
             {
@@ -144,11 +146,28 @@ impl FromServerFnError for AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// A failure of the server's machinery, logged here (the one place it is logged) with what
+    /// failed and a short reference; the person is shown the reference only.
+    pub fn failure(error: &dyn std::error::Error) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static FAILURES: AtomicU32 = AtomicU32::new(0);
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        let reference = format!(
+            "{:05x}-{}",
+            seconds & 0xf_ffff,
+            FAILURES.fetch_add(1, Ordering::Relaxed) + 1
+        );
+        tracing::error!(%reference, %error, "request failed");
+        Self::Storage { reference }
+    }
+
     /// The HTTP status a server function answers this error with.
     pub fn status(&self) -> axum::http::StatusCode {
         use axum::http::StatusCode;
         match self {
-            Self::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Storage { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::SignedOut => StatusCode::UNAUTHORIZED,
             Self::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -8,7 +8,7 @@ use crate::events::{
     InteractionCorrected, InteractionRecorded, InteractionRemoved, MeetingNotesEmailRequested,
     NextMeetingCancelled, NextMeetingScheduled,
 };
-use crate::plain_form::FormEcho;
+use crate::form_echo::FormEcho;
 
 pub const KIND_MAX: usize = 100;
 pub const NOTE_MAX: usize = 5000;

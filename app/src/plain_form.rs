@@ -7,51 +7,12 @@
 //! typed is lost, private text stays out of addresses and logs, and a crafted link cannot put
 //! words into the app's mouth.
 
+use crate::error::AppError;
+use crate::form_echo::FormEcho;
+use crate::url::{contact_path, query_value};
 use leptos::prelude::*;
 use leptos::server;
 use leptos_router::hooks::use_location;
-use serde::{Deserialize, Serialize};
-
-use crate::error::{AppError, Rejection};
-use crate::url::{contact_path, query_value};
-
-/// The field name under which a refusal carries a failure that is no field's fault.
-pub const FORM_FIELD: &str = "form";
-
-/// The name under which an echo records which form on the page it came from.
-const FORM_ID: &str = "form_id";
-
-/// What a refused plain form post said, and what had been typed into it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FormEcho {
-    pub rejection: Option<Rejection>,
-    pub values: Vec<(String, String)>,
-}
-
-impl FormEcho {
-    /// This echo if it came from the form `form` on the page, else an empty one: a page with
-    /// several forms shows each refusal on the form that was sent.
-    pub fn for_form(&self, form: &str) -> FormEcho {
-        if self.value(FORM_ID).as_deref() == Some(form) {
-            self.clone()
-        } else {
-            FormEcho::default()
-        }
-    }
-
-    /// What was typed into `field` before the refusal, or else `stored`.
-    pub fn value_or(&self, field: &str, stored: &str) -> String {
-        self.value(field).unwrap_or_else(|| stored.to_owned())
-    }
-
-    /// What was typed into `field` before the refusal.
-    pub fn value(&self, field: &str) -> Option<String> {
-        self.values
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, v)| v.clone())
-    }
-}
 
 /// The refusal kept under `token`, if it is still there.
 #[server]
@@ -128,8 +89,9 @@ mod redirects {
     use axum::http::{header::ACCEPT, request::Parts};
     use leptos::prelude::use_context;
 
-    use super::{FORM_FIELD, FORM_ID, FormEcho, NextPage, processing_url};
+    use super::{NextPage, processing_url};
     use crate::error::{AppError, CommandOutcome, Rejection};
+    use crate::form_echo::{FORM_FIELD, FORM_ID, FormEcho};
     use crate::views::ProjectionName;
 
     /// True when the request is a plain HTML form post rather than a call from the hydrated app.

@@ -9,7 +9,7 @@ use app::account::SignUp;
 use app::backend::{Actor, Backend, SessionOutcome, SignedIn};
 use app::error::{AppError, CommandOutcome};
 use app::events::{AccountSettings, Event};
-use app::plain_form::FormEcho;
+use app::form_echo::FormEcho;
 use app::receipt::EventId;
 use app::views::{
     CatchUp, ContactView, ContactsView, EventQuery, EventsView, HealthView, JobHealth, ListQuery,
@@ -22,10 +22,10 @@ use crate::dispatch::Dispatcher;
 use crate::store::StoreError;
 use crate::{accounts, queries, refusals};
 
+/// The one place a failure of the store on a request's path is logged (by [`AppError::failure`]).
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
-        tracing::error!(%error, "store failure");
-        AppError::Storage(error.to_string())
+        AppError::failure(&error)
     }
 }
 

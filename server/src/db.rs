@@ -33,22 +33,6 @@ impl Backend {
         }
     }
 
-    /// `column` as a key that sorts without regard to case.
-    pub fn caseless(self, column: &str) -> String {
-        match self {
-            Self::Sqlite => format!("{column} COLLATE NOCASE"),
-            Self::Postgres => format!("lower({column})"),
-        }
-    }
-
-    /// The operator matching a `LIKE` pattern without regard to (ASCII) case.
-    pub fn like(self) -> &'static str {
-        match self {
-            Self::Sqlite => "LIKE",
-            Self::Postgres => "ILIKE",
-        }
-    }
-
     /// The text of the top-level `key` of the JSON document in `column`.
     pub fn json_text(self, column: &str, key: &str) -> String {
         match self {

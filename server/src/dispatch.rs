@@ -515,7 +515,7 @@ impl Dispatcher {
             })
             .collect();
         workers.sort_by(|a, b| a.projection.cmp(&b.projection));
-        let jobs = crate::jobs::health(self.store.reader(), Utc::now()).await?;
+        let jobs = crate::jobs::health(self.store.reader(), crate::JOBS, Utc::now()).await?;
         Ok(Health { head, workers, jobs })
     }
 }

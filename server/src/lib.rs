@@ -31,6 +31,9 @@ use crate::store::{EventStore, StoreError};
 /// The system processes that can cause events, each an entity of its own.
 pub const PROCESSES: &[&str] = &["dispatcher", "mailer"];
 
+/// Every scheduled job, as the health view lists them (whether or not they have run yet).
+pub const JOBS: &[&str] = &[mailer::JOB];
+
 /// An opened database with its dispatcher, ready to serve.
 pub struct Kith {
     pub dispatcher: Arc<Dispatcher>,

@@ -1,9 +1,10 @@
 //! Meeting notes: Markdown rendered to HTML that is safe to put in a page, and a plain-text
 //! excerpt for the contacts list.
 //!
-//! Rendering is bounded work: containers (quotes, lists, items) nest at most [`MAX_DEPTH`]
-//! deep, deeper ones are flattened into their parent, so a note of 20,000 `>` characters costs
-//! what any other note of that length does. Pages and the mailer render when they show the
+//! Rendering is bounded work: Markdown's containers (quotes, lists, items) nest at most
+//! [`MAX_DEPTH`] deep, deeper ones are flattened into their parent, so a note of 20,000 `>`
+//! characters costs what any other note of that length does. (Raw HTML in the notes is
+//! sanitized, not flattened; the HTML parser handles its nesting in linear time.) Pages and the mailer render when they show the
 //! notes, on a blocking thread ([`render_off_thread`]); the projections keep only the Markdown
 //! and the excerpt, which reads a bounded start of it. So no account's notes slow down the
 //! thread that stores everyone's events.
@@ -44,14 +45,25 @@ pub fn render(markdown: &str) -> String {
 
 /// [`render`] on a blocking thread, off the async threads that serve everyone's requests.
 pub async fn render_off_thread(markdown: String) -> String {
-    match tokio::task::spawn_blocking(move || render(&markdown)).await {
+    let source: std::sync::Arc<str> = markdown.into();
+    let rendering = source.clone();
+    match tokio::task::spawn_blocking(move || render(&rendering)).await {
         Ok(html) => html,
         // Rendering panicked: show the notes as plain text instead of failing the page.
         Err(error) => {
             tracing::error!(%error, "rendering meeting notes failed");
-            String::new()
+            plain(&source)
         }
     }
+}
+
+/// `text` as preformatted HTML text.
+fn plain(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!("<pre>{escaped}</pre>")
 }
 
 /// Whether `tag` opens a container whose nesting is bounded.

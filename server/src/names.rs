@@ -38,6 +38,13 @@ pub fn search_term(text: &str) -> String {
 /// command side's keys (folded with `str::to_lowercase`, uncomposed) are folded again. Runs at
 /// start-up, in one write transaction; does nothing once done.
 pub async fn fold_old_keys(pool: &Pool) -> Result<(), StoreError> {
+    // Most starts: nothing to do, and no need for the write lock to know it.
+    let pending: Option<i64> = crate::on_pool!(pool, p => sqlx::query_scalar("SELECT one FROM name_keys_pending")
+        .fetch_optional(p)
+        .await)?;
+    if pending.is_none() {
+        return Ok(());
+    }
     let mut tx = pool.begin_write().await?;
     let pending: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar("SELECT one FROM name_keys_pending")
         .fetch_optional(c)
@@ -65,7 +72,8 @@ pub async fn fold_old_keys(pool: &Pool) -> Result<(), StoreError> {
     )
     .fetch_all(c)
     .await)?;
-    // Two old names that now fold alike keep their old keys, so both stay reachable.
+    // Two old names that now fold alike keep their old keys: the command side finds each by
+    // its exact name first, so both stay reachable.
     let mut taken: HashMap<(i64, String), usize> = HashMap::new();
     for (account_id, _, name) in &names {
         *taken.entry((*account_id, key(name))).or_default() += 1;

@@ -305,7 +305,7 @@ pub async fn contact(
     let (zone, hour) =
         settings.unwrap_or_else(|| (DEFAULT_TIME_ZONE.to_owned(), i64::from(DEFAULT_MORNING_HOUR)));
     tx.commit().await?;
-    let mailer = jobs::health(pool, now)
+    let mailer = jobs::health(pool, &[mailer::JOB], now)
         .await?
         .into_iter()
         .find(|job| job.name == mailer::JOB);
@@ -359,9 +359,8 @@ async fn contact_history(
     rows.into_iter()
         .map(|row| {
             let id = row.id;
-            let payload = serde_json::from_str(&row.payload).map_err(|e| {
-                StoreError::Inconsistent(format!("event {id} has a payload that is not JSON: {e}"))
-            })?;
+            let payload = serde_json::from_str(&row.payload)
+                .map_err(|source| StoreError::Payload { event: id, source })?;
             let event = app::events::Event::from_payload(&row.name, row.version, payload)
                 .map_err(|source| StoreError::Decode { id, source })?;
             Ok(history::Entry {

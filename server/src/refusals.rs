@@ -7,7 +7,7 @@
 //! signed-out browsers at a time, the oldest going first, so posts from anyone at all cannot
 //! fill the disk.
 
-use app::plain_form::FormEcho;
+use app::form_echo::FormEcho;
 use chrono::{Duration, Utc};
 
 use crate::store::{EventStore, StoreError, random_hex};
@@ -54,8 +54,7 @@ fn bounded(echo: &FormEcho, session: Option<&str>) -> FormEcho {
 /// Keeps `echo` for `session` (`None`: signed out) and returns its token (128 random bits,
 /// hex). Older refusals are dropped.
 pub async fn keep(store: &EventStore, session: Option<&str>, echo: &FormEcho) -> Result<String, StoreError> {
-    let echo = serde_json::to_string(&bounded(echo, session))
-        .map_err(|e| StoreError::Inconsistent(e.to_string()))?;
+    let echo = serde_json::to_string(&bounded(echo, session)).map_err(StoreError::Echo)?;
     let now = Utc::now();
     let token = random_hex(16);
     let mut tx = store.writer().begin_write().await?;
@@ -73,11 +72,11 @@ pub async fn keep(store: &EventStore, session: Option<&str>, echo: &FormEcho) ->
             .await?;
         if session.is_none() {
             sqlx::query(
-                "DELETE FROM form_refusals WHERE session IS NULL AND created_at < \
-                 (SELECT created_at FROM form_refusals WHERE session IS NULL \
-                  ORDER BY created_at DESC LIMIT 1 OFFSET $1)",
+                "DELETE FROM form_refusals WHERE session IS NULL AND token NOT IN \
+                 (SELECT token FROM form_refusals WHERE session IS NULL \
+                  ORDER BY created_at DESC, token LIMIT $1)",
             )
-            .bind(SIGNED_OUT_KEPT - 1)
+            .bind(SIGNED_OUT_KEPT)
             .execute(&mut *c)
             .await?;
         }
@@ -100,6 +99,6 @@ pub async fn find(
     .bind(session)
     .fetch_optional(p)
     .await)?;
-    echo.map(|echo| serde_json::from_str(&echo).map_err(|e| StoreError::Inconsistent(e.to_string())))
+    echo.map(|echo| serde_json::from_str(&echo).map_err(StoreError::Echo))
         .transpose()
 }

@@ -78,7 +78,10 @@ enum Definition {
 /// Creates `table` or its indexes in the connection's temporary schema, as they are in the live
 /// one. Rows written in bulk go in before the indexes, which are then built in one pass.
 async fn create_beside(mut conn: Conn<'_>, table: &str, what: Definition) -> Result<(), StoreError> {
-    let inconsistent = |what: &str| StoreError::Inconsistent(format!("cannot rebuild {table}: {what}"));
+    let inconsistent = |what: &str| StoreError::Rebuild {
+        table: table.to_owned(),
+        what: what.to_owned(),
+    };
     let backend = conn.backend();
     let temp = backend.temp_schema();
     if what == Definition::Table {

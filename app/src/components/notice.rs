@@ -3,13 +3,18 @@
 use leptos::prelude::*;
 
 use crate::error::{AppError, Refusable, Rejection};
-use crate::plain_form::{FORM_FIELD, FormEcho};
+use crate::form_echo::{FORM_FIELD, FormEcho};
 use crate::views::Freshness;
 
-/// A failure the person should see at once.
+/// A failure the person should see at once, in words; a page rendered on the server answers
+/// with the failure's status too.
 #[component]
-pub fn ErrorNotice(#[prop(into)] message: String) -> impl IntoView {
-    view! { <p class="notice notice-error" role="alert">{message}</p> }
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    view! { <p class="notice notice-error" role="alert">{error.to_string()}</p> }
 }
 
 /// The messages of a refusal that no field on the form shows (`except` lists those fields).

@@ -13,7 +13,8 @@ use crate::components::contact_method::ContactMethodText;
 use crate::components::notice::{ErrorNotice, FreshnessNote, shown_rejection};
 use crate::contact::ContactForm;
 use crate::error::{AppError, CommandOutcome};
-use crate::plain_form::{FormEcho, use_form_echo};
+use crate::form_echo::FormEcho;
+use crate::plain_form::use_form_echo;
 use crate::url::contact_path;
 use crate::views::{ContactSummary, ContactsView, ListQuery, ProjectionName, SortKey};
 
@@ -75,7 +76,7 @@ pub fn ContactsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match contacts.await {
                             Ok(view) => contact_list(view).into_any(),
-                            Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error=error /> }.into_any(),
                         }
                     })}
                 </Transition>

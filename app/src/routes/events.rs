@@ -37,7 +37,7 @@ pub fn EventsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match events.await {
                             Ok(view) => event_list(view).into_any(),
-                            Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error=error /> }.into_any(),
                         }
                     })}
                 </Transition>

@@ -10,7 +10,8 @@ use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::field::{Field, SelectField};
 use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
-use crate::plain_form::{FormEcho, use_form_echo};
+use crate::form_echo::FormEcho;
+use crate::plain_form::use_form_echo;
 use crate::views::{ProjectionName, SettingsView};
 
 /// The signed-in account's settings, from `projected_accounts`.
@@ -71,7 +72,7 @@ pub fn SettingsPage() -> impl IntoView {
                     let echo = echo.await.unwrap_or_default().for_form("settings");
                     match settings.await {
                         Ok(view) => view! { <SettingsDetails view save echo /> }.into_any(),
-                        Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error=error /> }.into_any(),
                     }
                 })}
             </Transition>

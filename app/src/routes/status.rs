@@ -27,7 +27,7 @@ pub fn StatusPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match health.await {
                             Ok(health) => view! { <HealthPanel health=Some(health) full=true /> }.into_any(),
-                            Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
+                            Err(error) => view! { <ErrorNotice error=error /> }.into_any(),
                         }
                     })}
                 </Transition>

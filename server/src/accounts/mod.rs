@@ -12,7 +12,7 @@ use app::account::{EMAIL_MAX, PASSWORD_MAX, SignUp, email_key};
 use app::backend::{Actor, SESSION_DAYS, SignedIn};
 use app::error::{FieldError, Rejection};
 use app::events::{AccountRegistered, Event};
-use app::plain_form::FORM_FIELD;
+use app::form_echo::FORM_FIELD;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
@@ -52,17 +52,31 @@ fn busy() -> Rejection {
     )
 }
 
+/// The most sessions an account keeps open at once; signing in again ends the oldest.
+pub const SESSIONS_KEPT: i64 = 50;
+
 async fn open_session(conn: Conn<'_>, account_id: i64, now: DateTime<Utc>) -> Result<String, StoreError> {
     let token = random_token();
-    on!(conn, c => sqlx::query(
-        "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(hash_token(&token))
-    .bind(account_id)
-    .bind(now)
-    .bind(now + Duration::days(SESSION_DAYS))
-    .execute(c)
-    .await.map(drop))?;
+    on!(conn, c => {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash_token(&token))
+        .bind(account_id)
+        .bind(now)
+        .bind(now + Duration::days(SESSION_DAYS))
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "DELETE FROM sessions WHERE account_id = $1 AND token_hash NOT IN \
+             (SELECT token_hash FROM sessions WHERE account_id = $1 \
+              ORDER BY created_at DESC, token_hash LIMIT $2)",
+        )
+        .bind(account_id)
+        .bind(SESSIONS_KEPT)
+        .execute(&mut *c)
+        .await?;
+    });
     Ok(token)
 }
 
@@ -77,21 +91,16 @@ pub async fn sign_up(
         password,
         settings,
     } = sign_up;
-    let Ok(password_hash) = passwords::hash(password).await? else {
+    let Ok(turn) = passwords::turn().await else {
         return Ok(Err(busy()));
     };
+    let password_hash = turn.hash(password).await?;
     let now = Utc::now();
     let mut tx = store.writer().begin_write().await?;
-    // Addresses are unique without regard to case (SQLite: the column is COLLATE NOCASE;
-    // PostgreSQL: a unique index on lower(email)).
-    let backend = tx.backend();
-    let taken_sql = format!(
-        "SELECT account_id FROM credentials WHERE {} = {}",
-        backend.caseless("email"),
-        backend.caseless("$1"),
-    );
-    let taken: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar(sqlx::AssertSqlSafe(taken_sql))
-        .bind(&email)
+    // Addresses are unique without regard to case, folded the same way on both databases.
+    let key = email_key(&email);
+    let taken: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar("SELECT account_id FROM credentials WHERE email_key = $1")
+        .bind(&key)
         .fetch_optional(c)
         .await)?;
     if taken.is_some() {
@@ -103,12 +112,14 @@ pub async fn sign_up(
     }
     let actor = store.create_account(tx.conn(), &settings.display_name).await?;
     on!(tx.conn(), c => sqlx::query(
-        "INSERT INTO credentials (account_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO credentials (account_id, email, password_hash, created_at, email_key) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(actor.account_id)
     .bind(&email)
     .bind(password_hash)
     .bind(now)
+    .bind(&key)
     .execute(c)
     .await.map(drop))?;
     let event = Event::from(AccountRegistered(settings));
@@ -165,22 +176,22 @@ pub async fn sign_in(
     if !errors.is_empty() {
         return Ok(Err(Rejection { errors }));
     }
+    // The turn first: a flood of attempts waits for it without touching the database.
+    let Ok(turn) = passwords::turn().await else {
+        return Ok(Err(busy()));
+    };
     let mut tx = store.writer().begin_write().await?;
     if let Err(refusal) = throttle::reserve_sign_in(tx.conn(), &key, now).await? {
         tx.commit().await?;
         return Ok(Err(refusal));
     }
-    let backend = store.backend();
-    let found_sql = format!(
+    let found: Option<(i64, i64, String)> = on!(tx.conn(), c => sqlx::query_as(
         "SELECT c.account_id, a.entity_id, c.password_hash FROM credentials c \
-         JOIN accounts a ON a.id = c.account_id WHERE {} = {}",
-        backend.caseless("c.email"),
-        backend.caseless("$1"),
-    );
-    let found: Option<(i64, i64, String)> = on!(tx.conn(), c => sqlx::query_as(sqlx::AssertSqlSafe(found_sql))
-        .bind(&key)
-        .fetch_optional(c)
-        .await)?;
+         JOIN accounts a ON a.id = c.account_id WHERE c.email_key = $1",
+    )
+    .bind(&key)
+    .fetch_optional(c)
+    .await)?;
     tx.commit().await?;
     let (hash, actor) = match found {
         Some((account_id, entity_id, hash)) => (
@@ -190,15 +201,9 @@ pub async fn sign_in(
                 account_id,
             }),
         ),
-        None => match passwords::decoy().await? {
-            Ok(decoy) => (decoy, None),
-            Err(passwords::Busy) => return Ok(Err(busy())),
-        },
+        None => (passwords::decoy().await?, None),
     };
-    let matches = match passwords::verify(password.to_owned(), hash).await? {
-        Ok(matches) => matches,
-        Err(passwords::Busy) => return Ok(Err(busy())),
-    };
+    let matches = turn.verify(password.to_owned(), hash).await?;
     let Some(actor) = actor.filter(|_| matches) else {
         return Ok(Err(wrong_credentials()));
     };
@@ -213,6 +218,43 @@ pub async fn sign_in(
     let token = open_session(tx.conn(), actor.account_id, now).await?;
     tx.commit().await?;
     Ok(Ok(NewSession { token, actor }))
+}
+
+/// Credentials kept before addresses were folded in Rust (SQLite's `NOCASE` folds ASCII only,
+/// so `Émile@…` never matched `émile@…`) get their folded key. Runs at start-up; one address
+/// that folds like another one already has is left unfolded, and said so in the log.
+pub async fn fold_email_keys(pool: &crate::db::Pool) -> Result<(), StoreError> {
+    let unfolded: Vec<(i64, String)> = on_pool!(pool, p => sqlx::query_as(
+        "SELECT account_id, email FROM credentials WHERE email_key IS NULL ORDER BY account_id",
+    )
+    .fetch_all(p)
+    .await)?;
+    if unfolded.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin_write().await?;
+    for (account_id, email) in unfolded {
+        let key = email_key(&email);
+        let taken: Option<i64> = on!(tx.conn(), c => sqlx::query_scalar("SELECT account_id FROM credentials WHERE email_key = $1")
+            .bind(&key)
+            .fetch_optional(c)
+            .await)?;
+        if taken.is_some() {
+            tracing::warn!(
+                account_id,
+                "two accounts sign in with addresses that differ only in case"
+            );
+            continue;
+        }
+        on!(tx.conn(), c => sqlx::query("UPDATE credentials SET email_key = $1 WHERE account_id = $2")
+            .bind(&key)
+            .bind(account_id)
+            .execute(c)
+            .await
+            .map(drop))?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Ends the session whose token hashes to `session_hash`.

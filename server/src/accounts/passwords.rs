@@ -2,39 +2,45 @@
 //!
 //! Each hash holds about 19 MiB and a CPU for a few dozen milliseconds, by design. Without a
 //! bound, a burst of sign-ins holds that many times over: 200 at once took the server from
-//! 0.8 GB to 4.7 GB. Hashing runs on threads of its own, one per CPU; the rest wait their turn
-//! for up to [`QUEUE_WAIT`], then are told to try again in a moment. The threads live as long
-//! as the process: on the runtime's blocking threads, which come and go, each new thread's
-//! allocator kept another 19 MiB (200 at once still reached 0.7 GB).
+//! 0.8 GB to 4.7 GB. Hashing runs on threads of its own, one per CPU but one (at least one),
+//! so the pages keep a CPU however many sign in. A sign-in or sign-up first waits for a
+//! [`Turn`] (up to [`QUEUE_WAIT`], then it is told to try again in a moment), and only then
+//! touches the database: a flood of guesses waits here, not on the connection that stores
+//! everyone's events. The threads live as long as the process: on the runtime's blocking
+//! threads, which come and go, each new thread's allocator kept another 19 MiB (200 at once
+//! still reached 0.7 GB).
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex, mpsc};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, password_hash};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::store::StoreError;
 
 /// How long a sign-in or sign-up waits for its turn to hash before giving up.
 const QUEUE_WAIT: Duration = Duration::from_secs(10);
 
-/// Hashes at once: one per CPU.
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
+/// Hashes at once: a CPU is left to everything else.
+fn hashers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .saturating_sub(1)
+        .max(1)
 }
 
-static TURNS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(cpus())));
+static TURNS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(hashers())));
 
 type Job = Box<dyn FnOnce() + Send>;
 
 /// The queue of the hashing threads, started on first use.
-static HASHERS: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
+static QUEUE: LazyLock<Mutex<mpsc::Sender<Job>>> = LazyLock::new(|| {
     let (queue, jobs) = mpsc::channel::<Job>();
     let jobs = Arc::new(Mutex::new(jobs));
-    for n in 0..cpus() {
+    for n in 0..hashers() {
         let jobs = jobs.clone();
         let started = std::thread::Builder::new()
             .name(format!("kith-hasher-{n}"))
@@ -75,15 +81,25 @@ pub fn peak() -> usize {
 #[derive(Debug)]
 pub struct Busy;
 
-/// Runs `work` on a hashing thread once a turn is free, waiting up to [`QUEUE_WAIT`]. The turn
-/// goes with the work, so a caller that stops waiting (a closed connection) does not free it
-/// while the hash still runs.
-async fn in_turn<T: Send + 'static>(
+/// The right to run one hash now, held until the hash is done.
+pub struct Turn {
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Waits up to [`QUEUE_WAIT`] for a turn to hash.
+pub async fn turn() -> Result<Turn, Busy> {
+    match tokio::time::timeout(QUEUE_WAIT, TURNS.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(Turn { _permit: permit }),
+        _ => Err(Busy),
+    }
+}
+
+/// Runs `work` on a hashing thread and answers what it gives. `turn` goes with the work, so a
+/// caller that stops waiting (a closed connection) does not free it while the hash still runs.
+async fn on_a_hasher<T: Send + 'static>(
+    turn: Option<Turn>,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<Result<T, Busy>, StoreError> {
-    let Ok(Ok(turn)) = tokio::time::timeout(QUEUE_WAIT, TURNS.clone().acquire_owned()).await else {
-        return Ok(Err(Busy));
-    };
+) -> Result<T, StoreError> {
     let (answer, answered) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
         let running = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
@@ -93,62 +109,54 @@ async fn in_turn<T: Send + 'static>(
         drop(turn);
         let _ = answer.send(done);
     });
-    HASHERS
+    QUEUE
         .lock()
         .expect("the hashing queue")
         .send(job)
         .map_err(|_| StoreError::Password("the hashing threads have stopped".into()))?;
-    let done = answered
+    answered
         .await
-        .map_err(|_| StoreError::Password("a hashing thread stopped".into()))?;
-    Ok(Ok(done))
+        .map_err(|_| StoreError::Password("a hashing thread stopped".into()))
 }
 
-/// `password` hashed with argon2id and a new salt, as a PHC string.
-pub async fn hash(password: String) -> Result<Result<String, Busy>, StoreError> {
-    let hashed = in_turn(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-    })
-    .await?;
-    match hashed {
-        Ok(Ok(hash)) => Ok(Ok(hash)),
-        Ok(Err(error)) => Err(StoreError::Password(format!("hashing failed: {error}"))),
-        Err(busy) => Ok(Err(busy)),
+fn hash_now(password: &str) -> Result<String, StoreError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| StoreError::Password(format!("hashing failed: {error}")))
+}
+
+impl Turn {
+    /// `password` hashed with argon2id and a new salt, as a PHC string.
+    pub async fn hash(self, password: String) -> Result<String, StoreError> {
+        on_a_hasher(Some(self), move || hash_now(&password)).await?
     }
-}
 
-/// Whether `password` matches the PHC string `hash`.
-pub async fn verify(password: String, hash: String) -> Result<Result<bool, Busy>, StoreError> {
-    let checked = in_turn(move || {
-        CHECKS.fetch_add(1, Ordering::Relaxed);
-        let parsed = PasswordHash::new(&hash)?;
-        match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-            Ok(()) => Ok(true),
-            Err(password_hash::Error::Password) => Ok(false),
-            Err(error) => Err(error),
-        }
-    })
-    .await?;
-    match checked {
-        Ok(Ok(matches)) => Ok(Ok(matches)),
-        Ok(Err(error)) => Err(StoreError::Password(format!(
-            "a stored password hash is unreadable: {error}"
-        ))),
-        Err(busy) => Ok(Err(busy)),
+    /// Whether `password` matches the PHC string `hash`.
+    pub async fn verify(self, password: String, hash: String) -> Result<bool, StoreError> {
+        on_a_hasher(Some(self), move || {
+            CHECKS.fetch_add(1, Ordering::Relaxed);
+            let parsed = PasswordHash::new(&hash)?;
+            match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+                Ok(()) => Ok(true),
+                Err(password_hash::Error::Password) => Ok(false),
+                Err(error) => Err(error),
+            }
+        })
+        .await?
+        .map_err(|error| StoreError::Password(format!("a stored password hash is unreadable: {error}")))
     }
 }
 
 /// A hash of a password nobody has, checked when an address is unknown so that a wrong
-/// address takes as long to refuse as a wrong password.
-pub async fn decoy() -> Result<Result<String, Busy>, StoreError> {
-    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// address takes as long to refuse as a wrong password. Made once, on a hashing thread,
+/// without a turn of its own (its caller holds one).
+pub async fn decoy() -> Result<String, StoreError> {
+    static DECOY: OnceLock<String> = OnceLock::new();
     if let Some(hash) = DECOY.get() {
-        return Ok(Ok(hash.clone()));
+        return Ok(hash.clone());
     }
-    Ok(hash(crate::store::random_hex(32))
-        .await?
-        .map(|hash| DECOY.get_or_init(|| hash).clone()))
+    let hash = on_a_hasher(None, || hash_now(&crate::store::random_hex(32))).await??;
+    Ok(DECOY.get_or_init(|| hash).clone())
 }

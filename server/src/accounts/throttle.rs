@@ -8,9 +8,10 @@
 //! in cannot fill the disk.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use app::error::{FieldError, Rejection};
-use app::plain_form::FORM_FIELD;
+use app::form_echo::FORM_FIELD;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
@@ -22,8 +23,13 @@ use crate::store::StoreError;
 pub const FREE_FAILURES: i64 = 5;
 /// The longest wait between sign-in attempts for one address.
 const LONGEST_WAIT_SECONDS: i64 = 15 * 60;
-/// Addresses whose failures are remembered at most; beyond, the oldest are forgotten.
+/// Addresses with a few failures remembered at most; beyond, the oldest are forgotten first.
 pub const FAILURES_KEPT: i64 = 10_000;
+/// Addresses that must wait remembered at most. They are forgotten last, so failures for many
+/// other addresses cannot flush one that is being guessed at.
+pub const WAITING_KEPT: i64 = 100_000;
+/// One attempt in this many also forgets old failures (a few statements, on the writer).
+const CLEAN_EVERY: u64 = 64;
 
 /// How many sign-ups an hour the server accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,30 +93,60 @@ pub async fn reserve_sign_in(
     }
     // The existing row's count is named with its table: PostgreSQL finds a bare column name
     // ambiguous beside `excluded`.
-    on!(tx.re(), c => {
-        sqlx::query(
-            "INSERT INTO sign_in_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
-             ON CONFLICT (email) DO UPDATE SET failures = sign_in_failures.failures + 1, \
-                 last_failed_at = excluded.last_failed_at",
-        )
-        .bind(&key)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
-        // Failures nobody has repeated for a day are forgotten, and the oldest beyond the cap.
+    on!(tx.re(), c => sqlx::query(
+        "INSERT INTO sign_in_failures (email, failures, last_failed_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (email) DO UPDATE SET failures = sign_in_failures.failures + 1, \
+             last_failed_at = excluded.last_failed_at",
+    )
+    .bind(&key)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(drop))?;
+    static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+    if ATTEMPTS
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(CLEAN_EVERY)
+    {
+        forget_old_failures(tx, now, FAILURES_KEPT, WAITING_KEPT).await?;
+    }
+    Ok(Ok(()))
+}
+
+/// Forgets failures nobody has repeated for a day, then the oldest of those beyond `few`
+/// addresses with fewer than the free failures, then the oldest beyond `waiting` addresses
+/// that must wait.
+pub async fn forget_old_failures(
+    tx: Conn<'_>,
+    now: DateTime<Utc>,
+    few: i64,
+    waiting: i64,
+) -> Result<(), StoreError> {
+    on!(tx, c => {
         sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1")
             .bind(now - Duration::days(1))
             .execute(&mut *c)
             .await?;
         sqlx::query(
-            "DELETE FROM sign_in_failures WHERE last_failed_at < \
-             (SELECT last_failed_at FROM sign_in_failures ORDER BY last_failed_at DESC LIMIT 1 OFFSET $1)",
+            "DELETE FROM sign_in_failures WHERE failures < $2 AND email NOT IN \
+             (SELECT email FROM sign_in_failures WHERE failures < $2 \
+              ORDER BY last_failed_at DESC, email LIMIT $1)",
         )
-        .bind(FAILURES_KEPT)
+        .bind(few)
+        .bind(FREE_FAILURES)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query(
+            "DELETE FROM sign_in_failures WHERE failures >= $2 AND email NOT IN \
+             (SELECT email FROM sign_in_failures WHERE failures >= $2 \
+              ORDER BY last_failed_at DESC, email LIMIT $1)",
+        )
+        .bind(waiting)
+        .bind(FREE_FAILURES)
         .execute(&mut *c)
         .await?;
     });
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Forgets the failures of the address folded to `email_key`: it has just signed in.
@@ -121,6 +157,21 @@ pub async fn signed_in(tx: Conn<'_>, email_key: &str) -> Result<(), StoreError> 
         .await
         .map(drop))?;
     Ok(())
+}
+
+/// The part of a client's address that counts: an IPv4 address, or an IPv6 /64 (one
+/// subscriber's network; a host may pick any address in it).
+fn client_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+    }
 }
 
 /// The key of the overall count of sign-ups.
@@ -140,7 +191,7 @@ pub async fn reserve_sign_up(
         .execute(c)
         .await
         .map(drop))?;
-    let client = client.map_or_else(|| "unknown".to_owned(), |address| address.to_string());
+    let client = client.map_or_else(|| "unknown".to_owned(), client_key);
     for (key, limit) in [(client.as_str(), limits.per_address), (EVERYONE, limits.overall)] {
         let counted: Option<(i64, DateTime<Utc>)> = on!(tx.re(), c => sqlx::query_as(
             "SELECT attempts, window_started_at FROM sign_up_attempts WHERE client = $1",

@@ -283,10 +283,10 @@ impl Mailer {
     /// Sends, gives up or leaves one email, at the clock's time now.
     async fn handle(&self, email: &PendingEmail) -> Result<Outcome, StoreError> {
         let Some(zone) = time::zone(&email.account_zone) else {
-            return Err(StoreError::Inconsistent(format!(
-                "account {} has an unknown time zone {:?}",
-                email.account_id, email.account_zone
-            )));
+            return Err(StoreError::UnknownTimeZone {
+                what: format!("account {}", email.account_id),
+                zone: email.account_zone.clone(),
+            });
         };
         let hour = u32::try_from(email.morning_email_hour).unwrap_or(7).min(23);
         let window = SendWindow::for_meeting(email.meeting_at, zone, hour);
@@ -316,11 +316,9 @@ impl Mailer {
             .store
             .append_in(tx, self.actor(account_id), &event)
             .await?
-            .map_err(|rejection| {
-                StoreError::Inconsistent(format!(
-                    "the mailer's own {} event was refused: {rejection:?}",
-                    event.event_type()
-                ))
+            .map_err(|rejection| StoreError::OwnEventRefused {
+                event_type: event.event_type().to_string(),
+                rejection,
             })?;
         Ok(receipt.event_id)
     }

@@ -74,11 +74,9 @@ fn meeting_instant(
     meeting: &NextMeetingScheduled,
     stored: &StoredEvent,
 ) -> Result<DateTime<Utc>, StoreError> {
-    let zone = time::zone(&meeting.time_zone).ok_or_else(|| {
-        StoreError::Inconsistent(format!(
-            "event {} names an unknown time zone {:?}",
-            stored.id, meeting.time_zone
-        ))
+    let zone = time::zone(&meeting.time_zone).ok_or_else(|| StoreError::UnknownTimeZone {
+        what: format!("event {}", stored.id),
+        zone: meeting.time_zone.clone(),
     })?;
     Ok(time::instant(
         meeting.meeting_on.and_time(meeting.meeting_time),

@@ -219,8 +219,8 @@ async fn write_batches(
                     let _ = reply.send(Ok(outcome));
                 }
             }
+            // Each caller's request logs the failure, under a reference of its own.
             Err(error) => {
-                tracing::error!(%error, appends = checked.len(), "a batch of appends failed");
                 let error = Arc::new(error);
                 for reply in replies {
                     let _ = reply.send(Err(StoreError::Batch(error.clone())));

@@ -23,13 +23,32 @@ fn key(name: &str) -> String {
     crate::names::key(name)
 }
 
-/// The spelling in use of the account's contact whose name folds to the same key as `name`.
+/// The account's contact whose name is `name`, or else folds to the same key, as the command
+/// side keeps it: its key and its spelling. The exact name wins: two names kept from before
+/// names were folded as they are now may share a key (see [`crate::names::fold_old_keys`]).
+async fn found(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    on!(conn, c => sqlx::query_as(
+        "SELECT key, name FROM contact_names WHERE account_id = $1 AND (name = $2 OR key = $3) \
+         ORDER BY CASE WHEN name = $2 THEN 0 ELSE 1 END LIMIT 1",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(key(name))
+    .fetch_optional(c)
+    .await)
+}
+
+/// The spelling in use of the account's contact that `name` names or folds to.
 async fn spelling(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<String>, sqlx::Error> {
-    on!(conn, c => sqlx::query_scalar("SELECT name FROM contact_names WHERE account_id = $1 AND key = $2")
-        .bind(account_id)
-        .bind(key(name))
-        .fetch_optional(c)
-        .await)
+    Ok(found(conn, account_id, name).await?.map(|(_, spelling)| spelling))
+}
+
+/// The key of the account's contact spelled exactly `name`, if there is one.
+async fn exactly(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<String>, sqlx::Error> {
+    Ok(found(conn, account_id, name)
+        .await?
+        .filter(|(_, spelling)| spelling == name)
+        .map(|(key, _)| key))
 }
 
 async fn record(conn: Conn<'_>, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
@@ -45,10 +64,10 @@ async fn record(conn: Conn<'_>, account_id: i64, name: &str) -> Result<(), sqlx:
     .map(drop))
 }
 
-async fn forget(conn: Conn<'_>, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
+async fn forget(conn: Conn<'_>, account_id: i64, key: &str) -> Result<(), sqlx::Error> {
     on!(conn, c => sqlx::query("DELETE FROM contact_names WHERE account_id = $1 AND key = $2")
         .bind(account_id)
-        .bind(key(name))
+        .bind(key)
         .execute(c)
         .await
         .map(drop))
@@ -75,19 +94,20 @@ fn no_interaction() -> Rejection {
     )
 }
 
-/// Whether the account has the interaction `id`, recorded for the contact called `contact`.
+/// Whether the account has the interaction `id`, recorded for the contact kept under
+/// `contact_key`.
 async fn has_interaction(
     conn: Conn<'_>,
     account_id: i64,
     id: EventId,
-    contact: &str,
+    contact_key: &str,
 ) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = on!(conn, c => sqlx::query_scalar(
         "SELECT account_id FROM known_interactions WHERE account_id = $1 AND id = $2 AND contact_key = $3",
     )
     .bind(account_id)
     .bind(id)
-    .bind(key(contact))
+    .bind(contact_key)
     .fetch_optional(c)
     .await)?;
     Ok(found.is_some())
@@ -108,16 +128,16 @@ pub async fn check(
             record(conn.re(), account_id, name).await?;
         }
         Event::ContactEdited(ContactEdited { name, new_name, .. }) => {
-            if spelling(conn.re(), account_id, name).await?.as_deref() != Some(name.as_str()) {
+            let Some(old_key) = exactly(conn.re(), account_id, name).await? else {
                 return Ok(Err(missing(name)));
-            }
+            };
             if let Some(new_name) = new_name {
-                if key(new_name) != key(name)
-                    && let Some(existing) = spelling(conn.re(), account_id, new_name).await?
+                if let Some(existing) = spelling(conn.re(), account_id, new_name).await?
+                    && existing != *name
                 {
                     return Ok(Err(duplicate(&existing)));
                 }
-                forget(conn.re(), account_id, name).await?;
+                forget(conn.re(), account_id, &old_key).await?;
                 record(conn.re(), account_id, new_name).await?;
                 deliveries::follow_rename(conn.re(), account_id, name, new_name).await?;
                 on!(conn.re(), c => sqlx::query(
@@ -125,21 +145,21 @@ pub async fn check(
                 )
                 .bind(key(new_name))
                 .bind(account_id)
-                .bind(key(name))
+                .bind(&old_key)
                 .execute(c)
                 .await
                 .map(drop))?;
             }
         }
         Event::ContactDeleted(ContactDeleted { name }) => {
-            if spelling(conn.re(), account_id, name).await?.as_deref() != Some(name.as_str()) {
+            let Some(old_key) = exactly(conn.re(), account_id, name).await? else {
                 return Ok(Err(missing(name)));
-            }
-            forget(conn.re(), account_id, name).await?;
+            };
+            forget(conn.re(), account_id, &old_key).await?;
             deliveries::forget_contact(conn.re(), account_id, name).await?;
             on!(conn.re(), c => sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND contact_key = $2")
                 .bind(account_id)
-                .bind(key(name))
+                .bind(&old_key)
                 .execute(c)
                 .await
                 .map(drop))?;
@@ -148,10 +168,10 @@ pub async fn check(
             contact, interaction, ..
         })
         | Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
-            if spelling(conn.re(), account_id, contact).await?.as_deref() != Some(contact.as_str()) {
+            let Some(contact_key) = exactly(conn.re(), account_id, contact).await? else {
                 return Ok(Err(missing(contact)));
-            }
-            if !has_interaction(conn.re(), account_id, *interaction, contact).await? {
+            };
+            if !has_interaction(conn.re(), account_id, *interaction, &contact_key).await? {
                 return Ok(Err(no_interaction()));
             }
             if let Event::InteractionRemoved(_) = event {
@@ -165,12 +185,12 @@ pub async fn check(
         }
         Event::InteractionRecorded(_) | Event::NextMeetingScheduled(_) | Event::NextMeetingCancelled(_) => {
             let contact = event.contact().unwrap_or_default();
-            if spelling(conn.re(), account_id, contact).await?.as_deref() != Some(contact) {
+            if exactly(conn.re(), account_id, contact).await?.is_none() {
                 return Ok(Err(missing(contact)));
             }
         }
         Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
-            if spelling(conn.re(), account_id, contact).await?.as_deref() != Some(contact.as_str()) {
+            if exactly(conn.re(), account_id, contact).await?.is_none() {
                 return Ok(Err(missing(contact)));
             }
             let key = DeliveryKey {
@@ -198,10 +218,14 @@ pub async fn record_stored(
     event: &Event,
 ) -> Result<(), sqlx::Error> {
     if let Event::InteractionRecorded(recorded) = event {
+        let mut conn = conn;
+        let contact_key = exactly(conn.re(), account_id, &recorded.contact)
+            .await?
+            .unwrap_or_else(|| key(&recorded.contact));
         on!(conn, c => sqlx::query("INSERT INTO known_interactions (account_id, id, contact_key) VALUES ($1, $2, $3)")
             .bind(account_id)
             .bind(event_id)
-            .bind(key(&recorded.contact))
+            .bind(contact_key)
             .execute(c)
             .await
             .map(drop))?;

@@ -43,8 +43,40 @@ pub enum StoreError {
     DataDir { path: PathBuf, source: std::io::Error },
     #[error("stored event {id} cannot be read: {source}")]
     Decode { id: EventId, source: DecodeError },
-    #[error("the stored data breaks an invariant: {0}")]
-    Inconsistent(String),
+    #[error("event {event} concerns an account but names none")]
+    NoAccount { event: EventId },
+    #[error("event {event} has an event type ({event_type_id}) this version does not know")]
+    UnknownEventType { event: EventId, event_type_id: i64 },
+    #[error("the entity {name} is a {stored}, not a {wanted}")]
+    EntityKind {
+        name: String,
+        stored: String,
+        wanted: &'static str,
+    },
+    #[error("{what} names an unknown time zone {zone:?}")]
+    UnknownTimeZone { what: String, zone: String },
+    #[error("event {event} renames {from:?} to {to:?}, which exists")]
+    RenameOntoExisting {
+        event: EventId,
+        from: String,
+        to: String,
+    },
+    #[error("a row could not be encoded for the database: {0}")]
+    Encode(sqlx::error::BoxDynError),
+    #[error("stored event {event} has a payload that is not JSON: {source}")]
+    Payload {
+        event: EventId,
+        source: serde_json::Error,
+    },
+    #[error("a kept form could not be written or read: {0}")]
+    Echo(serde_json::Error),
+    #[error("the server's own {event_type} event was refused: {rejection}")]
+    OwnEventRefused {
+        event_type: String,
+        rejection: Rejection,
+    },
+    #[error("cannot rebuild {table}: {what}")]
+    Rebuild { table: String, what: String },
     #[error("there is no projection called {0}")]
     UnknownProjection(String),
     #[error("could not start the appender's thread: {0}")]
@@ -74,9 +106,7 @@ impl StoredEvent {
     /// The account the event is about; an event that concerns one but names none breaks an
     /// invariant of the stream.
     pub fn account(&self) -> Result<i64, StoreError> {
-        self.account_id.ok_or_else(|| {
-            StoreError::Inconsistent(format!("event {} concerns an account but names none", self.id))
-        })
+        self.account_id.ok_or(StoreError::NoAccount { event: self.id })
     }
 
     /// The typed event, as listeners see it.
@@ -155,6 +185,7 @@ impl EventStore {
         let (writer, appender) = appender::start_sqlite(options.clone(), head.clone()).await?;
         on_pool!(&writer, p => sqlx::migrate!("../migrations/sqlite").run(p).await)?;
         crate::names::fold_old_keys(&writer).await?;
+        crate::accounts::fold_email_keys(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -181,6 +212,7 @@ impl EventStore {
         let head = Arc::new(watch::Sender::new(0));
         let pool = Pool::Postgres(pool);
         crate::names::fold_old_keys(&pool).await?;
+        crate::accounts::fold_email_keys(&pool).await?;
         let appender = appender::start_postgres(pool.clone(), head.clone());
         let store = Self::ready(Source::Postgres(options), pool.clone(), appender, pool, head).await?;
         store.hear_other_processes().await?;
@@ -437,11 +469,13 @@ impl EventStore {
             account_id,
             created_at,
         } = row;
-        let event_type = self.schemas.by_id(event_type_id).ok_or_else(|| {
-            StoreError::Inconsistent(format!(
-                "event {id} has an event type ({event_type_id}) this version does not know"
-            ))
-        })?;
+        let event_type = self
+            .schemas
+            .by_id(event_type_id)
+            .ok_or(StoreError::UnknownEventType {
+                event: id,
+                event_type_id,
+            })?;
         Ok(StoredEvent {
             id,
             event_type,
@@ -487,7 +521,7 @@ impl EventStore {
     }
 }
 
-async fn ensure_entity(conn: Conn<'_>, kind: &str, name: &str) -> Result<i64, StoreError> {
+async fn ensure_entity(conn: Conn<'_>, kind: &'static str, name: &str) -> Result<i64, StoreError> {
     let (id, stored_kind): (i64, String) = on!(conn, c => {
         sqlx::query("INSERT INTO entities (kind, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(kind)
@@ -501,9 +535,11 @@ async fn ensure_entity(conn: Conn<'_>, kind: &str, name: &str) -> Result<i64, St
             .await?
     });
     if stored_kind != kind {
-        return Err(StoreError::Inconsistent(format!(
-            "the entity {name} is a {stored_kind}, not a {kind}"
-        )));
+        return Err(StoreError::EntityKind {
+            name: name.to_owned(),
+            stored: stored_kind,
+            wanted: kind,
+        });
     }
     Ok(id)
 }

@@ -10,11 +10,12 @@ use axum::middleware::Next;
 use axum::response::Response;
 use leptos::prelude::use_context;
 
-/// The policy of a page whose inline scripts carry `nonce`. Scripts load only through the
-/// nonced ones ('strict-dynamic'): an injected `<script>` or event handler never runs.
+/// The policy of a page whose inline scripts carry `nonce`: only those, the site's own script
+/// files and the WebAssembly run, so an injected `<script>` or event handler never does.
+/// (Not 'strict-dynamic': Leptos preloads its module without the nonce.)
 pub fn page_policy(nonce: &str) -> String {
     format!(
-        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )

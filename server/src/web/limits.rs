@@ -1,4 +1,5 @@
-//! What a request may carry: at most [`BODY_LIMIT`] bytes, and form fields in valid UTF-8.
+//! What a request may carry: at most [`BODY_LIMIT`] bytes, arriving within [`BODY_TIME`], and
+//! form fields in valid UTF-8 without NULs.
 //!
 //! A larger request is answered 413 before it is read any further; a form field whose bytes
 //! are not UTF-8 is answered 400 naming the field, instead of being stored with U+FFFD in
@@ -13,8 +14,23 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 
-/// Reads the body of every request that may carry one, within the limit, and checks a form's
-/// fields before anything else sees them.
+/// How long a request's body may take to arrive once its headers have.
+const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether reading a body failed because it was longer than the limit.
+fn is_too_long(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = source {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
+}
+
+/// Reads the body of every request that may carry one, within the limit and in time, and
+/// checks a form's fields before anything else sees them.
 pub async fn bounded_bodies(request: Request, next: Next) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(request).await;
@@ -27,8 +43,20 @@ pub async fn bounded_bodies(request: Request, next: Next) -> Response {
         return refuse(request.headers(), AppError::TooLarge);
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
-        return refuse(&parts.headers, AppError::TooLarge);
+    let bytes = match tokio::time::timeout(BODY_TIME, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(error)) if is_too_long(&error) => return refuse(&parts.headers, AppError::TooLarge),
+        Ok(Err(_)) => {
+            let error = AppError::BadRequest("the request broke off before its end".into());
+            return refuse(&parts.headers, error);
+        }
+        Err(_) => {
+            let error = AppError::BadRequest(format!(
+                "the request took longer than {} s to arrive",
+                BODY_TIME.as_secs()
+            ));
+            return refuse(&parts.headers, error);
+        }
     };
     let is_form = parts
         .headers
@@ -36,14 +64,14 @@ pub async fn bounded_bodies(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
     if is_form && let Some(field) = field_not_in_utf8(&bytes) {
-        let error = AppError::BadRequest(format!("the field “{field}” is not valid text (UTF-8)"));
+        let error = AppError::BadRequest(format!("the field “{field}” is not valid text"));
         return refuse(&parts.headers, error);
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 
 /// The name of the first field of a form body (`a=1&b=x%20y`) whose name or value, once
-/// percent-decoded, is not UTF-8.
+/// percent-decoded, is not UTF-8 or holds a NUL (which neither database keeps in text).
 fn field_not_in_utf8(body: &[u8]) -> Option<String> {
     body.split(|&b| b == b'&').find_map(|pair| {
         let (name, value) = match pair.iter().position(|&b| b == b'=') {
@@ -51,7 +79,10 @@ fn field_not_in_utf8(body: &[u8]) -> Option<String> {
             None => (pair, &pair[pair.len()..]),
         };
         let (name, value) = (decoded(name), decoded(value));
-        let valid = std::str::from_utf8(&name).is_ok() && std::str::from_utf8(&value).is_ok();
+        let valid = std::str::from_utf8(&name).is_ok()
+            && std::str::from_utf8(&value).is_ok()
+            && !value.contains(&0)
+            && !name.contains(&0);
         (!valid).then(|| String::from_utf8_lossy(&name).into_owned())
     })
 }
@@ -109,6 +140,20 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_never_ends_is_cut_off() {
+        use tower::ServiceExt;
+        let router = axum::Router::new()
+            .route("/api/x", axum::routing::post(|| async { "read" }))
+            .layer(axum::middleware::from_fn(bounded_bodies));
+        let body = Body::from_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
+        let request = Request::post("/api/x").body(body).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let text = axum::body::to_bytes(response.into_body(), 10_000).await.unwrap();
+        assert!(String::from_utf8_lossy(&text).contains("took longer than 30 s"));
+    }
+
     #[test]
     fn the_field_holding_bytes_that_are_not_utf8_is_named() {
         assert_eq!(field_not_in_utf8(b"name=Ada&description=fine"), None);
@@ -122,6 +167,7 @@ mod tests {
             Some("description".into())
         );
         assert_eq!(field_not_in_utf8(b"name=%C3%89mile"), None);
+        assert_eq!(field_not_in_utf8(b"name=Bob%00"), Some("name".into()));
         assert_eq!(field_not_in_utf8(b""), None);
     }
 }

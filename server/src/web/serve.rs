@@ -1,6 +1,6 @@
 //! Accepting connections: HTTP/1.1 with a deadline for each request's headers, which is also
-//! how long a kept-alive connection may sit idle, and the peer's address handed to every
-//! request (for the sign-up throttle).
+//! how long a kept-alive connection may sit idle, at most [`MAX_CONNECTIONS`] at once, and the
+//! peer's address handed to every request (for the sign-up throttle).
 //!
 //! `axum::serve` sets no timer, so a client sending one header byte every few seconds kept a
 //! connection (and its task) forever. hyper's header-read deadline starts as soon as the
@@ -22,6 +22,9 @@ use tower::ServiceExt;
 /// How long open connections get to finish once the server is told to stop.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// Connections served at once; more wait in the listener's backlog until one closes.
+pub const MAX_CONNECTIONS: usize = 1024;
+
 /// Serves `router` on `listener` until `stop` completes, then lets open connections finish
 /// (for up to [`DRAIN`]). A connection that takes longer than `header_timeout` to send a
 /// request's headers, or sits idle that long between requests, is closed.
@@ -34,8 +37,13 @@ pub async fn serve_on(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
+    let open = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(stop);
     loop {
+        let room = tokio::select! {
+            room = open.clone().acquire_owned() => room.expect("the semaphore is never closed"),
+            () = &mut stop => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -55,6 +63,7 @@ pub async fn serve_on(
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
+            let _room = room;
             if let Err(error) = connection.await {
                 tracing::debug!(%error, %peer, "connection ended with an error");
             }

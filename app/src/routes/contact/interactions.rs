@@ -9,8 +9,8 @@ use crate::catch_up::CatchUpTracker;
 use crate::components::field::Field;
 use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
+use crate::form_echo::FormEcho;
 use crate::interaction::{InteractionForm, KIND_MAX, NOTE_MAX};
-use crate::plain_form::FormEcho;
 use crate::views::{InteractionView, ProjectionName};
 
 /// The latest day an interaction can be dated: tomorrow on the server, for time zones ahead.

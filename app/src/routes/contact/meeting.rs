@@ -8,8 +8,8 @@ use crate::catch_up::CatchUpTracker;
 use crate::components::field::Field;
 use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
+use crate::form_echo::FormEcho;
 use crate::interaction::{MeetingForm, NOTES_MAX};
-use crate::plain_form::FormEcho;
 use crate::views::{MeetingEmailView, MeetingView, ProjectionName};
 
 /// Schedules the next meeting with `contact` (or changes it), at a local time in the account's
@@ -181,7 +181,7 @@ pub fn Meeting(
             let notes = if meeting.notes_html.is_empty() {
                 view! { <p class="empty">"No notes yet."</p> }.into_any()
             } else {
-                // Rendered and sanitized on the server when the projection applied the event.
+                // Rendered and sanitized on the server for this page (server/src/markdown.rs).
                 view! { <div class="notes" inner_html=meeting.notes_html></div> }.into_any()
             };
             view! {

@@ -22,7 +22,8 @@ use crate::components::contact_method::ContactMethodText;
 use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, shown_rejection};
 use crate::contact::{ContactForm, normalize_name};
 use crate::error::{AppError, CommandOutcome};
-use crate::plain_form::{FormEcho, use_form_echo};
+use crate::form_echo::FormEcho;
+use crate::plain_form::use_form_echo;
 use crate::url::{contact_in_path, contact_path};
 use crate::views::{ContactSummary, ContactView, ProjectionName};
 
@@ -162,7 +163,7 @@ pub fn ContactPage() -> impl IntoView {
                         Ok(ContactView { contact: None, .. }) => {
                             view! { <ContactMissing name=name.get_untracked() /> }.into_any()
                         }
-                        Err(error) => view! { <ErrorNotice message=error.to_string() /> }.into_any(),
+                        Err(error) => view! { <ErrorNotice error=error /> }.into_any(),
                     }
                 })}
             </Transition>

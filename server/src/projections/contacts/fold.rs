@@ -165,10 +165,11 @@ impl Rebuild for ContactsFold {
                     let new_key = (account_id, new_name.clone());
                     if let Some(contact) = self.contacts.remove(&key) {
                         if self.contacts.contains_key(&new_key) {
-                            return Err(StoreError::Inconsistent(format!(
-                                "event {} renames {name:?} to {new_name:?}, which exists",
-                                stored.id
-                            )));
+                            return Err(StoreError::RenameOntoExisting {
+                                event: stored.id,
+                                from: name.clone(),
+                                to: new_name.clone(),
+                            });
                         }
                         self.contacts.insert(new_key.clone(), contact);
                     }
@@ -488,8 +489,7 @@ fn arguments<A: RowArguments, R: RebuiltRow>(
     let mut args = A::default();
     let mut count = 0;
     for row in rows {
-        row.bind(&mut args)
-            .map_err(|e| StoreError::Inconsistent(format!("a rebuilt row cannot be written: {e}")))?;
+        row.bind(&mut args).map_err(StoreError::Encode)?;
         count += 1;
     }
     Ok((args, count))

@@ -2,7 +2,7 @@
 //! opens a session and slows down repeated failures, sessions end, and every event records
 //! the entity (account or system process) that caused it.
 
-mod common;
+use crate::common;
 
 use app::account::SignUpForm;
 use app::events::{AccountSettings, AccountSettingsChanged, Event};

@@ -2,7 +2,7 @@
 //! rebuild from scratch, loses none of the events appended meanwhile, and leaves the live
 //! tables serving until the swap.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

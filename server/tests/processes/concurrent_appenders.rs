@@ -11,7 +11,7 @@
 //! The appending processes are this test binary run again with the ignored test
 //! [`appending_process`] as the only one, told what to do by environment variables.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -30,7 +30,12 @@ const SLOW_FOR: Duration = Duration::from_millis(30);
 
 fn appender(db: &TestDb, process: usize, actor: Actor) -> ChildProcess {
     let child = Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["appending_process", "--exact", "--ignored", "--nocapture"])
+        .args([
+            "concurrent_appenders::appending_process",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
         .env("KITH_APPEND_URL", db.url())
         .env("KITH_APPEND_PROCESS", process.to_string())
         .env(

@@ -4,7 +4,7 @@
 //! requests, the safety headers, status codes a person can act on, and answers that speak of
 //! the signed-in account only. Each test fails without the fix it names.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -175,6 +175,8 @@ async fn after_signing_in_the_browser_stays_on_this_site_and_control_characters_
         "/\\evil.example",
         "https://evil.example/",
         "javascript:alert(1)",
+        "/.//evil.example",
+        "/%2e//evil.example",
     ] {
         let to = signed_in_to(&db, next).await;
         assert_eq!(to, "/contacts", "{next:?}");
@@ -189,7 +191,7 @@ async fn after_signing_in_the_browser_stays_on_this_site_and_control_characters_
         "/events?contact=Bob"
     );
     // Every sign-in above opened exactly one session, whose cookie went out.
-    assert_eq!(db.count("SELECT COUNT(*) FROM sessions").await, 11);
+    assert_eq!(db.count("SELECT COUNT(*) FROM sessions").await, 13);
 
     // With JavaScript, the answer names where to go.
     let body = format!(
@@ -240,6 +242,86 @@ async fn forty_guesses_at_once_get_only_the_free_password_checks() {
 }
 
 #[tokio::test]
+async fn guesses_at_many_addresses_cannot_flush_one_that_must_wait() {
+    let db = TestDb::new().await;
+    db.sign_up("ada@example.com").await;
+    let now = chrono::Utc::now();
+    for _ in 0..throttle::FREE_FAILURES {
+        accounts::sign_in(db.store(), "ada@example.com", "guess", now)
+            .await
+            .unwrap()
+            .unwrap_err();
+    }
+    // A moment later (within the second the address must wait), failures at twenty other
+    // addresses, beyond a cap of ten.
+    let later = now + chrono::Duration::milliseconds(200);
+    let mut tx = db.store().writer().begin_write().await.unwrap();
+    for n in 0..20 {
+        throttle::reserve_sign_in(tx.conn(), &format!("other{n}@example.com"), later)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    throttle::forget_old_failures(tx.conn(), later, 10, 10)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(db.count("SELECT COUNT(*) FROM sign_in_failures").await, 11);
+    let refused = accounts::sign_in(db.store(), "ada@example.com", PASSWORD, later)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused
+            .for_field("email")
+            .unwrap()
+            .starts_with("Too many failed sign-ins")
+    );
+}
+
+#[tokio::test]
+async fn an_account_keeps_a_bounded_number_of_sessions() {
+    let db = TestDb::new().await;
+    db.sign_up("ada@example.com").await;
+    let start = chrono::Utc::now();
+    for n in 0..accounts::SESSIONS_KEPT + 5 {
+        let at = start + chrono::Duration::seconds(n);
+        accounts::sign_in(db.store(), "ada@example.com", PASSWORD, at)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM sessions").await,
+        accounts::SESSIONS_KEPT
+    );
+}
+
+#[tokio::test]
+async fn addresses_fold_alike_beyond_ascii_on_either_database() {
+    let db = TestDb::new().await;
+    let session = db.sign_up("Émile@Example.com").await;
+    let signed_in = accounts::sign_in(db.store(), "ÉMILE@example.COM", PASSWORD, chrono::Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(signed_in.actor, session.actor);
+    let form = app::account::SignUpForm {
+        email: "émile@example.com".into(),
+        password: PASSWORD.into(),
+        ..Default::default()
+    };
+    let checked = form.check(server::queries::is_time_zone).unwrap();
+    let refused = accounts::sign_up(db.store(), checked).await.unwrap().unwrap_err();
+    assert!(
+        refused
+            .for_field("email")
+            .unwrap()
+            .starts_with("There is already an account")
+    );
+}
+
+#[tokio::test]
 async fn sign_ups_are_limited_per_address_and_overall() {
     let db = TestDb::new().await;
     let limits = throttle::SignUpLimits {
@@ -259,9 +341,10 @@ async fn sign_ups_are_limited_per_address_and_overall() {
             outcome
         }
     };
-    assert!(reserve("192.0.2.1").await.is_ok());
-    assert!(reserve("192.0.2.1").await.is_ok());
-    let refused = reserve("192.0.2.1").await.unwrap_err();
+    assert!(reserve("2001:db8:1:2::10").await.is_ok());
+    // Another host of the same IPv6 /64 counts as the same client.
+    assert!(reserve("2001:db8:1:2::99").await.is_ok());
+    let refused = reserve("2001:db8:1:2:aaaa::1").await.unwrap_err();
     assert!(
         refused.for_field("form").unwrap().contains("from your network"),
         "{refused}"
@@ -353,7 +436,7 @@ async fn what_signed_out_requests_leave_behind_is_bounded() {
     );
     // And only so many are kept at once, the newest.
     for _ in 0..server::refusals::SIGNED_OUT_KEPT + 5 {
-        server::refusals::keep(db.store(), None, &app::plain_form::FormEcho::default())
+        server::refusals::keep(db.store(), None, &app::form_echo::FormEcho::default())
             .await
             .unwrap();
     }

@@ -1,7 +1,7 @@
 //! The event store: schema validation before anything is stored, the command-side checks,
 //! receipts, and the durability settings.
 
-mod common;
+use crate::common;
 
 use server::db::Conn;
 use server::on_pool;

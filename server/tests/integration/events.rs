@@ -1,7 +1,7 @@
 //! The event browser's query: an account's own events only, newest first, filtered by type and
 //! by contact, a page at a time.
 
-mod common;
+use crate::common;
 
 use app::views::EventQuery;
 use common::{TestDb, created, edited};

@@ -3,7 +3,7 @@
 //! version; refusals (missing field, wrong type, unknown field, malformed value) name the field
 //! and store nothing; older versions are read, upcast, replayed, and never written.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

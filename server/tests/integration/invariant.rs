@@ -2,7 +2,7 @@
 //! tables kept up to date event by event equal the tables rebuilt from the stream, whether
 //! beside the live ones (`server replay`) or in place from scratch.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -2,7 +2,7 @@
 //! listeners' work while commands are appended, one is killed mid-way, and every projection
 //! still ends up with every event applied once, equal to a rebuild from the stream.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

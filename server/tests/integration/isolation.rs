@@ -2,7 +2,7 @@
 //! found" for account A's contact (never "forbidden", which would tell B it exists), changes
 //! nothing of A's, and may have a contact of the same name.
 
-mod common;
+use crate::common;
 
 use app::error::CommandOutcome;
 use app::routes::contact::interactions::{CorrectInteraction, RecordInteraction, RemoveInteraction};

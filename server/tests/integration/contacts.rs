@@ -2,7 +2,7 @@
 //! date, the next meeting with its notes rendered safely, and the list's sorting, search and
 //! pagination.
 
-mod common;
+use crate::common;
 
 use server::db::Conn;
 
@@ -493,4 +493,37 @@ fn names_that_hide_or_turn_text_are_refused_by_field() {
         ..Default::default()
     };
     assert_eq!(composed.create().unwrap().name, "Émile");
+}
+
+#[tokio::test]
+async fn names_kept_before_folding_stay_reachable_when_they_now_fold_alike() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    db.accept(me, &created("Émile", "")).await;
+    // A second spelling, as an older release kept it: its lower case alone told the two apart.
+    server::on_pool!(db.store().writer(), p => {
+        sqlx::query("INSERT INTO contact_names (account_id, key, name) VALUES ($1, $2, $3)")
+            .bind(me.account_id)
+            .bind("e\u{301}mile")
+            .bind("E\u{301}MILE")
+            .execute(p)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO name_keys_pending (one) VALUES (1)")
+            .execute(p)
+            .await
+            .unwrap();
+    });
+    server::names::fold_old_keys(db.store().writer()).await.unwrap();
+    for name in ["E\u{301}MILE", "Émile"] {
+        db.accept(me, &edited(name, None, "still here")).await;
+        db.accept(me, &recorded(name, "2026-11-30", "coffee")).await;
+    }
+    for name in ["E\u{301}MILE", "Émile"] {
+        db.accept(me, &Event::from(ContactDeleted { name: name.into() }))
+            .await;
+    }
+    assert_eq!(db.count("SELECT COUNT(*) FROM contact_names").await, 0);
+    assert_eq!(db.count("SELECT COUNT(*) FROM known_interactions").await, 0);
+    assert_eq!(db.count("SELECT COUNT(*) FROM name_keys_pending").await, 0);
 }

@@ -1,15 +1,15 @@
 //! The web boundary, over real HTTP requests to the router: sessions, forms posted without
 //! JavaScript redirected the seed's way, forms posted from other sites refused.
 
-mod common;
+use crate::common;
 
 use app::catch_up::{AwaitProjection, WorkerHealth};
-use app::error::CommandOutcome;
-use app::routes::contacts::AddContact;
+use app::error::{AppError, CommandOutcome};
+use app::routes::contacts::{AddContact, ListContacts};
 use app::routes::sign_in::SignIn;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
-use common::{PASSWORD, TestDb, call, send};
+use common::{PASSWORD, TestDb, call, page, send};
 use leptos::server_fn::ServerFn;
 
 fn cookie(token: &str) -> (&'static str, String) {
@@ -270,4 +270,36 @@ async fn a_server_function_answers_the_hydrated_app_with_the_outcome() {
     assert_eq!(status, StatusCode::OK);
     let outcome: CommandOutcome = serde_json::from_value(value).unwrap();
     assert!(matches!(outcome, CommandOutcome::Accepted(_)), "{outcome:?}");
+}
+
+/// A failure of the database reaches the person as a plain message with a reference to quote,
+/// on the answer and on the page; the driver's own text stays in the server's log.
+#[tokio::test]
+async fn a_database_failure_shows_a_reference_and_never_the_drivers_text() {
+    let db = TestDb::new().await;
+    let session = db.sign_up("ada@example.com").await;
+    let pool = TestDb::other_pool(&db.url()).await;
+    server::on_pool!(&pool, p => sqlx::query("DROP TABLE projected_contacts").execute(p).await.map(drop))
+        .expect("the table goes");
+
+    let (status, answer) = call(&db, ListContacts::PATH, &session.token, "query=").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let error: AppError = serde_json::from_value(answer).expect("an error the app reads");
+    let AppError::Storage { reference } = &error else {
+        panic!("not a failure of the server: {error:?}")
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains(reference.as_str()) && reference.len() >= 7,
+        "{message}"
+    );
+    assert!(!message.contains("projected_contacts"), "{message}");
+
+    let (status, html) = page(&db, "/contacts", &session.token).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(html.contains("quote reference"), "{html}");
+    assert!(
+        !html.contains("projected_contacts"),
+        "the driver's text reached the page"
+    );
 }

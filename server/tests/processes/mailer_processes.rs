@@ -2,7 +2,7 @@
 //! clock: a process killed between sending an email and recording it, and two processes at
 //! once. Each account's zone is picked so that it is around noon there, whenever the test runs.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! lettre speaking real SMTP to a server on loopback. The clock is moved by hand, so whole
 //! days run in milliseconds.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -649,9 +649,13 @@ async fn the_mailers_last_and_next_run_are_in_the_health_view() {
     assert_eq!(job.runner.as_deref(), Some("test mailer"));
     assert!(job.running);
     // Once the next run is overdue, the job is reported as stopped.
-    let later = server::jobs::health(f.db.store().reader(), now + chrono::Duration::minutes(11))
-        .await
-        .unwrap();
+    let later = server::jobs::health(
+        f.db.store().reader(),
+        server::JOBS,
+        now + chrono::Duration::minutes(11),
+    )
+    .await
+    .unwrap();
     assert!(!later[0].running);
     f.add(&[
         created("Bob", ""),
