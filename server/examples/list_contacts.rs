@@ -98,7 +98,7 @@ async fn main() -> Result<(), support::Error> {
 
     for case in &cases[..6] {
         let order = queries::order_by(&ListQuery::from_query(case));
-        let plan: Vec<(i64, i64, i64, String)> = server::on_pool!(store.reader(), p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let plan: Vec<(i64, i64, i64, String)> = engine::on_pool!(store.reader(), p => sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "EXPLAIN QUERY PLAN SELECT id FROM projected_contacts WHERE account_id = 1 {order} LIMIT 50"
         )))
         .fetch_all(p)

@@ -4,7 +4,7 @@
 //! (its row in `projections`), the events after it, applies them to its table and advances
 //! the row, so a crash loses or repeats nothing, and a checkpoint rewound by a rebuild (or
 //! moved by another process) is always seen. Appends commit one transaction at a time, in id
-//! order (see [`crate::db::Pool::begin_write`]), so "every event after the checkpoint" never
+//! order (see [`engine::db::Pool::begin_write`]), so "every event after the checkpoint" never
 //! misses one that commits later.
 //!
 //! Several processes may run listeners for the same projection. On SQLite their batches take
@@ -22,16 +22,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::jobs::JobStatus;
 use app::receipt::EventId;
 use chrono::{DateTime, Utc};
+use engine::jobs::JobStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::db::{Backend, Tx};
 use crate::projections::Projection;
 use crate::store::{EventStore, StoreError};
-use crate::{on, on_pool};
+use engine::db::{Backend, Tx};
+use engine::{on, on_pool};
 
 /// Events applied in one transaction.
 pub const BATCH: i64 = 500;
@@ -515,7 +515,7 @@ impl Dispatcher {
             })
             .collect();
         workers.sort_by(|a, b| a.projection.cmp(&b.projection));
-        let jobs = crate::jobs::health(self.store.reader(), crate::JOBS, Utc::now()).await?;
+        let jobs = engine::jobs::health(self.store.reader(), crate::JOBS, Utc::now()).await?;
         Ok(Health { head, workers, jobs })
     }
 }

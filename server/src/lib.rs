@@ -4,13 +4,9 @@
 
 pub mod accounts;
 pub mod backend;
-pub mod clock;
 pub mod config;
-pub mod cpu;
-pub mod db;
 pub mod dispatch;
 pub mod history;
-pub mod jobs;
 pub mod mailer;
 pub mod markdown;
 pub mod names;

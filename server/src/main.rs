@@ -4,13 +4,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use engine::clock::SystemClock;
+use engine::cpu;
 use leptos::config::get_configuration;
 use server::backend::Crm;
-use server::clock::SystemClock;
 use server::config::Config;
 use server::dispatch::Listeners;
 use server::mailer::Mailer;
-use server::{Kith, cpu, projections, replay, scaffold, web};
+use server::{Kith, projections, replay, scaffold, web};
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::db::Pool;
-use crate::on;
 use crate::store::StoreError;
+use engine::db::Pool;
+use engine::on;
 
 /// `text` folded for comparison: Unicode default case folding between canonical
 /// compositions, so `Émile`, `É` written as `E` + U+0301, and `ÉMILE` are all `émile`.
@@ -39,7 +39,7 @@ pub fn search_term(text: &str) -> String {
 /// start-up, in one write transaction; does nothing once done.
 pub async fn fold_old_keys(pool: &Pool) -> Result<(), StoreError> {
     // Most starts: nothing to do, and no need for the write lock to know it.
-    let pending: Option<i64> = crate::on_pool!(pool, p => sqlx::query_scalar("SELECT one FROM name_keys_pending")
+    let pending: Option<i64> = engine::on_pool!(pool, p => sqlx::query_scalar("SELECT one FROM name_keys_pending")
         .fetch_optional(p)
         .await)?;
     if pending.is_none() {

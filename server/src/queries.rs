@@ -13,12 +13,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sqlx::AssertSqlSafe;
 
-use crate::db::{Backend, Conn, Pool, Tx};
 use crate::dispatch::Dispatcher;
-use crate::jobs::JobStatus;
 use crate::mailer::{self, EmailFacts};
 use crate::store::StoreError;
-use crate::{history, jobs, markdown, names, on, on_pool, time};
+use crate::{history, markdown, names, time};
+use engine::db::{Backend, Conn, Pool, Tx};
+use engine::jobs::JobStatus;
+use engine::{jobs, on, on_pool};
 
 /// A row of `projected_contacts`, as the pages see it.
 #[derive(sqlx::FromRow)]

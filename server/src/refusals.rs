@@ -11,7 +11,7 @@ use app::form_echo::FormEcho;
 use chrono::{Duration, Utc};
 
 use crate::store::{EventStore, StoreError, random_hex};
-use crate::{on, on_pool};
+use engine::{on, on_pool};
 
 /// How long a refusal is kept: long enough to read it, and to reload the page.
 const KEPT_FOR: Duration = Duration::hours(1);

@@ -15,17 +15,17 @@
 //! statement hands work to that thread and waits for its answer. When the two threads sit on
 //! different CPUs of a virtual machine, each hand-over costs tens of microseconds of wake-ups
 //! between CPUs; on one CPU it costs a few. `server replay` therefore runs on one CPU (see
-//! [`crate::cpu::pin_to_one_cpu`]), which leaves the other CPUs to a server running meanwhile.
+//! [`engine::cpu::pin_to_one_cpu`]), which leaves the other CPUs to a server running meanwhile.
 
 use std::time::{Duration, Instant};
 
 use app::receipt::EventId;
 use chrono::Utc;
 
-use crate::db::{Backend, Conn};
 use crate::projections::{Projection, Rebuild};
 use crate::store::{EventStore, StoreError};
-use crate::{on, on_pool};
+use engine::db::{Backend, Conn};
+use engine::{on, on_pool};
 
 /// Events applied per transaction while rebuilding.
 const BATCH: i64 = 5_000;

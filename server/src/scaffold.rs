@@ -170,8 +170,8 @@ pub fn new_projection(root: &Path, name: &str) -> Result<Generated, ScaffoldErro
 use app::events::{{ContactCreated, ContactDeleted, Event}};
 
 use super::Projection;
-use crate::db::Conn;
-use crate::on;
+use engine::db::Conn;
+use engine::on;
 use crate::store::{{StoreError, StoredEvent}};
 
 pub struct {type_name};
@@ -252,7 +252,7 @@ async fn the_projection_keeps_a_row_per_contact_and_a_replay_rebuilds_it() {{
     let db = TestDb::new().await;
     db.accept(db.local(), &created("Bob", "Builder")).await;
     db.dispatcher().run_until_caught_up().await.unwrap();
-    let rows: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(
+    let rows: Vec<String> = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar(
         "SELECT contact_name FROM {table}"
     )
     .fetch_all(p)

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use server::{cpu, on, projections, replay};
+use engine::{cpu, on};
+use server::{projections, replay};
 
 use crate::support::{Error, event, fresh_database};
 

@@ -38,7 +38,7 @@ pub struct Fresh {
 impl Drop for Fresh {
     fn drop(&mut self) {
         use sqlx::migrate::MigrateDatabase;
-        if server::db::Backend::of(&self.url) != server::db::Backend::Postgres {
+        if engine::db::Backend::of(&self.url) != engine::db::Backend::Postgres {
             return;
         }
         let url = self.url.clone();

@@ -17,9 +17,9 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::db::Conn;
 use crate::store::{EventStore, StoreError};
-use crate::{on, on_pool};
+use engine::db::Conn;
+use engine::{on, on_pool};
 
 pub use passwords::{checks as password_checks, peak as hashing_peak};
 
@@ -223,7 +223,7 @@ pub async fn sign_in(
 /// Credentials kept before addresses were folded in Rust (SQLite's `NOCASE` folds ASCII only,
 /// so `Émile@…` never matched `émile@…`) get their folded key. Runs at start-up; one address
 /// that folds like another one already has is left unfolded, and said so in the log.
-pub async fn fold_email_keys(pool: &crate::db::Pool) -> Result<(), StoreError> {
+pub async fn fold_email_keys(pool: &engine::db::Pool) -> Result<(), StoreError> {
     let unfolded: Vec<(i64, String)> = on_pool!(pool, p => sqlx::query_as(
         "SELECT account_id, email FROM credentials WHERE email_key IS NULL ORDER BY account_id",
     )

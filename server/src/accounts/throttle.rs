@@ -15,9 +15,9 @@ use app::form_echo::FORM_FIELD;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::db::Conn;
-use crate::on;
 use crate::store::StoreError;
+use engine::db::Conn;
+use engine::on;
 
 /// Failed sign-ins for one address that cost nothing; each further one doubles the wait.
 pub const FREE_FAILURES: i64 = 5;

@@ -39,13 +39,14 @@ pub use state::{EmailFacts, email_view, mailer_warning};
 pub use transport::{SendFailure, Transport, TransportError};
 pub use window::SendWindow;
 
-use crate::clock::Clock;
-use crate::db::Conn;
-use crate::jobs::{self, JobRun};
+use crate::markdown;
 use crate::store::deliveries::{self, Claim, DeliveryKey, DeliveryState};
 use crate::store::{EventStore, StoreError};
 use crate::time;
-use crate::{markdown, on, on_pool};
+use engine::clock::Clock;
+use engine::db::Conn;
+use engine::jobs::{self, JobRun};
+use engine::{on, on_pool};
 
 /// The mailer's name as a job and as the entity that causes its events.
 pub const JOB: &str = "mailer";

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::SendWindow;
-use crate::jobs::JobStatus;
 use crate::time;
+use engine::jobs::JobStatus;
 
 /// What `projected_contacts` knows of the email for the meeting on `meeting_on`.
 #[derive(Clone, Debug, Default, sqlx::FromRow)]

@@ -5,9 +5,9 @@ use app::events::{ContactDeleted, ContactEdited, Event};
 use app::views::ProjectionName;
 
 use super::Projection;
-use crate::db::Conn;
-use crate::on;
 use crate::store::{StoreError, StoredEvent};
+use engine::db::Conn;
+use engine::on;
 
 pub struct ContactEventsProjection;
 

@@ -11,9 +11,9 @@ use app::events::{
 use app::views::ProjectionName;
 
 use super::{Projection, meeting_instant};
-use crate::db::Conn;
-use crate::on;
 use crate::store::{StoreError, StoredEvent};
+use engine::db::Conn;
+use engine::on;
 
 pub struct MeetingNotesEmailsProjection;
 

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use app::events::{Event, NextMeetingScheduled};
 use chrono::{DateTime, Utc};
 
-use crate::db::Conn;
-use crate::on;
 use crate::store::{StoreError, StoredEvent};
 use crate::time;
+use engine::db::Conn;
+use engine::on;
 
 /// A table kept from the stream. The dispatcher calls [`Projection::apply`] for every event,
 /// in stream order, inside the transaction that also advances the projection's checkpoint.

@@ -23,7 +23,7 @@
 //! task runs on the caller's runtime; the rest of this note is about SQLite.
 //!
 //! The writer task runs on a thread of its own, kept on one CPU together with the worker thread
-//! of the connection it writes on (see [`crate::cpu`]): a batch is a dozen statements, each a
+//! of the connection it writes on (see [`engine::cpu`]): a batch is a dozen statements, each a
 //! hand-over between the two threads, and on one CPU those cost a few microseconds instead of
 //! tens. The listeners run on this thread too (see [`Appender::runtime`]), for the same reason.
 //! Every other writer of this process (the mailer, sign-ups) shares the same single connection,
@@ -43,8 +43,8 @@ use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{EVENTS_CHANNEL, StoreError, guards};
-use crate::db::{Conn, Pool};
-use crate::on;
+use engine::db::{Conn, Pool};
+use engine::on;
 
 /// How long a batch waits for the callers the last commit answered, when fewer have queued: they
 /// are usually about to queue their next append, and each that makes it into this batch saves a
@@ -102,7 +102,7 @@ fn writer_thread(
     head: Arc<watch::Sender<EventId>>,
     ready: oneshot::Sender<Result<(Pool, Appender), StoreError>>,
 ) {
-    if let Err(error) = crate::cpu::pin_to_one_cpu() {
+    if let Err(error) = engine::cpu::pin_to_one_cpu() {
         tracing::warn!(%error, "could not keep the appender on one CPU; appends will be slower");
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -326,7 +326,7 @@ pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result
     if let Err(rejection) = guards::check(conn.re(), actor.account_id, event).await? {
         return Ok(Err(rejection));
     }
-    let created_at = crate::db::now();
+    let created_at = engine::db::now();
     let event_id: EventId = on!(conn.re(), c => sqlx::query_scalar(
             "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -402,12 +402,12 @@ mod tests {
             "the others are stored, in order"
         );
         let stored: Vec<EventId> =
-            crate::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT id FROM events ORDER BY id")
+            engine::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT id FROM events ORDER BY id")
             .fetch_all(p)
             .await)
             .unwrap();
         assert_eq!(stored, [first, third, fourth]);
-        let names: Vec<String> = crate::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT name FROM contact_names ORDER BY name")
+        let names: Vec<String> = engine::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT name FROM contact_names ORDER BY name")
             .fetch_all(p)
             .await)
             .unwrap();

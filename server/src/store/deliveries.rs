@@ -10,9 +10,9 @@
 use app::error::Rejection;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::db::Conn;
-use crate::on;
 use crate::store::random_hex;
+use engine::db::Conn;
+use engine::on;
 
 /// Which email: the account's contact and the local date of the meeting.
 #[derive(Clone, Copy, Debug)]

@@ -7,8 +7,6 @@
 //! projections are. No two contacts of an account may differ only in case; commands must name
 //! the contact exactly as it is spelled now, which is how the projections find it.
 
-use crate::db::Conn;
-use crate::on;
 use app::error::Rejection;
 use app::events::{
     ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRemoved,
@@ -16,6 +14,8 @@ use app::events::{
 };
 use app::receipt::EventId;
 use chrono::Utc;
+use engine::db::Conn;
+use engine::on;
 
 use super::deliveries::{self, DeliveryKey};
 

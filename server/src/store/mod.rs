@@ -23,8 +23,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use tokio::sync::watch;
 
-use crate::db::{Backend, Conn, OwnConn, Pool};
-use crate::{on, on_pool};
+use engine::db::{Backend, Conn, OwnConn, Pool};
+use engine::{on, on_pool};
 
 pub use appender::WRITER_THREAD;
 use appender::{Appender, CheckedEvent};

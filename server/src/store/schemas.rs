@@ -11,8 +11,8 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use super::StoreError;
-use crate::db::Conn;
-use crate::on;
+use engine::db::Conn;
+use engine::on;
 
 /// An event type as registered in `event_types`, with its compiled schema.
 struct Registered {

@@ -55,7 +55,7 @@ pub fn server_worker(db: &TestDb, outbox: &std::path::Path, poll_ms: u64) -> Chi
 
 /// Every projection's checkpoint, as the `projections` table has it.
 pub async fn checkpoints(db: &TestDb) -> Vec<i64> {
-    server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT last_event_id FROM projections ORDER BY name")
+    engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT last_event_id FROM projections ORDER BY name")
         .fetch_all(p)
         .await)
     .unwrap()
@@ -122,7 +122,7 @@ pub async fn fresh_database(dir: &TempDir) -> String {
 /// Drops the PostgreSQL database at `url`; a SQLite file goes with its folder.
 pub fn drop_database(url: &str) {
     use sqlx::migrate::MigrateDatabase;
-    if server::db::Backend::of(url) != server::db::Backend::Postgres {
+    if engine::db::Backend::of(url) != engine::db::Backend::Postgres {
         return;
     }
     let url = url.to_owned();
@@ -196,20 +196,20 @@ impl TestDb {
     }
 
     /// A pool of its own on the same database, for a runtime other than the test's.
-    pub async fn other_pool(url: &str) -> server::db::Pool {
-        match server::db::Backend::of(url) {
-            server::db::Backend::Sqlite => server::db::Pool::Sqlite(
+    pub async fn other_pool(url: &str) -> engine::db::Pool {
+        match engine::db::Backend::of(url) {
+            engine::db::Backend::Sqlite => engine::db::Pool::Sqlite(
                 sqlx::SqlitePool::connect(&format!("sqlite:{url}"))
                     .await
                     .expect("a pool"),
             ),
-            server::db::Backend::Postgres => {
-                server::db::Pool::Postgres(sqlx::PgPool::connect(url).await.expect("a pool"))
+            engine::db::Backend::Postgres => {
+                engine::db::Pool::Postgres(sqlx::PgPool::connect(url).await.expect("a pool"))
             }
         }
     }
 
-    pub fn backend(&self) -> server::db::Backend {
+    pub fn backend(&self) -> engine::db::Backend {
         self.store().backend()
     }
 
@@ -253,7 +253,7 @@ impl TestDb {
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        server::on_pool!(self.store().reader(), p => sqlx::query_scalar(sql).fetch_one(p).await).expect(sql)
+        engine::on_pool!(self.store().reader(), p => sqlx::query_scalar(sql).fetch_one(p).await).expect(sql)
     }
 
     /// Polls until `projection` has applied everything in the stream.
@@ -346,8 +346,8 @@ pub async fn page(db: &TestDb, path: &str, token: &str) -> (StatusCode, String) 
 pub async fn snapshot(db: &TestDb) -> Vec<String> {
     let mut rows = Vec::new();
     let (columns_of, quote) = match db.backend() {
-        server::db::Backend::Sqlite => ("SELECT name FROM pragma_table_info($1) ORDER BY cid", "quote"),
-        server::db::Backend::Postgres => (
+        engine::db::Backend::Sqlite => ("SELECT name FROM pragma_table_info($1) ORDER BY cid", "quote"),
+        engine::db::Backend::Postgres => (
             "SELECT column_name::text FROM information_schema.columns \
              WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
             "quote_nullable",
@@ -356,7 +356,7 @@ pub async fn snapshot(db: &TestDb) -> Vec<String> {
     for projection in server::projections::all() {
         for table in projection.tables() {
             let columns: Vec<String> =
-                server::on_pool!(db.store().reader(), p => sqlx::query_scalar(columns_of)
+                engine::on_pool!(db.store().reader(), p => sqlx::query_scalar(columns_of)
                 .bind(table)
                 .fetch_all(p)
                 .await)
@@ -366,7 +366,7 @@ pub async fn snapshot(db: &TestDb) -> Vec<String> {
                 .map(|c| format!("{quote}({c})"))
                 .collect::<Vec<_>>()
                 .join(" || '|' || ");
-            let mut table_rows: Vec<String> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(
+            let mut table_rows: Vec<String> = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar(
                 sqlx::AssertSqlSafe(format!("SELECT '{table}: ' || {row} FROM {table}"))
             )
             .fetch_all(p)

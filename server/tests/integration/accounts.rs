@@ -23,7 +23,7 @@ fn sign_up_form(email: &str) -> SignUpForm {
 async fn sign_up_keeps_an_argon2id_hash_and_records_an_event_without_credentials() {
     let db = TestDb::new().await;
     let session = db.sign_up("Ada@Example.com").await;
-    let hash: String = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT password_hash FROM credentials WHERE account_id = $1")
+    let hash: String = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT password_hash FROM credentials WHERE account_id = $1")
         .bind(session.actor.account_id)
         .fetch_one(p)
         .await)
@@ -31,7 +31,7 @@ async fn sign_up_keeps_an_argon2id_hash_and_records_an_event_without_credentials
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
 
-    let (payload, entity_id, name): (String, i64, String) = server::on_pool!(db.store().reader(), p => sqlx::query_as(
+    let (payload, entity_id, name): (String, i64, String) = engine::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT CAST(e.payload AS TEXT), e.entity_id, t.name FROM events e JOIN event_types t ON t.id = e.event_type_id",
     )
     .fetch_one(p)
@@ -46,7 +46,7 @@ async fn sign_up_keeps_an_argon2id_hash_and_records_an_event_without_credentials
         !payload.contains(PASSWORD) && !payload.contains("argon2"),
         "{payload}"
     );
-    let kind: String = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT kind FROM entities WHERE id = $1")
+    let kind: String = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT kind FROM entities WHERE id = $1")
         .bind(entity_id)
         .fetch_one(p)
         .await)
@@ -229,7 +229,7 @@ async fn repeated_failed_sign_ins_for_one_address_are_slowed_down() {
 async fn system_processes_are_entities_and_settings_changes_are_events_of_the_account() {
     let db = TestDb::new().await;
     let processes: Vec<(String, String)> =
-        server::on_pool!(db.store().reader(), p => sqlx::query_as("SELECT kind, name FROM entities WHERE kind = 'process' ORDER BY name")
+        engine::on_pool!(db.store().reader(), p => sqlx::query_as("SELECT kind, name FROM entities WHERE kind = 'process' ORDER BY name")
             .fetch_all(p)
             .await)
             .unwrap();
@@ -249,7 +249,7 @@ async fn system_processes_are_entities_and_settings_changes_are_events_of_the_ac
         morning_email_hour: 6,
     }));
     let receipt = db.accept(ada, &changed).await;
-    let entity: i64 = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT entity_id FROM events WHERE id = $1")
+    let entity: i64 = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT entity_id FROM events WHERE id = $1")
         .bind(receipt.event_id)
         .fetch_one(p)
         .await)

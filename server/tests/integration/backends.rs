@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use app::events::{ContactCreated, ContactMethod, Event};
 use app::views::{ContactsView, ListQuery, SortKey};
+use engine::db::Pool;
+use engine::on_pool;
 use server::Kith;
-use server::db::Pool;
-use server::on_pool;
 
 use crate::common::{self, DropDatabase};
 

@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use server::db::Conn;
+use engine::db::Conn;
 
 use app::backend::Actor;
 use app::events::{
@@ -501,7 +501,7 @@ async fn names_kept_before_folding_stay_reachable_when_they_now_fold_alike() {
     let me = db.local();
     db.accept(me, &created("Émile", "")).await;
     // A second spelling, as an older release kept it: its lower case alone told the two apart.
-    server::on_pool!(db.store().writer(), p => {
+    engine::on_pool!(db.store().writer(), p => {
         sqlx::query("INSERT INTO contact_names (account_id, key, name) VALUES ($1, $2, $3)")
             .bind(me.account_id)
             .bind("e\u{301}mile")

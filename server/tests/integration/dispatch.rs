@@ -11,7 +11,7 @@ use app::events::{ContactDeleted, Event, InteractionCorrected, InteractionRecord
 use app::views::ProjectionName;
 use chrono::{NaiveDate, NaiveTime};
 use common::{TestDb, created, edited};
-use server::db::Conn;
+use engine::db::Conn;
 use server::dispatch::Dispatcher;
 use server::projections::{self, Projection};
 use server::store::{StoreError, StoredEvent};
@@ -39,7 +39,7 @@ struct Row {
 }
 
 async fn contact_rows(db: &TestDb) -> Vec<Row> {
-    server::on_pool!(db.store().reader(), p => sqlx::query_as(
+    engine::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT id, name, description, contact_method, contact_method_kind, account_id, last_interacted_on, \
                 next_meeting_notes, next_meeting_at, last_updated_at, next_meeting_local, \
                 next_meeting_time_zone, next_meeting_notes_excerpt, name_key, search_key \
@@ -62,7 +62,7 @@ type InteractionRow = (
 );
 
 async fn interaction_rows(db: &TestDb) -> Vec<InteractionRow> {
-    server::on_pool!(db.store().reader(), p => sqlx::query_as(
+    engine::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT id, account_id, contact_name, occurred_on, kind, note, recorded_at, last_updated_at \
          FROM projected_contact_interactions ORDER BY id",
     )
@@ -196,7 +196,7 @@ impl Projection for AppliedLog {
 
     async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, _: &Event) -> Result<(), StoreError> {
         // Its place in the order of application, next to its id.
-        server::on!(conn, c => sqlx::query(
+        engine::on!(conn, c => sqlx::query(
             "INSERT INTO test_applied_log (event_id, applied_seq) \
              SELECT $1, COUNT(*) + 1 FROM test_applied_log"
         )
@@ -217,7 +217,7 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
     const WRITERS: usize = 4;
     const APPENDS: usize = 500;
     let db = TestDb::new().await;
-    server::on_pool!(db.store().writer(), p => sqlx::query(
+    engine::on_pool!(db.store().writer(), p => sqlx::query(
         "CREATE TABLE test_applied_log (event_id BIGINT PRIMARY KEY, applied_seq BIGINT NOT NULL)"
     )
     .execute(p)
@@ -265,7 +265,7 @@ async fn four_concurrent_writers_of_500_appends_leave_every_event_applied_once_i
         assert!(caught_up.applied, "{projection}: {caught_up:?}");
     }
     let (applied, distinct, first, last): (i64, i64, i64, i64) =
-        server::on_pool!(db.store().reader(), p => sqlx::query_as(
+        engine::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT COUNT(*), COUNT(DISTINCT event_id), MIN(event_id), MAX(event_id) FROM test_applied_log",
     )
     .fetch_one(p)
@@ -472,8 +472,8 @@ async fn a_catch_up_wait_hears_a_listener_in_another_process() {
 async fn listeners_in_another_process_hear_of_an_append_before_their_poll() {
     let web = TestDb::new().await;
     let poll = match web.backend() {
-        server::db::Backend::Postgres => Duration::from_secs(60),
-        server::db::Backend::Sqlite => Duration::from_millis(200),
+        engine::db::Backend::Postgres => Duration::from_secs(60),
+        engine::db::Backend::Sqlite => Duration::from_millis(200),
     };
     let worker = server::Kith::open(&web.url()).await.unwrap();
     let listeners = worker.dispatcher.start(poll);
@@ -534,11 +534,11 @@ async fn a_listener_that_cannot_handle_an_event_stops_there_and_says_so() {
     let db = TestDb::new().await;
     db.accept(db.local(), &created("Ada", "")).await;
     // An event that got into the stream without its schema (by hand): its payload lacks a field.
-    let type_id: i64 = server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT id FROM event_types WHERE name = 'contact-created'")
+    let type_id: i64 = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT id FROM event_types WHERE name = 'contact-created'")
         .fetch_one(p)
         .await)
         .unwrap();
-    let broken: i64 = server::on_pool!(db.store().writer(), p => sqlx::query_scalar(
+    let broken: i64 = engine::on_pool!(db.store().writer(), p => sqlx::query_scalar(
         "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
          VALUES ('{\"description\": \"\"}', $1, $2, $3, '2026-11-27T10:00:00Z') RETURNING id",
     )
@@ -568,7 +568,7 @@ async fn a_listener_that_cannot_handle_an_event_stops_there_and_says_so() {
         "it stopped before the event, and skipped nothing"
     );
     let names: Vec<String> =
-        server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT name FROM projected_contacts")
+        engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT name FROM projected_contacts")
         .fetch_all(p)
         .await)
         .unwrap();

@@ -17,7 +17,7 @@ use app::views::{MeetingEmailView, MeetingView};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use common::smtp::{Behaviour, Received, SmtpServer};
 use common::{TestDb, created, edited};
-use server::clock::{Clock, ManualClock};
+use engine::clock::{Clock, ManualClock};
 use server::mailer::{Mailer, MailerSettings, RunReport, Transport};
 
 const FROM: &str = "Kith <kith@kith.test>";
@@ -149,7 +149,7 @@ impl Fixture {
                 .await
                 .unwrap();
         }
-        server::on!(tx.conn(), c => sqlx::query(
+        engine::on!(tx.conn(), c => sqlx::query(
             "UPDATE projections SET last_event_id = $1 WHERE name = 'projected_meeting_notes_emails'",
         )
         .bind(checkpoint)
@@ -167,7 +167,7 @@ impl Fixture {
     }
 
     async fn events_of(&self, event_type: &str) -> i64 {
-        server::on_pool!(self.db.store().reader(), p => sqlx::query_scalar(
+        engine::on_pool!(self.db.store().reader(), p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM events e JOIN event_types t ON t.id = e.event_type_id WHERE t.name = $1",
         )
         .bind(event_type)
@@ -639,7 +639,7 @@ async fn the_mailers_last_and_next_run_are_in_the_health_view() {
     assert!(!job.running && job.last_run_at.is_none(), "{job:?}");
 
     // As precisely as both databases keep times.
-    let now = server::db::now();
+    let now = engine::db::now();
     f.clock.set(now);
     f.tick().await;
     let after = f.db.dispatcher().health().await.unwrap();
@@ -649,7 +649,7 @@ async fn the_mailers_last_and_next_run_are_in_the_health_view() {
     assert_eq!(job.runner.as_deref(), Some("test mailer"));
     assert!(job.running);
     // Once the next run is overdue, the job is reported as stopped.
-    let later = server::jobs::health(
+    let later = engine::jobs::health(
         f.db.store().reader(),
         server::JOBS,
         now + chrono::Duration::minutes(11),

@@ -128,7 +128,7 @@ async fn the_live_tables_are_untouched_until_the_swap() {
     let live = snapshot(&db).await;
     // Break the live table on purpose: a rebuild beside it must not read or change it until
     // it swaps, and the swap puts the right rows back.
-    server::on_pool!(db.store().writer(), p => sqlx::query("UPDATE projected_contacts SET description = 'tampered'")
+    engine::on_pool!(db.store().writer(), p => sqlx::query("UPDATE projected_contacts SET description = 'tampered'")
         .execute(p)
         .await.map(drop))
         .unwrap();
@@ -148,13 +148,13 @@ async fn the_live_tables_are_untouched_until_the_swap() {
             tokio::runtime::Runtime::new().unwrap().block_on(async move {
                 // This runtime's own connections: the test's runtime waits for this thread.
                 let reader = TestDb::other_pool(&url).await;
-                let description = server::on_pool!(&reader, p => sqlx::query_scalar(
+                let description = engine::on_pool!(&reader, p => sqlx::query_scalar(
                     "SELECT description FROM projected_contacts WHERE name = 'Contact 1'"
                 )
                 .fetch_one(p)
                 .await)
                 .unwrap();
-                let done = server::on_pool!(&reader, p => sqlx::query_scalar(
+                let done = engine::on_pool!(&reader, p => sqlx::query_scalar(
                     "SELECT rebuild_done FROM projections WHERE name = 'projected_contacts'",
                 )
                 .fetch_one(p)
@@ -242,7 +242,7 @@ async fn the_in_memory_rebuild_of_contacts_gives_the_handlers_rows() {
     ] {
         db.accept(ada, &event).await;
     }
-    server::on_pool!(db.store().writer(), p => sqlx::query(
+    engine::on_pool!(db.store().writer(), p => sqlx::query(
         "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
              attempts, updated_at) VALUES ($1, 'Sally', $2, '<x@kith.test>', 'failed', 1, '2030-05-17T07:00:00Z')",
     )
@@ -327,7 +327,7 @@ async fn the_in_memory_rebuild_of_contacts_gives_the_handlers_rows() {
 #[tokio::test]
 async fn the_status_view_shows_a_rebuild_while_it_runs() {
     let db = TestDb::new().await;
-    server::on_pool!(db.store().writer(), p => sqlx::query(
+    engine::on_pool!(db.store().writer(), p => sqlx::query(
         "UPDATE projections SET rebuild_done = 250, rebuild_total = 1000, rebuild_started_at = '2026-11-27T10:00:00Z' \
          WHERE name = 'projected_contacts'",
     )

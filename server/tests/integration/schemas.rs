@@ -131,7 +131,7 @@ async fn an_older_version_is_read_but_never_written() {
 
 /// Stores `payload` as `name` v`version` the way an earlier release of the app did.
 async fn store_as_an_earlier_release(db: &TestDb, name: &str, version: i32, payload: Value) {
-    server::on_pool!(db.store().writer(), p => sqlx::query(
+    engine::on_pool!(db.store().writer(), p => sqlx::query(
         "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
          SELECT $1, id, $2, $3, '2019-08-13T09:00:00Z' FROM event_types WHERE name = $4 AND version = $5",
     )
@@ -161,7 +161,7 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
     .await;
     // The command side learns the names from its own records, which the earlier release kept.
     for name in ["Steve", "Sally"] {
-        server::on_pool!(db.store().writer(), p => sqlx::query("INSERT INTO contact_names (account_id, key, name) VALUES ($1, lower($2), $2)")
+        engine::on_pool!(db.store().writer(), p => sqlx::query("INSERT INTO contact_names (account_id, key, name) VALUES ($1, lower($2), $2)")
             .bind(db.local().account_id)
             .bind(name)
             .execute(p)
@@ -182,7 +182,7 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
     db.dispatcher().run_until_caught_up().await.unwrap();
 
     let rows: Vec<(String, String, String, Option<String>)> =
-        server::on_pool!(db.store().reader(), p => sqlx::query_as(
+        engine::on_pool!(db.store().reader(), p => sqlx::query_as(
         "SELECT name, description, contact_method, contact_method_kind FROM projected_contacts ORDER BY name",
     )
     .fetch_all(p)
@@ -211,7 +211,7 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
             .unwrap();
     }
     assert_eq!(snapshot(&db).await, incremental, "a replay gives the same rows");
-    let stored_versions: Vec<i32> = server::on_pool!(db.store().reader(), p => sqlx::query_scalar(
+    let stored_versions: Vec<i32> = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar(
         "SELECT t.version FROM events e JOIN event_types t ON t.id = e.event_type_id ORDER BY e.id",
     )
     .fetch_all(p)
@@ -242,7 +242,7 @@ async fn every_event_type_accepts_its_example_and_refuses_broken_payloads_by_fie
         .unwrap()
         .event_id;
     // Bob's morning email of 2019-08-20 failed, so it may be asked for again.
-    server::on_pool!(db.store().writer(), p => sqlx::query(
+    engine::on_pool!(db.store().writer(), p => sqlx::query(
         "INSERT INTO meeting_notes_deliveries (account_id, contact_name, meeting_on, message_id, state, \
              attempts, updated_at) VALUES ($1, 'Bob', '2019-08-20', '<x@kith.test>', 'failed', 1, '2019-08-20T07:00:00Z')",
     )

@@ -3,8 +3,8 @@
 
 use crate::common;
 
-use server::db::Conn;
-use server::on_pool;
+use engine::db::Conn;
+use engine::on_pool;
 
 use app::error::FieldError;
 use common::{TestDb, created, edited};

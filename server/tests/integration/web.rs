@@ -238,7 +238,7 @@ async fn signing_in_sets_an_http_only_same_site_cookie_and_a_wrong_password_does
     assert!(location(&response).starts_with("/sign-in?next=%2F%2Fevil.example&refused="));
     assert_eq!(set_cookie(&response), None);
     let kept: String =
-        server::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT echo FROM form_refusals")
+        engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT echo FROM form_refusals")
         .fetch_one(p)
         .await)
         .unwrap();
@@ -279,7 +279,7 @@ async fn a_database_failure_shows_a_reference_and_never_the_drivers_text() {
     let db = TestDb::new().await;
     let session = db.sign_up("ada@example.com").await;
     let pool = TestDb::other_pool(&db.url()).await;
-    server::on_pool!(&pool, p => sqlx::query("DROP TABLE projected_contacts").execute(p).await.map(drop))
+    engine::on_pool!(&pool, p => sqlx::query("DROP TABLE projected_contacts").execute(p).await.map(drop))
         .expect("the table goes");
 
     let (status, answer) = call(&db, ListContacts::PATH, &session.token, "query=").await;

@@ -3,7 +3,7 @@
 //! before the commit), while two `server worker` processes keep the projections; every
 //! projection must end with every event applied exactly once.
 //!
-//! What keeps it so lives in `server::db::Pool::begin_write`: appends take ids and commit one
+//! What keeps it so lives in `engine::db::Pool::begin_write`: appends take ids and commit one
 //! transaction at a time, and each commit is visible before the next can take an id. Without
 //! that, a listener reading "every event after its checkpoint" while a slow transaction holds
 //! a smaller id would move past that id for good.

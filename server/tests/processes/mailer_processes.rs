@@ -17,7 +17,7 @@ use app::views::MeetingEmailView;
 use chrono::{NaiveDate, NaiveTime, Timelike, Utc};
 use common::smtp::{Behaviour, SmtpServer};
 use common::{TestDb, created};
-use server::clock::ManualClock;
+use engine::clock::ManualClock;
 use server::mailer::{Mailer, MailerSettings, Transport};
 
 const FROM: &str = "Kith <kith@kith.test>";

@@ -19,11 +19,11 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, Encode, Postgres, Sqlite, Type};
 
 use super::method_columns;
-use crate::db::{Backend, Conn};
 use crate::markdown;
 use crate::names;
 use crate::projections::{Rebuild, meeting_instant};
 use crate::store::{StoreError, StoredEvent};
+use engine::db::{Backend, Conn};
 
 /// A contact, found by (account, name).
 type Key = (i64, String);

@@ -13,10 +13,10 @@ use app::views::ProjectionName;
 mod fold;
 
 use super::{Projection, Rebuild, meeting_instant};
-use crate::db::Conn;
-use crate::on;
 use crate::store::{StoreError, StoredEvent};
 use crate::{markdown, names};
+use engine::db::Conn;
+use engine::on;
 
 pub struct ContactsProjection;
 
@@ -40,10 +40,10 @@ macro_rules! follow_last_interaction {
 macro_rules! both {
     (@run $conn:expr, $first:expr, $second:expr, $together:expr; $($bind:expr),+) => {
         match $conn {
-            crate::db::Conn::Sqlite(c) => {
+            engine::db::Conn::Sqlite(c) => {
                 sqlx::query($together)$(.bind($bind))+.execute(c).await?;
             }
-            crate::db::Conn::Postgres(c) => {
+            engine::db::Conn::Postgres(c) => {
                 sqlx::query($first)$(.bind($bind))+.execute(&mut *c).await?;
                 sqlx::query($second)$(.bind($bind))+.execute(c).await?;
             }
@@ -62,7 +62,7 @@ macro_rules! both {
 macro_rules! then_follow_last_interaction {
     ($conn:expr, $statement:literal, $time:expr, $account:expr, $contact:expr, $($bind:expr),+ $(,)?) => {
         match $conn {
-            crate::db::Conn::Sqlite(c) => {
+            engine::db::Conn::Sqlite(c) => {
                 sqlx::query(concat!($statement, "; ", follow_last_interaction!()))
                     .bind($time)
                     .bind($account)
@@ -71,7 +71,7 @@ macro_rules! then_follow_last_interaction {
                     .execute(c)
                     .await?;
             }
-            crate::db::Conn::Postgres(c) => {
+            engine::db::Conn::Postgres(c) => {
                 sqlx::query($statement)
                     .bind($time)
                     .bind($account)

@@ -66,8 +66,7 @@ struct JobRow {
     next_run_at: DateTime<Utc>,
 }
 
-/// How every job is doing at `now`.
-/// How each of `jobs` is doing, whether or not it has run yet.
+/// How each of `jobs` is doing at `now`, whether or not it has run yet.
 pub async fn health(pool: &Pool, jobs: &[&str], now: DateTime<Utc>) -> Result<Vec<JobStatus>, sqlx::Error> {
     let rows: Vec<JobRow> = on_pool!(pool, p =>
         sqlx::query_as("SELECT name, runner, last_run_at, last_result, last_error, next_run_at FROM jobs")
