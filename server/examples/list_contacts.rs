@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use app::events::{ContactCreated, Event, InteractionRecorded, NextMeetingScheduled};
 use app::views::ListQuery;
 use chrono::{Days, NaiveDate, NaiveTime};
-use server::queries;
+use server::contacts::queries;
 
 #[tokio::main]
 async fn main() -> Result<(), support::Error> {

@@ -17,10 +17,12 @@ use app::views::{
 };
 use chrono::Utc;
 
+use crate::accounts::settings;
 use crate::accounts::throttle::{self, SignUpLimits};
+use crate::contacts::queries;
 use crate::dispatch::Dispatcher;
 use crate::store::StoreError;
-use crate::{accounts, queries, refusals};
+use crate::{accounts, event_browser, refusals};
 
 /// The one place a failure of the store on a request's path is logged (by [`AppError::failure`]).
 impl From<StoreError> for AppError {
@@ -101,19 +103,19 @@ impl Backend for Crm {
     }
 
     async fn events(&self, account_id: i64, query: EventQuery) -> Result<EventsView, AppError> {
-        Ok(queries::events(self.dispatcher.store().reader(), account_id, query).await?)
+        Ok(event_browser::events(self.dispatcher.store().reader(), account_id, query).await?)
     }
 
     async fn settings(&self, signed_in: &SignedIn) -> Result<SettingsView, AppError> {
-        Ok(queries::settings(self.dispatcher.store().reader(), &self.dispatcher, signed_in).await?)
+        Ok(settings::settings(self.dispatcher.store().reader(), &self.dispatcher, signed_in).await?)
     }
 
     async fn account_settings(&self, account_id: i64) -> Result<Option<AccountSettings>, AppError> {
-        Ok(queries::account_settings(self.dispatcher.store().reader(), account_id).await?)
+        Ok(settings::account_settings(self.dispatcher.store().reader(), account_id).await?)
     }
 
     fn is_time_zone(&self, name: &str) -> bool {
-        queries::is_time_zone(name)
+        settings::is_time_zone(name)
     }
 
     async fn catch_up(

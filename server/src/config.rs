@@ -6,7 +6,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 
 use crate::accounts::throttle::SignUpLimits;
-use crate::mailer::{MailerSettings, Transport, TransportError};
+use crate::meetings::mailer::{MailerSettings, Transport, TransportError};
 
 /// Where the embedded database lives unless `DATABASE_URL` says otherwise.
 pub const DEFAULT_DATABASE: &str = "data/kith.sqlite3";

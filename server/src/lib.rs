@@ -1,17 +1,17 @@
-//! The Kith server: the event store, the dispatcher and its listeners, the projections and
-//! the queries that read them, the mailer, and the web server that puts the app in front of
-//! them.
+//! The Kith server: the CRM's features, one folder each (`accounts/`, `contacts/` with their
+//! interactions, `meetings/` with the morning email), on the event store, the dispatcher and
+//! its listeners, and the web server that puts the app in front of them.
 
 pub mod accounts;
 pub mod backend;
 pub mod config;
+pub mod contacts;
 pub mod dispatch;
-pub mod history;
-pub mod mailer;
-pub mod markdown;
-pub mod names;
+pub mod event_browser;
+pub mod freshness;
+pub mod guards;
+pub mod meetings;
 pub mod projections;
-pub mod queries;
 pub mod refusals;
 pub mod replay;
 pub mod scaffold;
@@ -28,7 +28,7 @@ use crate::store::{EventStore, StoreError};
 pub const PROCESSES: &[&str] = &["dispatcher", "mailer"];
 
 /// Every scheduled job, as the health view lists them (whether or not they have run yet).
-pub const JOBS: &[&str] = &[mailer::JOB];
+pub const JOBS: &[&str] = &[meetings::mailer::JOB];
 
 /// An opened database with its dispatcher, ready to serve.
 pub struct Kith {
@@ -38,7 +38,11 @@ pub struct Kith {
 impl Kith {
     /// Opens the database at `database_url`, registers the system processes and the projections.
     pub async fn open(database_url: &str) -> Result<Self, StoreError> {
-        let store = Arc::new(EventStore::open(database_url).await?);
+        let store = Arc::new(EventStore::open(database_url, Arc::new(guards::CrmGuards)).await?);
+        // Keys kept before names and addresses were folded in Rust, folded now, before anyone
+        // appends.
+        contacts::names::fold_old_keys(store.writer()).await?;
+        accounts::fold_email_keys(store.writer()).await?;
         for process in PROCESSES {
             store.ensure_process(process).await?;
         }

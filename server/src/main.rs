@@ -10,7 +10,7 @@ use leptos::config::get_configuration;
 use server::backend::Crm;
 use server::config::Config;
 use server::dispatch::Listeners;
-use server::mailer::Mailer;
+use server::meetings::mailer::Mailer;
 use server::{Kith, projections, replay, scaffold, web};
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;

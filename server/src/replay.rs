@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use app::receipt::EventId;
 use chrono::Utc;
 
-use crate::projections::{Projection, Rebuild};
+use crate::dispatch::{Projection, Rebuild};
 use crate::store::{EventStore, StoreError};
 use engine::db::{Backend, Conn};
 use engine::{on, on_pool};

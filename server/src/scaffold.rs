@@ -126,7 +126,7 @@ pub fn new_event(root: &Path, name: &str) -> Result<Generated, ScaffoldError> {
         format!("Write real examples in schemas/{name}/examples/v1.json; the schema tests check them."),
         "Run `cargo build`: the compiler names each match that must say what the event means: \
          which contact it is about (Event::contact), what the command side checks \
-         (server/src/store/guards.rs) and how a contact's history tells it (server/src/history.rs)."
+         (server/src/contacts/guard.rs) and how a contact's history tells it (server/src/contacts/history.rs)."
             .to_owned(),
         format!("Append it from a command: `Event::from({type_name} {{ .. }})`."),
     ];
@@ -320,7 +320,7 @@ async fn the_projection_keeps_a_row_per_contact_and_a_replay_rebuilds_it() {{
         ),
         format!("Say what the rows must be in server/tests/projection_{name}.rs."),
         format!(
-            "Read it in server/src/queries.rs; on a database that has events, `server replay {table}` fills it."
+            "Read it from the queries of the feature whose page shows it (e.g. server/src/contacts/queries.rs); on a database that has events, `server replay {table}` fills it."
         ),
     ];
     Ok(generated)
@@ -411,7 +411,20 @@ fn insert_module(text: &str, name: &str) -> Option<String> {
         }
         offset += l.len();
     }
-    let at = last_mod_end?;
+    // No `mod` lines yet: after the module's doc comment.
+    let at = last_mod_end.or_else(|| {
+        let docs: usize = text
+            .split_inclusive('\n')
+            .take_while(|l| l.starts_with("//!"))
+            .map(str::len)
+            .sum();
+        (docs > 0).then_some(docs)
+    })?;
+    let line = if last_mod_end.is_none() {
+        format!("\n{line}")
+    } else {
+        line
+    };
     Some(format!("{}{line}{}", &text[..at], &text[at..]))
 }
 

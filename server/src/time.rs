@@ -3,8 +3,11 @@
 //! everywhere: a local time that a change skips is taken an hour later, and a local time that
 //! happens twice is taken the first time.
 
+use app::events::NextMeetingScheduled;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+
+use crate::store::{StoreError, StoredEvent};
 
 /// The zone called `name`, if the server knows it.
 pub fn zone(name: &str) -> Option<Tz> {
@@ -27,6 +30,18 @@ pub fn describe(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone)
         .format("%A %-d %B %Y at %H:%M")
         .to_string()
+}
+
+/// The instant a scheduled meeting's local date and time stand for in its time zone.
+pub fn meeting_instant(
+    meeting: &NextMeetingScheduled,
+    stored: &StoredEvent,
+) -> Result<DateTime<Utc>, StoreError> {
+    let zone = zone(&meeting.time_zone).ok_or_else(|| StoreError::UnknownTimeZone {
+        what: format!("event {}", stored.id),
+        zone: meeting.time_zone.clone(),
+    })?;
+    Ok(instant(meeting.meeting_on.and_time(meeting.meeting_time), zone))
 }
 
 #[cfg(test)]

@@ -78,7 +78,7 @@ pub async fn fresh_database() -> Result<Fresh, Error> {
         ..Default::default()
     };
     let checked = sign_up
-        .check(server::queries::is_time_zone)
+        .check(server::accounts::settings::is_time_zone)
         .map_err(|r| r.to_string())?;
     let NewSession { actor, token } = accounts::sign_up(kith.dispatcher.store(), checked)
         .await?

@@ -157,6 +157,18 @@ impl Pool {
         })
     }
 
+    /// A transaction whose reads all see the same moment: SQLite's do; PostgreSQL's default
+    /// (READ COMMITTED) takes a new snapshot for each statement, so there it is REPEATABLE READ.
+    pub async fn begin_read(&self) -> Result<Tx<'static>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        if let Tx::Postgres(tx) = &mut tx {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// A transaction of the command side: appends, and the records checked before them. Such
     /// transactions run one at a time, from every process: on SQLite, `BEGIN IMMEDIATE` takes
     /// the database's one write lock; on PostgreSQL, the transaction first takes one advisory

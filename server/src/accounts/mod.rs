@@ -6,6 +6,8 @@
 //! only their SHA-256.
 
 mod passwords;
+pub mod projection;
+pub mod settings;
 pub mod throttle;
 
 use app::account::{EMAIL_MAX, PASSWORD_MAX, SignUp, email_key};

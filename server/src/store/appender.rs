@@ -42,7 +42,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{EVENTS_CHANNEL, StoreError, guards};
+use super::{EVENTS_CHANNEL, Guard, StoreError};
 use engine::db::{Conn, Pool};
 use engine::on;
 
@@ -62,6 +62,8 @@ pub type Outcome = Result<EventReceipt, Rejection>;
 
 /// An event whose payload has passed its schema, waiting to be stored.
 pub struct CheckedEvent {
+    /// The command side's checks it must pass (the store's).
+    pub guard: Arc<dyn Guard>,
     pub actor: Actor,
     pub event_type_id: i64,
     pub event: Event,
@@ -318,12 +320,13 @@ pub async fn notify_appended(conn: Conn<'_>, newest: EventId) -> Result<(), Stor
 /// transaction (see [`Pool::begin_write`]); the caller then calls [`notify_appended`].
 pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result<Outcome, StoreError> {
     let CheckedEvent {
+        guard,
         actor,
         event_type_id,
         event,
         payload,
     } = checked;
-    if let Err(rejection) = guards::check(conn.re(), actor.account_id, event).await? {
+    if let Err(rejection) = guard.check(conn.re(), actor.account_id, event).await? {
         return Ok(Err(rejection));
     }
     let created_at = engine::db::now();
@@ -338,7 +341,9 @@ pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result
         .bind(created_at)
         .fetch_one(c)
         .await)?;
-    guards::record_stored(conn, actor.account_id, event_id, event).await?;
+    guard
+        .record_stored(conn, actor.account_id, event_id, event)
+        .await?;
     Ok(Ok(EventReceipt { event_id, created_at }))
 }
 
@@ -361,9 +366,12 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_inside_a_batch_leaves_out_that_event_only() {
         let dir = tempfile::tempdir().unwrap();
-        let store = EventStore::open(&dir.path().join("kith.sqlite3").display().to_string())
-            .await
-            .unwrap();
+        let store = EventStore::open(
+            &dir.path().join("kith.sqlite3").display().to_string(),
+            Arc::new(crate::guards::CrmGuards),
+        )
+        .await
+        .unwrap();
         let mut tx = store.writer().begin().await.unwrap();
         let actor = store.create_account(tx.conn(), "Test").await.unwrap();
         tx.commit().await.unwrap();

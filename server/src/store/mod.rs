@@ -1,10 +1,8 @@
 //! The event store, on SQLite or PostgreSQL: opening and migrating the database, the entities
-//! that cause events, appending validated events durably, and reading the stream in order; with
-//! the command side's own records (contact names, interactions, morning email deliveries).
+//! that cause events, appending validated events durably (each checked by the features'
+//! guards, see [`crate::guards`]), and reading the stream in order.
 
 mod appender;
-pub mod deliveries;
-mod guards;
 mod schemas;
 
 use std::path::PathBuf;
@@ -89,6 +87,29 @@ pub enum StoreError {
     Batch(Arc<StoreError>),
 }
 
+/// The command side's checks, which the application gives the store: run for each event in
+/// its append's write transaction, in stream order, before it is stored (a refusal stores
+/// nothing), then told the event's id once it is.
+#[async_trait::async_trait]
+pub trait Guard: Send + Sync + 'static {
+    /// Checks `event` against what the command side has recorded, and records its effect.
+    async fn check(
+        &self,
+        conn: Conn<'_>,
+        account_id: i64,
+        event: &Event,
+    ) -> Result<Result<(), Rejection>, sqlx::Error>;
+
+    /// Records what an accepted event, now stored as `event_id`, adds to the command side.
+    async fn record_stored(
+        &self,
+        conn: Conn<'_>,
+        account_id: i64,
+        event_id: EventId,
+        event: &Event,
+    ) -> Result<(), sqlx::Error>;
+}
+
 /// An event as stored in the stream.
 #[derive(Clone, Debug)]
 pub struct StoredEvent {
@@ -143,6 +164,7 @@ pub struct EventStore {
     appender: Appender,
     reader: Pool,
     schemas: Schemas,
+    guard: Arc<dyn Guard>,
     head: Arc<watch::Sender<EventId>>,
 }
 
@@ -158,15 +180,16 @@ fn database_path(location: &str) -> PathBuf {
 impl EventStore {
     /// Opens (creating and migrating on first use) the database at `location`, a PostgreSQL URL
     /// or a SQLite file path or URL (see [`Backend::of`]), and registers the event types.
-    pub async fn open(location: &str) -> Result<Self, StoreError> {
+    /// Every append is checked by `guard`.
+    pub async fn open(location: &str, guard: Arc<dyn Guard>) -> Result<Self, StoreError> {
         match Backend::of(location) {
-            Backend::Sqlite => Self::open_sqlite(location).await,
-            Backend::Postgres => Self::open_postgres(location).await,
+            Backend::Sqlite => Self::open_sqlite(location, guard).await,
+            Backend::Postgres => Self::open_postgres(location, guard).await,
         }
     }
 
     /// SQLite in WAL mode with `synchronous=FULL`: a receipt means the event is on disk.
-    async fn open_sqlite(location: &str) -> Result<Self, StoreError> {
+    async fn open_sqlite(location: &str, guard: Arc<dyn Guard>) -> Result<Self, StoreError> {
         let path = database_path(location);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
@@ -184,8 +207,6 @@ impl EventStore {
         let head = Arc::new(watch::Sender::new(0));
         let (writer, appender) = appender::start_sqlite(options.clone(), head.clone()).await?;
         on_pool!(&writer, p => sqlx::migrate!("../migrations/sqlite").run(p).await)?;
-        crate::names::fold_old_keys(&writer).await?;
-        crate::accounts::fold_email_keys(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.clone().read_only(true))
@@ -195,13 +216,14 @@ impl EventStore {
             writer,
             appender,
             Pool::Sqlite(reader),
+            guard,
             head,
         )
         .await
     }
 
     /// PostgreSQL, shared by any number of processes; a commit is durable there.
-    async fn open_postgres(location: &str) -> Result<Self, StoreError> {
+    async fn open_postgres(location: &str, guard: Arc<dyn Guard>) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(location)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -211,10 +233,16 @@ impl EventStore {
         sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         let head = Arc::new(watch::Sender::new(0));
         let pool = Pool::Postgres(pool);
-        crate::names::fold_old_keys(&pool).await?;
-        crate::accounts::fold_email_keys(&pool).await?;
         let appender = appender::start_postgres(pool.clone(), head.clone());
-        let store = Self::ready(Source::Postgres(options), pool.clone(), appender, pool, head).await?;
+        let store = Self::ready(
+            Source::Postgres(options),
+            pool.clone(),
+            appender,
+            pool,
+            guard,
+            head,
+        )
+        .await?;
         store.hear_other_processes().await?;
         Ok(store)
     }
@@ -224,6 +252,7 @@ impl EventStore {
         writer: Pool,
         appender: Appender,
         reader: Pool,
+        guard: Arc<dyn Guard>,
         head: Arc<watch::Sender<EventId>>,
     ) -> Result<Self, StoreError> {
         let schemas = {
@@ -241,6 +270,7 @@ impl EventStore {
             appender,
             reader,
             schemas,
+            guard,
             head,
         })
     }
@@ -417,6 +447,7 @@ impl EventStore {
             ))
         })?;
         Ok(Ok(CheckedEvent {
+            guard: self.guard.clone(),
             actor,
             event_type_id,
             event,

@@ -183,7 +183,7 @@ impl TestDb {
             ..Default::default()
         };
         let checked = form
-            .check(server::queries::is_time_zone)
+            .check(server::accounts::settings::is_time_zone)
             .expect("a valid sign-up");
         accounts::sign_up(self.store(), checked)
             .await

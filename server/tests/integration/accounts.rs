@@ -55,10 +55,11 @@ async fn sign_up_keeps_an_argon2id_hash_and_records_an_event_without_credentials
 
     // The settings projection has the account, with the defaults.
     db.dispatcher().run_until_caught_up().await.unwrap();
-    let settings = server::queries::account_settings(db.store().reader(), session.actor.account_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let settings =
+        server::accounts::settings::account_settings(db.store().reader(), session.actor.account_id)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(
         settings,
         AccountSettings {
@@ -78,7 +79,7 @@ async fn an_address_signs_up_once_whatever_its_case_and_a_refusal_stores_nothing
     let refused = accounts::sign_up(
         db.store(),
         sign_up_form("ADA@example.com")
-            .check(server::queries::is_time_zone)
+            .check(server::accounts::settings::is_time_zone)
             .unwrap(),
     )
     .await
@@ -256,7 +257,7 @@ async fn system_processes_are_entities_and_settings_changes_are_events_of_the_ac
         .unwrap();
     assert_eq!(entity, ada.entity_id);
     db.dispatcher().run_until_caught_up().await.unwrap();
-    let settings = server::queries::account_settings(db.store().reader(), ada.account_id)
+    let settings = server::accounts::settings::account_settings(db.store().reader(), ada.account_id)
         .await
         .unwrap()
         .unwrap();

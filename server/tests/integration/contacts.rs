@@ -40,7 +40,7 @@ fn meeting(contact: &str, on: &str, at: &str, zone: &str, notes: &str) -> Event 
 
 async fn contact(db: &TestDb, actor: Actor, name: &str) -> ContactView {
     db.dispatcher().run_until_caught_up().await.unwrap();
-    server::queries::contact(
+    server::contacts::queries::contact(
         db.store().reader(),
         db.dispatcher(),
         actor.account_id,
@@ -53,7 +53,7 @@ async fn contact(db: &TestDb, actor: Actor, name: &str) -> ContactView {
 
 async fn list(db: &TestDb, actor: Actor, query: &str) -> ContactsView {
     db.dispatcher().run_until_caught_up().await.unwrap();
-    server::queries::contacts(
+    server::contacts::queries::contacts(
         db.store().reader(),
         db.dispatcher(),
         actor.account_id,
@@ -360,7 +360,7 @@ async fn every_order_of_the_list_is_read_from_an_index_without_sorting() {
                 descending,
                 ..ListQuery::default()
             };
-            let order = server::queries::order_by(&query);
+            let order = server::contacts::queries::order_by(&query);
             let sql = format!("SELECT id FROM projected_contacts WHERE account_id = 1 {order} LIMIT 50");
             let mut conn = db.store().reader().acquire().await.unwrap();
             let (steps, sorted) = match conn.conn() {
@@ -449,7 +449,7 @@ async fn names_fold_alike_for_the_duplicate_check_the_search_and_the_sort_on_eit
     let shown = |view: ContactsView| view.contacts.into_iter().map(|c| c.name).collect::<Vec<_>>();
     // Sorted by the folded name as bytes: the same order on SQLite and PostgreSQL.
     let mut expected: Vec<&str> = names.to_vec();
-    expected.sort_by_key(|name| server::names::key(name));
+    expected.sort_by_key(|name| server::contacts::names::key(name));
     assert_eq!(shown(list(&db, me, "sort=name").await), expected);
     expected.reverse();
     assert_eq!(shown(list(&db, me, "sort=name&dir=desc").await), expected);
@@ -467,7 +467,7 @@ async fn names_fold_alike_for_the_duplicate_check_the_search_and_the_sort_on_eit
         ("_", vec![]),
     ] {
         let mut matched = shown(list(&db, me, &format!("sort=name&q={term}")).await);
-        matched.sort_by_key(|name| server::names::key(name));
+        matched.sort_by_key(|name| server::contacts::names::key(name));
         assert_eq!(matched, found, "searching {term}");
     }
 }
@@ -514,7 +514,9 @@ async fn names_kept_before_folding_stay_reachable_when_they_now_fold_alike() {
             .await
             .unwrap();
     });
-    server::names::fold_old_keys(db.store().writer()).await.unwrap();
+    server::contacts::names::fold_old_keys(db.store().writer())
+        .await
+        .unwrap();
     for name in ["E\u{301}MILE", "Émile"] {
         db.accept(me, &edited(name, None, "still here")).await;
         db.accept(me, &recorded(name, "2026-11-30", "coffee")).await;

@@ -13,7 +13,8 @@ use chrono::{NaiveDate, NaiveTime};
 use common::{TestDb, created, edited};
 use engine::db::Conn;
 use server::dispatch::Dispatcher;
-use server::projections::{self, Projection};
+use server::dispatch::Projection;
+use server::projections;
 use server::store::{StoreError, StoredEvent};
 
 const CONTACTS: &str = "projected_contacts";

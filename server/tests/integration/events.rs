@@ -15,7 +15,7 @@ async fn an_account_sees_only_its_own_events_newest_first_filtered_and_paged() {
     db.accept(ada, &created("Sally", "engineer")).await;
     db.accept(eve, &created("Mallory", "secret")).await;
 
-    let all = server::queries::events(db.store().reader(), ada.account_id, EventQuery::default())
+    let all = server::event_browser::events(db.store().reader(), ada.account_id, EventQuery::default())
         .await
         .unwrap();
     let types: Vec<&str> = all.events.iter().map(|e| e.event_type.as_str()).collect();
@@ -32,15 +32,16 @@ async fn an_account_sees_only_its_own_events_newest_first_filtered_and_paged() {
     assert_eq!(all.older, None);
 
     let query = |search: &str| EventQuery::from_query(search);
-    let edits = server::queries::events(db.store().reader(), ada.account_id, query("type=contact-edited"))
-        .await
-        .unwrap();
+    let edits =
+        server::event_browser::events(db.store().reader(), ada.account_id, query("type=contact-edited"))
+            .await
+            .unwrap();
     assert_eq!(edits.events.len(), 1);
     // The filter finds the events that name the contact, and every event of the contact it is
     // now: Robert's creation, stored as Bob's, is found under either name.
     db.dispatcher().run_until_caught_up().await.unwrap();
     for (name, count) in [("Bob", 2), ("Robert", 2)] {
-        let bob = server::queries::events(
+        let bob = server::event_browser::events(
             db.store().reader(),
             ada.account_id,
             query(&format!("contact={name}")),
@@ -49,7 +50,7 @@ async fn an_account_sees_only_its_own_events_newest_first_filtered_and_paged() {
         .unwrap();
         assert_eq!(bob.events.len(), count, "{name}");
     }
-    let none = server::queries::events(db.store().reader(), eve.account_id, query("contact=Bob"))
+    let none = server::event_browser::events(db.store().reader(), eve.account_id, query("contact=Bob"))
         .await
         .unwrap();
     assert!(none.events.is_empty());
@@ -58,13 +59,13 @@ async fn an_account_sees_only_its_own_events_newest_first_filtered_and_paged() {
     for n in 0..60 {
         db.accept(ada, &created(&format!("Person {n}"), "")).await;
     }
-    let first = server::queries::events(db.store().reader(), ada.account_id, EventQuery::default())
+    let first = server::event_browser::events(db.store().reader(), ada.account_id, EventQuery::default())
         .await
         .unwrap();
     assert_eq!(first.events.len(), 50);
     let older = first.older.expect("a next page");
     assert_eq!(older, first.events.last().unwrap().id);
-    let second = server::queries::events(
+    let second = server::event_browser::events(
         db.store().reader(),
         ada.account_id,
         EventQuery {

@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use common::smtp::{Behaviour, Received, SmtpServer};
 use common::{TestDb, created, edited};
 use engine::clock::{Clock, ManualClock};
-use server::mailer::{Mailer, MailerSettings, RunReport, Transport};
+use server::meetings::mailer::{Mailer, MailerSettings, RunReport, Transport};
 
 const FROM: &str = "Kith <kith@kith.test>";
 const INTERVAL: Duration = Duration::from_secs(5 * 60);
@@ -116,7 +116,7 @@ impl Fixture {
 
     async fn meeting(&self, contact: &str) -> MeetingView {
         self.db.dispatcher().run_until_caught_up().await.unwrap();
-        server::queries::contact(
+        server::contacts::queries::contact(
             self.db.store().reader(),
             self.db.dispatcher(),
             self.ada.account_id,
@@ -368,7 +368,8 @@ async fn the_message_has_both_parts_the_time_in_the_accounts_zone_and_a_stable_m
         message.header("Subject").unwrap(),
         "Notes for your meeting with Bob at 10:30"
     );
-    let expected_id = server::mailer::message_id(f.ada.account_id, "Bob", day("2026-11-27"), "kith.test");
+    let expected_id =
+        server::meetings::mailer::message_id(f.ada.account_id, "Bob", day("2026-11-27"), "kith.test");
     assert_eq!(message.header("Message-ID").unwrap(), expected_id);
     assert!(
         message

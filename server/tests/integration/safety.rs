@@ -138,7 +138,7 @@ async fn heavy_notes_are_rendered_when_shown_never_by_the_listeners() {
     assert!(notes[0].html().contains("<strong>Postgres</strong>"));
     assert_eq!(
         select(&document, ".notes blockquote").len(),
-        server::markdown::MAX_DEPTH
+        server::meetings::markdown::MAX_DEPTH
     );
 }
 
@@ -311,7 +311,7 @@ async fn addresses_fold_alike_beyond_ascii_on_either_database() {
         password: PASSWORD.into(),
         ..Default::default()
     };
-    let checked = form.check(server::queries::is_time_zone).unwrap();
+    let checked = form.check(server::accounts::settings::is_time_zone).unwrap();
     let refused = accounts::sign_up(db.store(), checked).await.unwrap().unwrap_err();
     assert!(
         refused

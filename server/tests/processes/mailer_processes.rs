@@ -18,7 +18,7 @@ use chrono::{NaiveDate, NaiveTime, Timelike, Utc};
 use common::smtp::{Behaviour, SmtpServer};
 use common::{TestDb, created};
 use engine::clock::ManualClock;
-use server::mailer::{Mailer, MailerSettings, Transport};
+use server::meetings::mailer::{Mailer, MailerSettings, Transport};
 
 const FROM: &str = "Kith <kith@kith.test>";
 
@@ -142,7 +142,7 @@ async fn a_mailer_killed_between_sending_and_recording_never_sends_a_second_copy
         let dispatcher = db.dispatcher().clone();
         async move {
             dispatcher.run_until_caught_up().await.unwrap();
-            server::queries::contact(&db_reader, &dispatcher, ada.account_id, "Bob", Utc::now())
+            server::contacts::queries::contact(&db_reader, &dispatcher, ada.account_id, "Bob", Utc::now())
                 .await
                 .unwrap()
                 .meeting

@@ -73,7 +73,7 @@ impl MorningEmail<'_> {
         let notes = if self.notes_html.trim().is_empty() {
             "<p><em>No notes for this meeting.</em></p>".to_owned()
         } else {
-            // Rendered from Markdown and sanitized when the email is built (crate::markdown).
+            // Rendered from Markdown and sanitized when the email is built (crate::meetings::markdown).
             self.notes_html.to_owned()
         };
         format!(

@@ -10,8 +10,9 @@ use app::events::{
 };
 use app::views::ProjectionName;
 
-use super::{Projection, meeting_instant};
+use crate::dispatch::Projection;
 use crate::store::{StoreError, StoredEvent};
+use crate::time::meeting_instant;
 use engine::db::Conn;
 use engine::on;
 

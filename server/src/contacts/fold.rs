@@ -18,11 +18,11 @@ use sqlx::postgres::PgArguments;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments, Encode, Postgres, Sqlite, Type};
 
-use super::method_columns;
-use crate::markdown;
-use crate::names;
-use crate::projections::{Rebuild, meeting_instant};
+use crate::contacts::names;
+use crate::dispatch::Rebuild;
+use crate::meetings::markdown;
 use crate::store::{StoreError, StoredEvent};
+use crate::time::meeting_instant;
 use engine::db::{Backend, Conn};
 
 /// A contact, found by (account, name).
@@ -520,4 +520,9 @@ fn insert<R: RebuiltRow>(backend: Backend, count: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+/// A contact method as the table keeps it: its text ("" for none) and its kind (NULL for none).
+pub(super) fn method_columns(method: Option<&app::events::ContactMethod>) -> (&str, Option<&'static str>) {
+    method.map_or(("", None), |m| (m.value.as_str(), Some(m.kind.as_str())))
 }

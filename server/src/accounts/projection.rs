@@ -4,7 +4,7 @@
 use app::events::{AccountRegistered, AccountSettings, AccountSettingsChanged, Event};
 use app::views::ProjectionName;
 
-use super::Projection;
+use crate::dispatch::Projection;
 use crate::store::{StoreError, StoredEvent};
 use engine::db::Conn;
 use engine::on;

@@ -39,8 +39,8 @@ pub use state::{EmailFacts, email_view, mailer_warning};
 pub use transport::{SendFailure, Transport, TransportError};
 pub use window::SendWindow;
 
-use crate::markdown;
-use crate::store::deliveries::{self, Claim, DeliveryKey, DeliveryState};
+use crate::meetings::deliveries::{self, Claim, DeliveryKey, DeliveryState};
+use crate::meetings::markdown;
 use crate::store::{EventStore, StoreError};
 use crate::time;
 use engine::clock::Clock;

@@ -1,5 +1,5 @@
-//! The command side's invariants: which contact names each account uses, which interactions
-//! it has recorded, and which failed morning emails may be asked for again.
+//! The command side's invariants of contacts: which contact names each account uses, and
+//! which interactions it has recorded.
 //!
 //! These records are written in the same transaction as each append, so commands see every
 //! earlier command at once: two quick "add Bob" never both succeed, and an edit of a contact
@@ -13,19 +13,16 @@ use app::events::{
     MeetingNotesEmailRequested,
 };
 use app::receipt::EventId;
-use chrono::Utc;
 use engine::db::Conn;
 use engine::on;
 
-use super::deliveries::{self, DeliveryKey};
-
 fn key(name: &str) -> String {
-    crate::names::key(name)
+    crate::contacts::names::key(name)
 }
 
 /// The account's contact whose name is `name`, or else folds to the same key, as the command
 /// side keeps it: its key and its spelling. The exact name wins: two names kept from before
-/// names were folded as they are now may share a key (see [`crate::names::fold_old_keys`]).
+/// names were folded as they are now may share a key (see [`crate::contacts::names::fold_old_keys`]).
 async fn found(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<(String, String)>, sqlx::Error> {
     on!(conn, c => sqlx::query_as(
         "SELECT key, name FROM contact_names WHERE account_id = $1 AND (name = $2 OR key = $3) \
@@ -139,7 +136,6 @@ pub async fn check(
                 }
                 forget(conn.re(), account_id, &old_key).await?;
                 record(conn.re(), account_id, new_name).await?;
-                deliveries::follow_rename(conn.re(), account_id, name, new_name).await?;
                 on!(conn.re(), c => sqlx::query(
                     "UPDATE known_interactions SET contact_key = $1 WHERE account_id = $2 AND contact_key = $3",
                 )
@@ -156,7 +152,6 @@ pub async fn check(
                 return Ok(Err(missing(name)));
             };
             forget(conn.re(), account_id, &old_key).await?;
-            deliveries::forget_contact(conn.re(), account_id, name).await?;
             on!(conn.re(), c => sqlx::query("DELETE FROM known_interactions WHERE account_id = $1 AND contact_key = $2")
                 .bind(account_id)
                 .bind(&old_key)
@@ -183,23 +178,13 @@ pub async fn check(
                     .map(drop))?;
             }
         }
-        Event::InteractionRecorded(_) | Event::NextMeetingScheduled(_) | Event::NextMeetingCancelled(_) => {
+        Event::InteractionRecorded(_)
+        | Event::NextMeetingScheduled(_)
+        | Event::NextMeetingCancelled(_)
+        | Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { .. }) => {
             let contact = event.contact().unwrap_or_default();
             if exactly(conn.re(), account_id, contact).await?.is_none() {
                 return Ok(Err(missing(contact)));
-            }
-        }
-        Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
-            if exactly(conn.re(), account_id, contact).await?.is_none() {
-                return Ok(Err(missing(contact)));
-            }
-            let key = DeliveryKey {
-                account_id,
-                contact,
-                meeting_on: *meeting_on,
-            };
-            if let Err(rejection) = deliveries::request_again(conn.re(), key, Utc::now()).await? {
-                return Ok(Err(rejection));
             }
         }
         // What the mailer did is a fact about the past: it is recorded even if the contact

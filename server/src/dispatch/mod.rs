@@ -18,6 +18,10 @@
 //! PostgreSQL those of other processes too, through the store's LISTEN; a slow poll covers the
 //! rest.
 
+mod projection;
+
+pub use projection::{Projection, Rebuild};
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,7 +32,6 @@ use engine::jobs::JobStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::projections::Projection;
 use crate::store::{EventStore, StoreError};
 use engine::db::{Backend, Tx};
 use engine::{on, on_pool};

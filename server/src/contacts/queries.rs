@@ -1,25 +1,27 @@
-//! Queries: what pages read, taken from the projections only, never from the stream (except
-//! the event browser's, which shows the stream itself).
+//! What the contacts list and a contact's page read: `projected_contacts`, and for the
+//! history `projected_contact_events` with the events it names.
 
 use app::account::{DEFAULT_MORNING_HOUR, DEFAULT_TIME_ZONE};
-use app::backend::SignedIn;
-use app::events::{AccountSettings, ContactMethod, ContactMethodKind, EVENT_TYPES};
-use app::receipt::EventId;
+use app::events::{ContactMethod, ContactMethodKind};
 use app::views::{
-    ContactSummary, ContactView, ContactsView, EVENTS_PAGE, EventQuery, EventView, EventsView, Freshness,
-    InteractionView, ListQuery, MeetingSummary, MeetingView, ProjectionName, SettingsView, SortKey,
+    ContactSummary, ContactView, ContactsView, InteractionView, ListQuery, MeetingSummary, MeetingView,
+    ProjectionName, SortKey,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sqlx::AssertSqlSafe;
 
+use super::{history, names};
 use crate::dispatch::Dispatcher;
-use crate::mailer::{self, EmailFacts};
+use crate::event_browser::{StreamRow, caused_by};
+use crate::freshness::freshness;
+use crate::meetings::mailer::{self, EmailFacts};
+use crate::meetings::markdown;
 use crate::store::StoreError;
-use crate::{history, markdown, names, time};
-use engine::db::{Backend, Conn, Pool, Tx};
+use crate::time;
+use engine::db::{Conn, Pool};
 use engine::jobs::JobStatus;
-use engine::{jobs, on, on_pool};
+use engine::{jobs, on};
 
 /// A row of `projected_contacts`, as the pages see it.
 #[derive(sqlx::FromRow)]
@@ -93,30 +95,6 @@ macro_rules! select_contacts {
     };
 }
 
-/// How fresh `projection` is for the account, and the event it has applied up to.
-async fn freshness(
-    dispatcher: &Dispatcher,
-    account_id: i64,
-    projection: ProjectionName,
-) -> Result<(Freshness, EventId), StoreError> {
-    let (checkpoint, _) = dispatcher.freshness(projection.as_str()).await?;
-    let behind = dispatcher.store().count_after(account_id, checkpoint).await?;
-    Ok((Freshness { projection, behind }, checkpoint))
-}
-
-/// A transaction whose reads all see the same moment: SQLite's do; PostgreSQL's default
-/// (READ COMMITTED) takes a new snapshot for each statement, so there it is REPEATABLE READ.
-async fn read_transaction(pool: &Pool) -> Result<Tx<'static>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    if tx.backend() == Backend::Postgres {
-        on!(tx.conn(), c => sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(c)
-            .await
-            .map(drop))?;
-    }
-    Ok(tx)
-}
-
 /// The `ORDER BY` of a sort. Each has an index that matches it term for term (migration
 /// 0011 on SQLite, 0003 on PostgreSQL), so pages are read in index order. Names sort by their
 /// folded key (see [`names`]), as bytes on both databases; contacts without a date come last
@@ -153,7 +131,7 @@ pub async fn contacts(
 ) -> Result<ContactsView, StoreError> {
     // Read the freshness first: the rows are then at least as new as it says.
     let (freshness, _) = freshness(dispatcher, account_id, ProjectionName::Contacts).await?;
-    let mut tx = read_transaction(pool).await?;
+    let mut tx = pool.begin_read().await?;
     // Both sides are folded, so `LIKE` compares bytes alike on both databases (SQLite's folds
     // ASCII letters only, and there are none in upper case left to fold).
     let filter = "AND ($2 = '' OR search_key LIKE $3 ESCAPE '\\') ";
@@ -266,7 +244,7 @@ pub async fn contact(
         )
         .await?;
     // One read transaction: the contact and its interactions come from the same moment.
-    let mut tx = read_transaction(pool).await?;
+    let mut tx = pool.begin_read().await?;
     let row: Option<ContactPageRow> = on!(tx.conn(), c => sqlx::query_as(select_contacts!(
         ", next_meeting_notes, meeting_email_sent_at, meeting_email_failure, \
          meeting_email_retry_at, meeting_email_given_up";
@@ -372,135 +350,4 @@ async fn contact_history(
             })
         })
         .collect()
-}
-
-/// An event as the event browser and a contact's history read it: with its type's name and
-/// version and the kind and name of the entity that caused it.
-#[derive(sqlx::FromRow)]
-struct StreamRow {
-    id: i64,
-    name: String,
-    version: i32,
-    kind: String,
-    entity: String,
-    created_at: DateTime<Utc>,
-    payload: String,
-}
-
-/// Who caused an event, as pages say it: "you", or "the mailer".
-fn caused_by(kind: &str, entity: &str) -> String {
-    if kind == "account" {
-        "you".to_owned()
-    } else {
-        format!("the {entity}")
-    }
-}
-
-/// The account's settings, as last projected.
-pub async fn account_settings(pool: &Pool, account_id: i64) -> Result<Option<AccountSettings>, StoreError> {
-    let row: Option<(String, String, String, i64)> = on_pool!(pool, p => sqlx::query_as(
-        "SELECT display_name, notes_email, time_zone, morning_email_hour FROM projected_accounts \
-         WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_optional(p)
-    .await)?;
-    Ok(
-        row.map(|(display_name, notes_email, time_zone, hour)| AccountSettings {
-            display_name,
-            notes_email,
-            time_zone,
-            morning_email_hour: u8::try_from(hour).unwrap_or(app::account::DEFAULT_MORNING_HOUR),
-        }),
-    )
-}
-
-/// The settings page of the signed-in account.
-pub async fn settings(
-    pool: &Pool,
-    dispatcher: &Dispatcher,
-    signed_in: &SignedIn,
-) -> Result<SettingsView, StoreError> {
-    let (freshness, _) = freshness(dispatcher, signed_in.actor.account_id, ProjectionName::Accounts).await?;
-    Ok(SettingsView {
-        settings: account_settings(pool, signed_in.actor.account_id).await?,
-        email: signed_in.email.clone(),
-        time_zones: time_zones(),
-        freshness,
-    })
-}
-
-/// Every IANA time zone a person would pick (Area/Location names, and UTC), sorted; worked
-/// out once.
-pub fn time_zones() -> Vec<String> {
-    static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-        let mut names: Vec<String> = chrono_tz::TZ_VARIANTS
-            .iter()
-            .map(|tz| tz.name())
-            .filter(|name| *name == "UTC" || (name.contains('/') && !name.starts_with("Etc/")))
-            .map(str::to_owned)
-            .collect();
-        names.sort();
-        names
-    });
-    NAMES.clone()
-}
-
-/// Whether `name` is an IANA time zone name.
-pub fn is_time_zone(name: &str) -> bool {
-    name.parse::<chrono_tz::Tz>().is_ok()
-}
-
-/// A page of the account's own events, newest first, filtered by type and by contact (the
-/// `contact` or `name` its payload names, or the contact it is about now, after renames). The event browser's query: it reads the stream
-/// itself, through the `events_by_account` index.
-pub async fn events(pool: &Pool, account_id: i64, query: EventQuery) -> Result<EventsView, StoreError> {
-    let limit = i64::try_from(EVENTS_PAGE).unwrap_or(50) + 1;
-    let backend = pool.backend();
-    let [contact, name, new_name] =
-        ["contact", "name", "new_name"].map(|key| backend.json_text("e.payload", key));
-    // Put together from fixed fragments only; input is always bound.
-    let sql = format!(
-        "SELECT e.id, t.name, t.version, n.kind, n.name AS entity, e.created_at, \
-             CAST(e.payload AS TEXT) AS payload \
-         FROM events e JOIN event_types t ON t.id = e.event_type_id JOIN entities n ON n.id = e.entity_id \
-         WHERE e.account_id = $1 AND e.id < $2 AND ($3 = '' OR t.name = $3) \
-             AND ($4 = '' OR {contact} = $4 OR {name} = $4 OR {new_name} = $4 \
-                 OR e.id IN (SELECT event_id FROM projected_contact_events WHERE account_id = $1 AND contact_name = $4)) \
-         ORDER BY e.id DESC LIMIT $5"
-    );
-    let mut rows: Vec<StreamRow> = on_pool!(pool, p => sqlx::query_as(AssertSqlSafe(sql))
-        .bind(account_id)
-        .bind(query.before.unwrap_or(i64::MAX))
-        .bind(&query.event_type)
-        .bind(&query.contact)
-        .bind(limit)
-        .fetch_all(p)
-        .await)?;
-    let older = (rows.len() > EVENTS_PAGE).then(|| rows[EVENTS_PAGE - 1].id);
-    rows.truncate(EVENTS_PAGE);
-    let events = rows
-        .into_iter()
-        .map(|row| EventView {
-            id: row.id,
-            event_type: row.name,
-            version: row.version,
-            caused_by: caused_by(&row.kind, &row.entity),
-            created_at: row.created_at,
-            payload: serde_json::from_str::<serde_json::Value>(&row.payload)
-                .and_then(|value| serde_json::to_string_pretty(&value))
-                .unwrap_or(row.payload),
-        })
-        .collect();
-    Ok(EventsView {
-        events,
-        query,
-        event_types: EVENT_TYPES
-            .iter()
-            .map(|t| t.name.to_owned())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-        older,
-    })
 }

@@ -4,17 +4,18 @@
 //! handler applies events one by one; a replay folds the stream in memory instead (`fold.rs`).
 
 use app::events::{
-    ContactCreated, ContactDeleted, ContactEdited, ContactMethod, Event, InteractionCorrected,
-    InteractionRecorded, InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested,
-    MeetingNotesEmailSent, NextMeetingCancelled, NextMeetingScheduled,
+    ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRecorded,
+    InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
+    NextMeetingCancelled, NextMeetingScheduled,
 };
 use app::views::ProjectionName;
 
-mod fold;
-
-use super::{Projection, Rebuild, meeting_instant};
+use super::fold::method_columns;
+use super::names;
+use crate::dispatch::{Projection, Rebuild};
+use crate::meetings::markdown;
 use crate::store::{StoreError, StoredEvent};
-use crate::{markdown, names};
+use crate::time::meeting_instant;
 use engine::db::Conn;
 use engine::on;
 
@@ -90,11 +91,6 @@ macro_rules! then_follow_last_interaction {
     };
 }
 
-/// A contact method as the table keeps it: its text ("" for none) and its kind (NULL for none).
-fn method_columns(method: Option<&ContactMethod>) -> (&str, Option<&'static str>) {
-    method.map_or(("", None), |m| (m.value.as_str(), Some(m.kind.as_str())))
-}
-
 #[async_trait::async_trait]
 impl Projection for ContactsProjection {
     fn tables(&self) -> &'static [&'static str] {
@@ -106,7 +102,7 @@ impl Projection for ContactsProjection {
     }
 
     fn rebuilder(&self) -> Option<Box<dyn Rebuild>> {
-        Some(Box::<fold::ContactsFold>::default())
+        Some(Box::<super::fold::ContactsFold>::default())
     }
 
     async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {

@@ -1,0 +1,51 @@
+//! What the dispatcher keeps up to date: a projection, the tables it keeps from the stream,
+//! and the faster way to rebuild them from the whole stream at once.
+
+use app::events::Event;
+
+use crate::store::{StoreError, StoredEvent};
+use engine::db::Conn;
+use engine::on;
+
+/// A table kept from the stream. The dispatcher calls [`Projection::apply`] for every event,
+/// in stream order, inside the transaction that also advances the projection's checkpoint.
+#[async_trait::async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// The projection's name: its table, and its row in `projections`.
+    fn name(&self) -> &'static str;
+
+    /// Applies one event to the table; events this projection does not care about are ignored.
+    async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError>;
+
+    /// The tables this projection keeps: the ones a rebuild builds beside the live ones and
+    /// swaps in.
+    fn tables(&self) -> &'static [&'static str];
+
+    /// A faster way to rebuild the tables from the whole stream: fold it in memory, then write
+    /// each row once. `None` (the default): a rebuild applies the events one by one.
+    fn rebuilder(&self) -> Option<Box<dyn Rebuild>> {
+        None
+    }
+
+    /// Empties the tables, before a rebuild from the start of the stream in place.
+    async fn reset(&self, mut conn: Conn<'_>) -> Result<(), StoreError> {
+        for table in self.tables() {
+            on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(c)
+                .await.map(drop))?;
+        }
+        Ok(())
+    }
+}
+
+/// A projection's tables built in memory from the stream, from its first event: a replay feeds
+/// it every event in order, then has it write its rows into the empty tables beside the live
+/// ones. It must give exactly the rows that [`Projection::apply`] gives.
+#[async_trait::async_trait]
+pub trait Rebuild: Send {
+    /// Takes in the next event of the stream.
+    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError>;
+
+    /// Writes the rows into the tables `conn` sees.
+    async fn write(self: Box<Self>, conn: Conn<'_>) -> Result<(), StoreError>;
+}
