@@ -37,8 +37,16 @@ pub fn meeting_instant(
     meeting: &NextMeetingScheduled,
     stored: &StoredEvent,
 ) -> Result<DateTime<Utc>, StoreError> {
+    meeting_instant_of(meeting, stored.id)
+}
+
+/// [`meeting_instant`] of the event `event_id`.
+pub fn meeting_instant_of(
+    meeting: &NextMeetingScheduled,
+    event_id: i64,
+) -> Result<DateTime<Utc>, StoreError> {
     let zone = zone(&meeting.time_zone).ok_or_else(|| StoreError::UnknownTimeZone {
-        what: format!("event {}", stored.id),
+        what: format!("event {event_id}"),
         zone: meeting.time_zone.clone(),
     })?;
     Ok(instant(meeting.meeting_on.and_time(meeting.meeting_time), zone))

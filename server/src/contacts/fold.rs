@@ -1,10 +1,13 @@
-//! The contacts projection rebuilt in memory: a replay folds the whole stream into rows held
-//! here, then writes each row once, many rows per statement. It gives exactly the rows that the
-//! event-by-event handler beside it gives (`server/tests/invariant.rs` and `replay.rs` compare
-//! them), and is what makes a replay fast: the handler costs a call into SQLite per event,
-//! the fold a call per few hundred rows. Notes are rendered once per contact, at the end.
+//! The contacts projection as a pure function of the stream: [`ContactsFold::step`] is what
+//! each contact event does to the rows. A replay folds the whole stream into rows held here,
+//! then writes each row once, many rows per statement; a contact's history (`history.rs`)
+//! folds the contact's events and compares the state before each one with it. It gives exactly
+//! the rows that the event-by-event handler (`projection.rs`) gives
+//! (`server/tests/integration/invariant.rs` and `replay.rs` compare them), and is what makes a
+//! replay fast: the handler costs a call into SQLite per event, the fold a call per few hundred
+//! rows.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use app::events::{
     ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRecorded,
@@ -22,7 +25,7 @@ use crate::contacts::names;
 use crate::dispatch::Rebuild;
 use crate::meetings::markdown;
 use crate::store::{StoreError, StoredEvent};
-use crate::time::meeting_instant;
+use crate::time::meeting_instant_of;
 use engine::db::{Backend, Conn};
 
 /// A contact, found by (account, name).
@@ -48,11 +51,22 @@ struct Contact {
 }
 
 /// The next meeting's columns.
-struct Meeting {
-    at: DateTime<Utc>,
-    local: String,
-    time_zone: String,
-    notes: String,
+#[derive(Clone, Debug, PartialEq)]
+pub struct Meeting {
+    pub at: DateTime<Utc>,
+    pub local: String,
+    pub time_zone: String,
+    pub notes: String,
+}
+
+/// One contact as the fold has left it, as its history compares before and after an event:
+/// its details, its next meeting, and its interactions by id (day, kind, note).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContactState {
+    pub description: String,
+    pub contact_method: String,
+    pub meeting: Option<Meeting>,
+    pub interactions: BTreeMap<i64, (NaiveDate, String, String)>,
 }
 
 /// A row of `projected_contact_interactions`.
@@ -76,6 +90,28 @@ pub struct ContactsFold {
 }
 
 impl ContactsFold {
+    /// The contact `name` of the account, as the events so far have left it.
+    pub fn state(&self, account_id: i64, name: &str) -> Option<ContactState> {
+        let key = (account_id, name.to_owned());
+        let contact = self.contacts.get(&key)?;
+        let interactions = self
+            .by_contact
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| {
+                let i = self.interactions.get(id)?;
+                Some((*id, (i.occurred_on, i.kind.clone(), i.note.clone())))
+            })
+            .collect();
+        Some(ContactState {
+            description: contact.description.clone(),
+            contact_method: contact.contact_method.clone(),
+            meeting: contact.meeting.clone(),
+            interactions,
+        })
+    }
+
     /// What `follow_last_interaction` does: the contact's last interaction is the latest day
     /// among the interactions kept under its name.
     fn follow_last_interaction(&mut self, key: &Key, at: DateTime<Utc>) {
@@ -104,10 +140,17 @@ impl ContactsFold {
     }
 }
 
-#[async_trait::async_trait]
-impl Rebuild for ContactsFold {
-    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
-        let at = stored.created_at;
+impl ContactsFold {
+    /// The one interpretation of a contact event: what `event` (the event `id` of
+    /// `account_id`, stored `at`) does to the rows. The replay folds the stream with it and a
+    /// contact's history compares the state before and after it.
+    pub fn step(
+        &mut self,
+        account_id: i64,
+        id: i64,
+        at: DateTime<Utc>,
+        event: &Event,
+    ) -> Result<(), StoreError> {
         match event {
             Event::ContactCreated(ContactCreated {
                 name,
@@ -115,7 +158,7 @@ impl Rebuild for ContactsFold {
                 contact_method,
             }) => {
                 let (method, kind) = method_columns(contact_method.as_ref());
-                let key = (stored.account()?, name.clone());
+                let key = (account_id, name.clone());
                 match self.contacts.get_mut(&key) {
                     Some(contact) => {
                         contact.description.clone_from(description);
@@ -127,7 +170,7 @@ impl Rebuild for ContactsFold {
                         self.contacts.insert(
                             key,
                             Contact {
-                                id: stored.id,
+                                id,
                                 description: description.clone(),
                                 contact_method: method.to_owned(),
                                 contact_method_kind: kind,
@@ -152,7 +195,6 @@ impl Rebuild for ContactsFold {
                 description,
                 contact_method,
             }) => {
-                let account_id = stored.account()?;
                 let key = (account_id, name.clone());
                 let (method, kind) = method_columns(contact_method.as_ref());
                 if let Some(contact) = self.contacts.get_mut(&key) {
@@ -166,7 +208,7 @@ impl Rebuild for ContactsFold {
                     if let Some(contact) = self.contacts.remove(&key) {
                         if self.contacts.contains_key(&new_key) {
                             return Err(StoreError::RenameOntoExisting {
-                                event: stored.id,
+                                event: id,
                                 from: name.clone(),
                                 to: new_name.clone(),
                             });
@@ -184,7 +226,7 @@ impl Rebuild for ContactsFold {
                 }
             }
             Event::ContactDeleted(ContactDeleted { name }) => {
-                let key = (stored.account()?, name.clone());
+                let key = (account_id, name.clone());
                 self.contacts.remove(&key);
                 for id in self.by_contact.remove(&key).into_iter().flatten() {
                     self.interactions.remove(&id);
@@ -196,9 +238,9 @@ impl Rebuild for ContactsFold {
                 kind,
                 note,
             }) => {
-                let key = (stored.account()?, contact.clone());
+                let key = (account_id, contact.clone());
                 self.interactions.insert(
-                    stored.id,
+                    id,
                     Interaction {
                         account_id: key.0,
                         contact_name: contact.clone(),
@@ -209,7 +251,7 @@ impl Rebuild for ContactsFold {
                         last_updated_at: at,
                     },
                 );
-                self.by_contact.entry(key.clone()).or_default().insert(stored.id);
+                self.by_contact.entry(key.clone()).or_default().insert(id);
                 self.follow_last_interaction(&key, at);
             }
             Event::InteractionCorrected(InteractionCorrected {
@@ -219,7 +261,7 @@ impl Rebuild for ContactsFold {
                 kind,
                 note,
             }) => {
-                let key = (stored.account()?, contact.clone());
+                let key = (account_id, contact.clone());
                 if let Some(row) = self
                     .interactions
                     .get_mut(interaction)
@@ -233,12 +275,12 @@ impl Rebuild for ContactsFold {
                 self.follow_last_interaction(&key, at);
             }
             Event::InteractionRemoved(InteractionRemoved { contact, interaction }) => {
-                let key = (stored.account()?, contact.clone());
+                let key = (account_id, contact.clone());
                 self.remove_interaction(key.0, *interaction);
                 self.follow_last_interaction(&key, at);
             }
             Event::NextMeetingScheduled(meeting) => {
-                let instant = meeting_instant(meeting, stored)?;
+                let instant = meeting_instant_of(meeting, id)?;
                 let NextMeetingScheduled {
                     contact,
                     meeting_on,
@@ -246,7 +288,7 @@ impl Rebuild for ContactsFold {
                     time_zone,
                     notes,
                 } = meeting;
-                let key = (stored.account()?, contact.clone());
+                let key = (account_id, contact.clone());
                 if let Some(row) = self.contacts.get_mut(&key) {
                     row.meeting = Some(Meeting {
                         at: instant,
@@ -274,7 +316,7 @@ impl Rebuild for ContactsFold {
                 }
             }
             Event::NextMeetingCancelled(cancelled) => {
-                let key = (stored.account()?, cancelled.contact.clone());
+                let key = (account_id, cancelled.contact.clone());
                 if let Some(row) = self.contacts.get_mut(&key) {
                     row.meeting = None;
                     row.last_updated_at = at;
@@ -283,7 +325,7 @@ impl Rebuild for ContactsFold {
             Event::MeetingNotesEmailSent(MeetingNotesEmailSent {
                 contact, meeting_on, ..
             }) => {
-                let key = (stored.account()?, contact.clone());
+                let key = (account_id, contact.clone());
                 if let Some(row) = self.contacts.get_mut(&key) {
                     if row.email_on == Some(*meeting_on) {
                         row.email_sent_at = Some(at);
@@ -303,7 +345,7 @@ impl Rebuild for ContactsFold {
                 retry_at,
                 given_up,
             }) => {
-                let key = (stored.account()?, contact.clone());
+                let key = (account_id, contact.clone());
                 if let Some(row) = self
                     .contacts
                     .get_mut(&key)
@@ -316,7 +358,7 @@ impl Rebuild for ContactsFold {
                 }
             }
             Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { contact, meeting_on }) => {
-                let key = (stored.account()?, contact.clone());
+                let key = (account_id, contact.clone());
                 if let Some(row) = self
                     .contacts
                     .get_mut(&key)
@@ -332,6 +374,13 @@ impl Rebuild for ContactsFold {
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Rebuild for ContactsFold {
+    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
+        self.step(stored.account()?, stored.id, stored.created_at, event)
     }
 
     async fn write(self: Box<Self>, mut conn: Conn<'_>) -> Result<(), StoreError> {

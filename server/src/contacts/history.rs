@@ -1,19 +1,18 @@
 //! A contact's history: the events behind one contact, read in stream order and told as an
 //! audit trail ("description changed from “A” to “B”, by you, 3 days ago"). Each event is
-//! compared with the contact as the events before it left it, so an edit says what changed.
-
-use std::collections::HashMap;
+//! compared with the contact as the events before it left it, as the contacts fold (the
+//! projection's one interpretation of each event, see `fold.rs`) has it.
 
 use app::events::{
-    ContactCreated, ContactEdited, ContactMethod, Event, InteractionCorrected, InteractionRecorded,
-    InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
-    NextMeetingScheduled,
+    ContactCreated, ContactEdited, Event, InteractionCorrected, InteractionRecorded, InteractionRemoved,
+    MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
 };
 use app::receipt::EventId;
 use app::views::HistoryLine;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use super::fold::{ContactState, ContactsFold, Meeting};
 use crate::time;
 
 /// One event behind a contact, with who caused it.
@@ -25,201 +24,196 @@ pub struct Entry {
     pub at: DateTime<Utc>,
 }
 
-/// The contact as the events so far have left it: what an edit is compared with.
-#[derive(Default)]
-struct Known {
-    description: String,
-    contact_method: Option<ContactMethod>,
-    interactions: HashMap<EventId, (NaiveDate, String, String)>,
-    meeting: Option<NextMeetingScheduled>,
-}
+/// Any account: the entries are all one account's, and the fold keeps them apart by name.
+const ACCOUNT: i64 = 0;
 
-/// The lines of a contact's history, newest first, from its events in stream order.
+/// The lines of a contact's history, newest first, from its events in stream order. Each
+/// event is applied to the contacts fold (the same function the replay uses), and its line
+/// compares the contact before the event with the event.
 pub fn lines(entries: Vec<Entry>, now: DateTime<Utc>, zone: Tz) -> Vec<HistoryLine> {
-    let mut known = Known::default();
+    let mut fold = ContactsFold::default();
     let mut lines: Vec<HistoryLine> = entries
         .into_iter()
-        .map(|entry| HistoryLine {
-            event_id: entry.id,
-            text: known.tell(entry.id, &entry.event),
-            caused_by: entry.caused_by,
-            at: entry.at,
-            when: time::describe(entry.at, zone),
-            ago: ago(entry.at, now),
+        .map(|entry| {
+            let before = entry
+                .event
+                .contact()
+                .and_then(|name| fold.state(ACCOUNT, name))
+                .unwrap_or_default();
+            // An event the fold cannot apply (a zone this build does not know) is still told.
+            let _ = fold.step(ACCOUNT, entry.id, entry.at, &entry.event);
+            HistoryLine {
+                event_id: entry.id,
+                text: tell(&entry.event, &before),
+                caused_by: entry.caused_by,
+                at: entry.at,
+                when: time::describe(entry.at, zone),
+                ago: ago(entry.at, now),
+            }
         })
         .collect();
     lines.reverse();
     lines
 }
 
-impl Known {
-    /// What `event` did, in words; remembers what it changed.
-    fn tell(&mut self, id: EventId, event: &Event) -> String {
-        match event {
-            Event::ContactCreated(ContactCreated {
-                name,
-                description,
-                contact_method,
-            }) => {
-                *self = Known {
-                    description: description.clone(),
-                    contact_method: contact_method.clone(),
-                    ..Known::default()
-                };
-                let mut text = format!("Added {}", quote(name));
-                if !description.is_empty() {
-                    text += &format!(", described as {}", quote(description));
-                }
-                if let Some(method) = contact_method {
-                    text += &format!(", reached at {}", quote(&method.value));
-                }
-                text
+/// A next meeting as a line names it: "13 Nov 2026 at 09:30 (Europe/London)".
+fn meeting_at(meeting_on: NaiveDate, meeting_time: &str, time_zone: &str) -> String {
+    format!(
+        "{} at {} ({})",
+        day(meeting_on),
+        meeting_time,
+        time_zone.replace('_', " ")
+    )
+}
+
+/// [`meeting_at`] of a meeting as the fold keeps it (its local time as "YYYY-MM-DD HH:MM").
+fn kept_meeting_at(meeting: &Meeting) -> Option<(NaiveDate, String)> {
+    let (date, time) = meeting.local.split_once(' ')?;
+    let on = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+    Some((on, meeting_at(on, time, &meeting.time_zone)))
+}
+
+/// What `event` did to the contact that was `before`, in words.
+fn tell(event: &Event, before: &ContactState) -> String {
+    match event {
+        Event::ContactCreated(ContactCreated {
+            name,
+            description,
+            contact_method,
+        }) => {
+            let mut text = format!("Added {}", quote(name));
+            if !description.is_empty() {
+                text += &format!(", described as {}", quote(description));
             }
-            Event::ContactEdited(ContactEdited {
-                name,
-                new_name,
-                description,
-                contact_method,
-            }) => {
-                let mut changes = Vec::new();
-                if let Some(new_name) = new_name {
-                    changes.push(format!("renamed from {} to {}", quote(name), quote(new_name)));
-                }
-                if *description != self.description {
-                    changes.push(changed("description", &self.description, description));
-                }
-                if *contact_method != self.contact_method {
-                    let value =
-                        |m: &Option<ContactMethod>| m.as_ref().map(|m| m.value.clone()).unwrap_or_default();
-                    changes.push(changed(
-                        "contact method",
-                        &value(&self.contact_method),
-                        &value(contact_method),
-                    ));
-                }
-                self.description = description.clone();
-                self.contact_method = contact_method.clone();
-                if changes.is_empty() {
-                    "Details saved without a change".to_owned()
-                } else {
-                    capitalized(&changes.join("; "))
-                }
+            if let Some(method) = contact_method {
+                text += &format!(", reached at {}", quote(&method.value));
             }
-            Event::ContactDeleted(_) => "Deleted".to_owned(),
-            Event::InteractionRecorded(InteractionRecorded {
-                occurred_on,
-                kind,
-                note,
-                ..
-            }) => {
-                self.interactions
-                    .insert(id, (*occurred_on, kind.clone(), note.clone()));
-                with_note(format!("Recorded {} on {}", quote(kind), day(*occurred_on)), note)
+            text
+        }
+        Event::ContactEdited(ContactEdited {
+            name,
+            new_name,
+            description,
+            contact_method,
+        }) => {
+            let mut changes = Vec::new();
+            if let Some(new_name) = new_name {
+                changes.push(format!("renamed from {} to {}", quote(name), quote(new_name)));
             }
-            Event::InteractionCorrected(InteractionCorrected {
-                interaction,
-                occurred_on,
-                kind,
-                note,
-                ..
-            }) => {
-                let after = (*occurred_on, kind.clone(), note.clone());
-                match self.interactions.insert(*interaction, after) {
-                    Some((was_on, was_kind, was_note)) => {
-                        let mut changes = Vec::new();
-                        if was_on != *occurred_on {
-                            changes.push(changed("date", &day(was_on), &day(*occurred_on)));
-                        }
-                        if was_kind != *kind {
-                            changes.push(changed("kind", &was_kind, kind));
-                        }
-                        if was_note != *note {
-                            changes.push(changed("note", &was_note, note));
-                        }
-                        if changes.is_empty() {
-                            format!(
-                                "Saved the {} of {} without a change",
-                                quote(&was_kind),
-                                day(was_on)
-                            )
-                        } else {
-                            format!(
-                                "Corrected the {} of {}: {}",
-                                quote(&was_kind),
-                                day(was_on),
-                                changes.join("; ")
-                            )
-                        }
-                    }
-                    None => format!(
-                        "Corrected an interaction: now {} on {}",
-                        quote(kind),
-                        day(*occurred_on)
-                    ),
-                }
+            if *description != before.description {
+                changes.push(changed("description", &before.description, description));
             }
-            Event::InteractionRemoved(InteractionRemoved { interaction, .. }) => {
-                match self.interactions.remove(interaction) {
-                    Some((on, kind, _)) => format!("Removed the {} of {}", quote(&kind), day(on)),
-                    None => "Removed an interaction".to_owned(),
-                }
+            let method = contact_method
+                .as_ref()
+                .map(|m| m.value.as_str())
+                .unwrap_or_default();
+            if method != before.contact_method {
+                changes.push(changed("contact method", &before.contact_method, method));
             }
-            Event::NextMeetingScheduled(meeting) => {
-                let at = |m: &NextMeetingScheduled| {
-                    format!(
-                        "{} at {} ({})",
-                        day(m.meeting_on),
-                        m.meeting_time.format("%H:%M"),
-                        m.time_zone.replace('_', " ")
-                    )
-                };
-                let text = match self.meeting.as_ref() {
-                    None => with_note(
-                        format!("Scheduled the next meeting for {}", at(meeting)),
-                        &meeting.notes,
-                    ),
-                    Some(before) => {
-                        let mut changes = Vec::new();
-                        if at(before) != at(meeting) {
-                            changes.push(format!("moved from {} to {}", at(before), at(meeting)));
-                        }
-                        if before.notes != meeting.notes {
-                            changes.push(changed("notes", &before.notes, &meeting.notes));
-                        }
-                        if changes.is_empty() {
-                            "Saved the next meeting without a change".to_owned()
-                        } else {
-                            format!("Next meeting {}", changes.join("; "))
-                        }
-                    }
-                };
-                self.meeting = Some(meeting.clone());
-                text
-            }
-            Event::NextMeetingCancelled(_) => match self.meeting.take() {
-                Some(meeting) => format!("Cancelled the meeting of {}", day(meeting.meeting_on)),
-                None => "Cancelled the next meeting".to_owned(),
-            },
-            Event::MeetingNotesEmailSent(MeetingNotesEmailSent { meeting_on, .. }) => {
-                format!("Emailed the notes for the meeting of {}", day(*meeting_on))
-            }
-            Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
-                meeting_on, reason, ..
-            }) => format!(
-                "Could not email the notes for the meeting of {}: {}",
-                day(*meeting_on),
-                reason
-            ),
-            Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { meeting_on, .. }) => {
-                format!(
-                    "Asked for the notes for the meeting of {} to be emailed again",
-                    day(*meeting_on)
-                )
-            }
-            Event::AccountRegistered(_) | Event::AccountSettingsChanged(_) => {
-                "Changed the account".to_owned()
+            if changes.is_empty() {
+                "Details saved without a change".to_owned()
+            } else {
+                capitalized(&changes.join("; "))
             }
         }
+        Event::ContactDeleted(_) => "Deleted".to_owned(),
+        Event::InteractionRecorded(InteractionRecorded {
+            occurred_on,
+            kind,
+            note,
+            ..
+        }) => with_note(format!("Recorded {} on {}", quote(kind), day(*occurred_on)), note),
+        Event::InteractionCorrected(InteractionCorrected {
+            interaction,
+            occurred_on,
+            kind,
+            note,
+            ..
+        }) => match before.interactions.get(interaction) {
+            Some((was_on, was_kind, was_note)) => {
+                let mut changes = Vec::new();
+                if was_on != occurred_on {
+                    changes.push(changed("date", &day(*was_on), &day(*occurred_on)));
+                }
+                if was_kind != kind {
+                    changes.push(changed("kind", was_kind, kind));
+                }
+                if was_note != note {
+                    changes.push(changed("note", was_note, note));
+                }
+                if changes.is_empty() {
+                    format!(
+                        "Saved the {} of {} without a change",
+                        quote(was_kind),
+                        day(*was_on)
+                    )
+                } else {
+                    format!(
+                        "Corrected the {} of {}: {}",
+                        quote(was_kind),
+                        day(*was_on),
+                        changes.join("; ")
+                    )
+                }
+            }
+            None => format!(
+                "Corrected an interaction: now {} on {}",
+                quote(kind),
+                day(*occurred_on)
+            ),
+        },
+        Event::InteractionRemoved(InteractionRemoved { interaction, .. }) => {
+            match before.interactions.get(interaction) {
+                Some((on, kind, _)) => format!("Removed the {} of {}", quote(kind), day(*on)),
+                None => "Removed an interaction".to_owned(),
+            }
+        }
+        Event::NextMeetingScheduled(meeting) => {
+            let at = meeting_at(
+                meeting.meeting_on,
+                &meeting.meeting_time.format("%H:%M").to_string(),
+                &meeting.time_zone,
+            );
+            match before.meeting.as_ref() {
+                None => with_note(format!("Scheduled the next meeting for {at}"), &meeting.notes),
+                Some(was) => {
+                    let mut changes = Vec::new();
+                    let was_at = kept_meeting_at(was).map(|(_, at)| at).unwrap_or_default();
+                    if was_at != at {
+                        changes.push(format!("moved from {was_at} to {at}"));
+                    }
+                    if was.notes != meeting.notes {
+                        changes.push(changed("notes", &was.notes, &meeting.notes));
+                    }
+                    if changes.is_empty() {
+                        "Saved the next meeting without a change".to_owned()
+                    } else {
+                        format!("Next meeting {}", changes.join("; "))
+                    }
+                }
+            }
+        }
+        Event::NextMeetingCancelled(_) => match before.meeting.as_ref().and_then(kept_meeting_at) {
+            Some((on, _)) => format!("Cancelled the meeting of {}", day(on)),
+            None => "Cancelled the next meeting".to_owned(),
+        },
+        Event::MeetingNotesEmailSent(MeetingNotesEmailSent { meeting_on, .. }) => {
+            format!("Emailed the notes for the meeting of {}", day(*meeting_on))
+        }
+        Event::MeetingNotesEmailFailed(MeetingNotesEmailFailed {
+            meeting_on, reason, ..
+        }) => format!(
+            "Could not email the notes for the meeting of {}: {}",
+            day(*meeting_on),
+            reason
+        ),
+        Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { meeting_on, .. }) => {
+            format!(
+                "Asked for the notes for the meeting of {} to be emailed again",
+                day(*meeting_on)
+            )
+        }
+        Event::AccountRegistered(_) | Event::AccountSettingsChanged(_) => "Changed the account".to_owned(),
     }
 }
 
@@ -287,6 +281,7 @@ pub fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::events::{ContactMethod, NextMeetingCancelled, NextMeetingScheduled};
     use chrono::NaiveTime;
 
     fn entry(id: EventId, event: impl Into<Event>, days_ago: i64, now: DateTime<Utc>) -> Entry {
@@ -383,6 +378,100 @@ mod tests {
             ]
         );
         assert_eq!(lines[0].event_id, 5);
+    }
+
+    /// The state before each event comes from the contacts fold, which follows renames: an
+    /// interaction recorded under the old name is still known when it is removed.
+    #[test]
+    fn moves_cancellations_and_removals_after_a_rename_are_told_against_the_state_before() {
+        let now: DateTime<Utc> = "2026-11-27T10:00:00Z".parse().unwrap();
+        let on = NaiveDate::from_ymd_opt(2026, 11, 13).unwrap();
+        let meeting = |day: u32, notes: &str| NextMeetingScheduled {
+            contact: "Robert".into(),
+            meeting_on: NaiveDate::from_ymd_opt(2026, 12, day).unwrap(),
+            meeting_time: NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+            time_zone: "Europe/Paris".into(),
+            notes: notes.into(),
+        };
+        let entries = vec![
+            entry(
+                1,
+                ContactCreated {
+                    name: "Bob".into(),
+                    description: String::new(),
+                    contact_method: None,
+                },
+                9,
+                now,
+            ),
+            entry(
+                2,
+                InteractionRecorded {
+                    contact: "Bob".into(),
+                    occurred_on: on,
+                    kind: "coffee".into(),
+                    note: String::new(),
+                },
+                8,
+                now,
+            ),
+            entry(
+                3,
+                ContactEdited {
+                    name: "Bob".into(),
+                    new_name: Some("Robert".into()),
+                    description: String::new(),
+                    contact_method: None,
+                },
+                7,
+                now,
+            ),
+            entry(4, meeting(1, "Bridge"), 6, now),
+            entry(5, meeting(1, "Bridge"), 5, now),
+            entry(6, meeting(2, "Tunnel"), 4, now),
+            entry(
+                7,
+                NextMeetingCancelled {
+                    contact: "Robert".into(),
+                },
+                3,
+                now,
+            ),
+            entry(
+                8,
+                InteractionRemoved {
+                    contact: "Robert".into(),
+                    interaction: 2,
+                },
+                2,
+                now,
+            ),
+            entry(
+                9,
+                InteractionRemoved {
+                    contact: "Robert".into(),
+                    interaction: 2,
+                },
+                1,
+                now,
+            ),
+        ];
+        let texts: Vec<String> = lines(entries, now, Tz::UTC).into_iter().map(|l| l.text).collect();
+        assert_eq!(
+            texts,
+            [
+                "Removed an interaction",
+                "Removed the “coffee” of 13 November 2026",
+                "Cancelled the meeting of 2 December 2026",
+                "Next meeting moved from 1 December 2026 at 09:30 (Europe/Paris) to 2 December 2026 at \
+                 09:30 (Europe/Paris); notes changed from “Bridge” to “Tunnel”",
+                "Saved the next meeting without a change",
+                "Scheduled the next meeting for 1 December 2026 at 09:30 (Europe/Paris), noting “Bridge”",
+                "Renamed from “Bob” to “Robert”",
+                "Recorded “coffee” on 13 November 2026",
+                "Added “Bob”",
+            ]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! (`names.rs`), and the queries the list and the contact's page read (`queries.rs`).
 
 pub mod contact_events;
-mod fold;
+pub mod fold;
 pub mod guard;
 pub mod history;
 pub mod names;
