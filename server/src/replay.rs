@@ -136,21 +136,30 @@ async fn apply_after(
     store: &EventStore,
     mut conn: Conn<'_>,
     projection: &dyn Projection,
-    mut fold: Option<&mut (dyn Rebuild + 'static)>,
+    fold: Option<&mut (dyn Rebuild + 'static)>,
     after: EventId,
     limit: i64,
 ) -> Result<(usize, EventId), StoreError> {
     let events = store.events_after(conn.re(), after, limit).await?;
-    let mut last = after;
-    for stored in &events {
-        let event = stored.decode()?;
-        match fold.as_deref_mut() {
-            Some(fold) => fold.apply(stored, &event)?,
-            None => projection.apply(conn.re(), stored, &event).await?,
+    let decoded = events
+        .iter()
+        .map(|stored| stored.decode())
+        .collect::<Result<Vec<_>, _>>()?;
+    match fold {
+        Some(fold) => {
+            for (stored, event) in events.iter().zip(&decoded) {
+                fold.apply(stored, event)?;
+            }
         }
-        last = stored.id;
+        None => {
+            let batch: Vec<_> = events.iter().zip(&decoded).collect();
+            projection
+                .apply_batch(conn.re(), &batch)
+                .await
+                .map_err(|(_, error)| error)?;
+        }
     }
-    Ok((events.len(), last))
+    Ok((events.len(), events.last().map_or(after, |stored| stored.id)))
 }
 
 /// Records a rebuild's progress on the projection's row (`None`: no rebuild runs).

@@ -1,11 +1,9 @@
 //! The contacts projection as a pure function of the stream: [`ContactsFold::step`] is what
-//! each contact event does to the rows. A replay folds the whole stream into rows held here,
-//! then writes each row once, many rows per statement; a contact's history (`history.rs`)
-//! folds the contact's events and compares the state before each one with it. It gives exactly
-//! the rows that the event-by-event handler (`projection.rs`) gives
-//! (`server/tests/integration/invariant.rs` and `replay.rs` compare them), and is what makes a
-//! replay fast: the handler costs a call into SQLite per event, the fold a call per few hundred
-//! rows.
+//! each contact event does to the rows of `projected_contacts` and
+//! `projected_contact_interactions`, and nothing else says it. The live listener loads the rows
+//! a batch of events touches into a fold, steps it and writes back what changed; a replay folds
+//! the whole stream and writes every row once; a contact's history folds the contact's events
+//! and compares the state before each one with it. (`rows.rs` reads and writes the rows.)
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -14,50 +12,60 @@ use app::events::{
     InteractionRemoved, MeetingNotesEmailFailed, MeetingNotesEmailRequested, MeetingNotesEmailSent,
     NextMeetingScheduled,
 };
-use std::fmt::Write as _;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::PgArguments;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, Encode, Postgres, Sqlite, Type};
-
-use crate::contacts::names;
-use crate::dispatch::Rebuild;
+use super::names;
 use crate::meetings::markdown;
-use crate::store::{StoreError, StoredEvent};
-use crate::time::meeting_instant_of;
-use engine::db::{Backend, Conn};
+use crate::store::StoreError;
+use crate::time::meeting_instant;
 
 /// A contact, found by (account, name).
-type Key = (i64, String);
+pub(super) type Key = (i64, String);
 
-/// A row of `projected_contacts`, every column. The notes' HTML and excerpt are rendered when
-/// the row is written.
-struct Contact {
-    id: i64,
-    description: String,
-    contact_method: String,
-    contact_method_kind: Option<&'static str>,
-    last_interacted_on: Option<NaiveDate>,
-    last_updated_at: DateTime<Utc>,
-    meeting: Option<Meeting>,
-    email_on: Option<NaiveDate>,
-    email_sent_at: Option<DateTime<Utc>>,
-    email_failure: Option<String>,
-    email_retry_at: Option<DateTime<Utc>>,
-    email_given_up: bool,
-    email_last_sent_on: Option<NaiveDate>,
-    email_last_sent_at: Option<DateTime<Utc>>,
+/// A row of `projected_contacts`, every column (its name is in its key).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Contact {
+    pub id: i64,
+    /// The name folded as the list sorts by it, and the name and description folded as the
+    /// search reads them: worked out when the name or the description changes.
+    pub name_key: String,
+    pub search_key: String,
+    pub description: String,
+    pub contact_method: String,
+    pub contact_method_kind: Option<&'static str>,
+    pub last_interacted_on: Option<NaiveDate>,
+    pub last_updated_at: DateTime<Utc>,
+    pub meeting: Option<Meeting>,
+    pub email_on: Option<NaiveDate>,
+    pub email_sent_at: Option<DateTime<Utc>>,
+    pub email_failure: Option<String>,
+    pub email_retry_at: Option<DateTime<Utc>>,
+    pub email_given_up: bool,
+    pub email_last_sent_on: Option<NaiveDate>,
+    pub email_last_sent_at: Option<DateTime<Utc>>,
 }
 
-/// The next meeting's columns.
+/// The next meeting: the instant, the local day and time in its zone, and its notes with
+/// the excerpt the list shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Meeting {
     pub at: DateTime<Utc>,
-    pub local: String,
+    pub on: NaiveDate,
+    pub time: NaiveTime,
     pub time_zone: String,
     pub notes: String,
+    pub excerpt: String,
 }
+
+impl Meeting {
+    /// The local day and time as the table keeps them: "YYYY-MM-DD HH:MM".
+    pub fn local(&self) -> String {
+        self.on.and_time(self.time).format(LOCAL).to_string()
+    }
+}
+
+/// How `projected_contacts.next_meeting_local` spells a local day and time.
+pub(super) const LOCAL: &str = "%Y-%m-%d %H:%M";
 
 /// One contact as the fold has left it, as its history compares before and after an event:
 /// its details, its next meeting, and its interactions by id (day, kind, note).
@@ -70,23 +78,67 @@ pub struct ContactState {
 }
 
 /// A row of `projected_contact_interactions`.
-struct Interaction {
-    account_id: i64,
-    contact_name: String,
-    occurred_on: NaiveDate,
-    kind: String,
-    note: String,
-    recorded_at: DateTime<Utc>,
-    last_updated_at: DateTime<Utc>,
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Interaction {
+    pub account_id: i64,
+    pub contact_name: String,
+    pub occurred_on: NaiveDate,
+    pub kind: String,
+    pub note: String,
+    pub recorded_at: DateTime<Utc>,
+    pub last_updated_at: DateTime<Utc>,
 }
 
-/// Both tables, in memory.
-#[derive(Default)]
+/// Both tables, or the part of them some events touch, in memory.
+#[derive(Clone, Default)]
 pub struct ContactsFold {
-    contacts: HashMap<Key, Contact>,
-    interactions: HashMap<i64, Interaction>,
+    pub(super) contacts: HashMap<Key, Contact>,
+    pub(super) interactions: HashMap<i64, Interaction>,
     /// Each contact's interactions, by the `contact_name` they are kept under.
-    by_contact: HashMap<Key, BTreeSet<i64>>,
+    pub(super) by_contact: HashMap<Key, BTreeSet<i64>>,
+}
+
+/// The rows some events may read or change: the contacts they name (a rename names two); the
+/// interactions they name by id; and every interaction of the contacts whose interactions
+/// they change as a whole or whose last interaction they may move back (a correction, a
+/// removal, a rename, a deletion). Recording an interaction needs none of them: the last
+/// interaction only moves forward then.
+#[derive(Default)]
+pub(super) struct Touched {
+    pub contacts: BTreeSet<Key>,
+    pub interactions_of: BTreeSet<Key>,
+    pub interactions: BTreeSet<i64>,
+}
+
+impl Touched {
+    /// Adds what `event`, of `account_id`, touches.
+    pub fn add(&mut self, account_id: i64, event: &Event) {
+        let Some(name) = event.contact() else {
+            return;
+        };
+        let key = (account_id, name.to_owned());
+        self.contacts.insert(key.clone());
+        match event {
+            Event::ContactEdited(ContactEdited {
+                new_name: Some(new_name),
+                ..
+            }) => {
+                let new_key = (account_id, new_name.clone());
+                self.contacts.insert(new_key.clone());
+                self.interactions_of.insert(key);
+                self.interactions_of.insert(new_key);
+            }
+            Event::ContactDeleted(_) => {
+                self.interactions_of.insert(key);
+            }
+            Event::InteractionCorrected(InteractionCorrected { interaction, .. })
+            | Event::InteractionRemoved(InteractionRemoved { interaction, .. }) => {
+                self.interactions.insert(*interaction);
+                self.interactions_of.insert(key);
+            }
+            _ => {}
+        }
+    }
 }
 
 impl ContactsFold {
@@ -112,8 +164,20 @@ impl ContactsFold {
         })
     }
 
-    /// What `follow_last_interaction` does: the contact's last interaction is the latest day
-    /// among the interactions kept under its name.
+    /// Takes in a contact's row, as read from the table.
+    pub(super) fn insert_contact(&mut self, key: Key, contact: Contact) {
+        self.contacts.insert(key, contact);
+    }
+
+    /// Takes in an interaction's row, as read from the table.
+    pub(super) fn insert_interaction(&mut self, id: i64, interaction: Interaction) {
+        let key = (interaction.account_id, interaction.contact_name.clone());
+        self.by_contact.entry(key).or_default().insert(id);
+        self.interactions.insert(id, interaction);
+    }
+
+    /// The contact's last interaction is the latest day among the interactions kept under its
+    /// name.
     fn follow_last_interaction(&mut self, key: &Key, at: DateTime<Utc>) {
         let Some(contact) = self.contacts.get_mut(key) else {
             return;
@@ -142,8 +206,8 @@ impl ContactsFold {
 
 impl ContactsFold {
     /// The one interpretation of a contact event: what `event` (the event `id` of
-    /// `account_id`, stored `at`) does to the rows. The replay folds the stream with it and a
-    /// contact's history compares the state before and after it.
+    /// `account_id`, stored `at`) does to the rows. The listener, the replay and a contact's
+    /// history all step a fold with it.
     pub fn step(
         &mut self,
         account_id: i64,
@@ -161,7 +225,10 @@ impl ContactsFold {
                 let key = (account_id, name.clone());
                 match self.contacts.get_mut(&key) {
                     Some(contact) => {
-                        contact.description.clone_from(description);
+                        if contact.description != *description {
+                            contact.search_key = names::search_key(name, description);
+                            contact.description.clone_from(description);
+                        }
                         contact.contact_method = method.to_owned();
                         contact.contact_method_kind = kind;
                         contact.last_updated_at = at;
@@ -171,6 +238,8 @@ impl ContactsFold {
                             key,
                             Contact {
                                 id,
+                                name_key: names::key(name),
+                                search_key: names::search_key(name, description),
                                 description: description.clone(),
                                 contact_method: method.to_owned(),
                                 contact_method_kind: kind,
@@ -197,7 +266,14 @@ impl ContactsFold {
             }) => {
                 let key = (account_id, name.clone());
                 let (method, kind) = method_columns(contact_method.as_ref());
+                let now_called = new_name.as_ref().unwrap_or(name);
                 if let Some(contact) = self.contacts.get_mut(&key) {
+                    if now_called != name {
+                        contact.name_key = names::key(now_called);
+                    }
+                    if now_called != name || contact.description != *description {
+                        contact.search_key = names::search_key(now_called, description);
+                    }
                     contact.description.clone_from(description);
                     contact.contact_method = method.to_owned();
                     contact.contact_method_kind = kind;
@@ -252,7 +328,12 @@ impl ContactsFold {
                     },
                 );
                 self.by_contact.entry(key.clone()).or_default().insert(id);
-                self.follow_last_interaction(&key, at);
+                // The latest day among the contact's interactions, one more of them: the later
+                // of the two days.
+                if let Some(row) = self.contacts.get_mut(&key) {
+                    row.last_updated_at = at;
+                    row.last_interacted_on = row.last_interacted_on.max(Some(*occurred_on));
+                }
             }
             Event::InteractionCorrected(InteractionCorrected {
                 contact,
@@ -280,7 +361,7 @@ impl ContactsFold {
                 self.follow_last_interaction(&key, at);
             }
             Event::NextMeetingScheduled(meeting) => {
-                let instant = meeting_instant_of(meeting, id)?;
+                let instant = meeting_instant(meeting, id)?;
                 let NextMeetingScheduled {
                     contact,
                     meeting_on,
@@ -292,15 +373,16 @@ impl ContactsFold {
                 if let Some(row) = self.contacts.get_mut(&key) {
                     row.meeting = Some(Meeting {
                         at: instant,
-                        local: meeting_on
-                            .and_time(*meeting_time)
-                            .format("%Y-%m-%d %H:%M")
-                            .to_string(),
+                        on: *meeting_on,
+                        time: *meeting_time,
                         time_zone: time_zone.clone(),
                         notes: notes.clone(),
+                        excerpt: markdown::excerpt(notes),
                     });
                     row.last_updated_at = at;
-                    // As the handler's CASEs: the email's state stays with its day.
+                    // The email's state belongs to the meeting's day: it survives new notes or a
+                    // new time on the same day, and starts afresh on another day (unless that
+                    // day's email was the last one sent).
                     let same_day = row.email_on == Some(*meeting_on);
                     if !same_day {
                         row.email_sent_at = if row.email_last_sent_on == Some(*meeting_on) {
@@ -377,201 +459,7 @@ impl ContactsFold {
     }
 }
 
-#[async_trait::async_trait]
-impl Rebuild for ContactsFold {
-    fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
-        self.step(stored.account()?, stored.id, stored.created_at, event)
-    }
-
-    async fn write(self: Box<Self>, mut conn: Conn<'_>) -> Result<(), StoreError> {
-        let ContactsFold {
-            contacts,
-            interactions,
-            ..
-        } = *self;
-        let mut contacts: Vec<ContactRow> = contacts
-            .into_iter()
-            .map(|(key, contact)| ContactRow(key, contact))
-            .collect();
-        contacts.sort_by_key(|row| row.1.id);
-        write_rows(conn.re(), contacts).await?;
-        let mut interactions: Vec<InteractionRow> = interactions
-            .into_iter()
-            .map(|(id, interaction)| InteractionRow(id, interaction))
-            .collect();
-        interactions.sort_by_key(|row| row.0);
-        write_rows(conn, interactions).await
-    }
-}
-
-/// A row of `projected_contacts`, as written.
-struct ContactRow(Key, Contact);
-
-/// A row of `projected_contact_interactions`, as written.
-struct InteractionRow(i64, Interaction);
-
-type BindResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// The arguments of a statement, on either backend: a value is added to them the same way.
-trait RowArguments: Arguments {
-    fn push<'t, T>(&mut self, value: T) -> BindResult
-    where
-        T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>;
-}
-
-impl RowArguments for SqliteArguments {
-    fn push<'t, T>(&mut self, value: T) -> BindResult
-    where
-        T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>,
-    {
-        Arguments::add(self, value)
-    }
-}
-
-impl RowArguments for PgArguments {
-    fn push<'t, T>(&mut self, value: T) -> BindResult
-    where
-        T: Encode<'t, Sqlite> + Type<Sqlite> + Encode<'t, Postgres> + Type<Postgres>,
-    {
-        Arguments::add(self, value)
-    }
-}
-
-/// A rebuilt row: the table and columns it goes into, and its values in their order.
-trait RebuiltRow {
-    const TABLE_AND_COLUMNS: &'static str;
-    const COLUMNS: usize;
-
-    fn bind(self, args: &mut impl RowArguments) -> BindResult;
-}
-
-impl RebuiltRow for ContactRow {
-    const TABLE_AND_COLUMNS: &'static str = "projected_contacts (id, name, description, contact_method, \
-         contact_method_kind, account_id, last_interacted_on, next_meeting_notes, next_meeting_at, \
-         last_updated_at, next_meeting_local, next_meeting_time_zone, \
-         next_meeting_notes_excerpt, meeting_email_on, meeting_email_sent_at, meeting_email_failure, \
-         meeting_email_retry_at, meeting_email_given_up, meeting_email_last_sent_on, meeting_email_last_sent_at, \
-         name_key, search_key)";
-    const COLUMNS: usize = 22;
-
-    fn bind(self, args: &mut impl RowArguments) -> BindResult {
-        let ContactRow((account_id, name), c) = self;
-        let meeting = c.meeting.as_ref();
-        let notes = meeting.map(|m| m.notes.as_str());
-        let (name_key, search_key) = (names::key(&name), names::search_key(&name, &c.description));
-        args.push(c.id)?;
-        args.push(name)?;
-        args.push(c.description)?;
-        args.push(c.contact_method)?;
-        args.push(c.contact_method_kind)?;
-        args.push(account_id)?;
-        args.push(c.last_interacted_on)?;
-        args.push(notes.map(str::to_owned))?;
-        args.push(meeting.map(|m| m.at))?;
-        args.push(c.last_updated_at)?;
-        args.push(meeting.map(|m| m.local.clone()))?;
-        args.push(meeting.map(|m| m.time_zone.clone()))?;
-        args.push(notes.map(markdown::excerpt))?;
-        args.push(c.email_on)?;
-        args.push(c.email_sent_at)?;
-        args.push(c.email_failure)?;
-        args.push(c.email_retry_at)?;
-        args.push(c.email_given_up)?;
-        args.push(c.email_last_sent_on)?;
-        args.push(c.email_last_sent_at)?;
-        args.push(name_key)?;
-        args.push(search_key)?;
-        Ok(())
-    }
-}
-
-impl RebuiltRow for InteractionRow {
-    const TABLE_AND_COLUMNS: &'static str = "projected_contact_interactions (id, account_id, contact_name, \
-         occurred_on, kind, note, recorded_at, last_updated_at)";
-    const COLUMNS: usize = 8;
-
-    fn bind(self, args: &mut impl RowArguments) -> BindResult {
-        let InteractionRow(id, i) = self;
-        args.push(id)?;
-        args.push(i.account_id)?;
-        args.push(i.contact_name)?;
-        args.push(i.occurred_on)?;
-        args.push(i.kind)?;
-        args.push(i.note)?;
-        args.push(i.recorded_at)?;
-        args.push(i.last_updated_at)?;
-        Ok(())
-    }
-}
-
-/// SQLite takes up to 32,766 parameters per statement (PostgreSQL 65,535).
-const PARAMETERS_PER_STATEMENT: usize = 32_766;
-
-/// Inserts `rows`, as many rows per statement as the parameters allow.
-async fn write_rows<R: RebuiltRow>(mut conn: Conn<'_>, rows: Vec<R>) -> Result<(), StoreError> {
-    let per_statement = PARAMETERS_PER_STATEMENT / R::COLUMNS;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let batch = rows.by_ref().take(per_statement);
-        match conn.re() {
-            Conn::Sqlite(c) => {
-                let (args, count): (SqliteArguments, usize) = arguments(batch)?;
-                sqlx::query_with(sqlx::AssertSqlSafe(insert::<R>(Backend::Sqlite, count)), args)
-                    .execute(c)
-                    .await?;
-            }
-            Conn::Postgres(c) => {
-                let (args, count): (PgArguments, usize) = arguments(batch)?;
-                sqlx::query_with(sqlx::AssertSqlSafe(insert::<R>(Backend::Postgres, count)), args)
-                    .execute(c)
-                    .await?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The arguments of a statement inserting `rows`, and how many rows they hold.
-fn arguments<A: RowArguments, R: RebuiltRow>(
-    rows: impl Iterator<Item = R>,
-) -> Result<(A, usize), StoreError> {
-    let mut args = A::default();
-    let mut count = 0;
-    for row in rows {
-        row.bind(&mut args).map_err(StoreError::Encode)?;
-        count += 1;
-    }
-    Ok((args, count))
-}
-
-/// The statement inserting `count` rows of `R`: `?` placeholders on SQLite, `$1`, `$2`, ... on
-/// PostgreSQL.
-fn insert<R: RebuiltRow>(backend: Backend, count: usize) -> String {
-    let mut sql = format!("INSERT INTO {} VALUES ", R::TABLE_AND_COLUMNS);
-    let mut parameter = 0;
-    for row in 0..count {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..R::COLUMNS {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => {
-                    parameter += 1;
-                    let _ = write!(sql, "${parameter}");
-                }
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 /// A contact method as the table keeps it: its text ("" for none) and its kind (NULL for none).
-pub(super) fn method_columns(method: Option<&app::events::ContactMethod>) -> (&str, Option<&'static str>) {
+fn method_columns(method: Option<&app::events::ContactMethod>) -> (&str, Option<&'static str>) {
     method.map_or(("", None), |m| (m.value.as_str(), Some(m.kind.as_str())))
 }

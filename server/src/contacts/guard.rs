@@ -7,18 +7,14 @@
 //! projections are. No two contacts of an account may differ only in case; commands must name
 //! the contact exactly as it is spelled now, which is how the projections find it.
 
+use super::names::key;
 use app::error::Rejection;
 use app::events::{
     ContactCreated, ContactDeleted, ContactEdited, Event, InteractionCorrected, InteractionRemoved,
-    MeetingNotesEmailRequested,
 };
 use app::receipt::EventId;
 use engine::db::Conn;
 use engine::on;
-
-fn key(name: &str) -> String {
-    crate::contacts::names::key(name)
-}
 
 /// The account's contact whose name is `name`, or else folds to the same key, as the command
 /// side keeps it: its key and its spelling. The exact name wins: two names kept from before
@@ -181,7 +177,7 @@ pub async fn check(
         Event::InteractionRecorded(_)
         | Event::NextMeetingScheduled(_)
         | Event::NextMeetingCancelled(_)
-        | Event::MeetingNotesEmailRequested(MeetingNotesEmailRequested { .. }) => {
+        | Event::MeetingNotesEmailRequested(_) => {
             let contact = event.contact().unwrap_or_default();
             if exactly(conn.re(), account_id, contact).await?.is_none() {
                 return Ok(Err(missing(contact)));

@@ -9,10 +9,10 @@ use app::events::{
 };
 use app::receipt::EventId;
 use app::views::HistoryLine;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 
-use super::fold::{ContactState, ContactsFold, Meeting};
+use super::fold::{ContactState, ContactsFold};
 use crate::time;
 
 /// One event behind a contact, with who caused it.
@@ -57,20 +57,13 @@ pub fn lines(entries: Vec<Entry>, now: DateTime<Utc>, zone: Tz) -> Vec<HistoryLi
 }
 
 /// A next meeting as a line names it: "13 Nov 2026 at 09:30 (Europe/London)".
-fn meeting_at(meeting_on: NaiveDate, meeting_time: &str, time_zone: &str) -> String {
+fn meeting_at(meeting_on: NaiveDate, meeting_time: NaiveTime, time_zone: &str) -> String {
     format!(
         "{} at {} ({})",
         day(meeting_on),
-        meeting_time,
+        meeting_time.format("%H:%M"),
         time_zone.replace('_', " ")
     )
-}
-
-/// [`meeting_at`] of a meeting as the fold keeps it (its local time as "YYYY-MM-DD HH:MM").
-fn kept_meeting_at(meeting: &Meeting) -> Option<(NaiveDate, String)> {
-    let (date, time) = meeting.local.split_once(' ')?;
-    let on = NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-    Some((on, meeting_at(on, time, &meeting.time_zone)))
 }
 
 /// What `event` did to the contact that was `before`, in words.
@@ -169,16 +162,12 @@ fn tell(event: &Event, before: &ContactState) -> String {
             }
         }
         Event::NextMeetingScheduled(meeting) => {
-            let at = meeting_at(
-                meeting.meeting_on,
-                &meeting.meeting_time.format("%H:%M").to_string(),
-                &meeting.time_zone,
-            );
+            let at = meeting_at(meeting.meeting_on, meeting.meeting_time, &meeting.time_zone);
             match before.meeting.as_ref() {
                 None => with_note(format!("Scheduled the next meeting for {at}"), &meeting.notes),
                 Some(was) => {
                     let mut changes = Vec::new();
-                    let was_at = kept_meeting_at(was).map(|(_, at)| at).unwrap_or_default();
+                    let was_at = meeting_at(was.on, was.time, &was.time_zone);
                     if was_at != at {
                         changes.push(format!("moved from {was_at} to {at}"));
                     }
@@ -193,8 +182,8 @@ fn tell(event: &Event, before: &ContactState) -> String {
                 }
             }
         }
-        Event::NextMeetingCancelled(_) => match before.meeting.as_ref().and_then(kept_meeting_at) {
-            Some((on, _)) => format!("Cancelled the meeting of {}", day(on)),
+        Event::NextMeetingCancelled(_) => match before.meeting.as_ref() {
+            Some(was) => format!("Cancelled the meeting of {}", day(was.on)),
             None => "Cancelled the next meeting".to_owned(),
         },
         Event::MeetingNotesEmailSent(MeetingNotesEmailSent { meeting_on, .. }) => {

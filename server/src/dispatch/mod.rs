@@ -26,13 +26,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use app::events::Event;
 use app::receipt::EventId;
 use chrono::{DateTime, Utc};
 use engine::jobs::JobStatus;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::store::{EventStore, StoreError};
+use crate::store::{EventStore, StoreError, StoredEvent};
 use engine::db::{Backend, Tx};
 use engine::{on, on_pool};
 
@@ -109,17 +110,22 @@ impl Listener {
             self.checkpoint.send_replace(from);
             return Ok(0);
         };
+        let mut decoded = Vec::with_capacity(events.len());
         for (at, stored) in events.iter().enumerate() {
-            let applied = match stored.decode() {
-                Ok(event) => self.projection.apply(tx.conn(), stored, &event).await,
-                Err(error) => Err(error),
-            };
-            if let Err(error) = applied {
-                // At once, not when the connection is next used: until then, the row lock
-                // would keep the next attempt (on another connection) out.
-                tx.rollback().await?;
-                return Err(BatchFailure { error, at });
+            match stored.decode() {
+                Ok(event) => decoded.push(event),
+                Err(error) => {
+                    tx.rollback().await?;
+                    return Err(BatchFailure { error, at });
+                }
             }
+        }
+        let batch: Vec<(&StoredEvent, &Event)> = events.iter().zip(&decoded).collect();
+        if let Err((at, error)) = self.projection.apply_batch(tx.conn(), &batch).await {
+            // At once, not when the connection is next used: until then, the row lock would
+            // keep the next attempt (on another connection) out.
+            tx.rollback().await?;
+            return Err(BatchFailure { error, at });
         }
         let now = Utc::now();
         let backend = tx.backend();

@@ -17,6 +17,23 @@ pub trait Projection: Send + Sync + 'static {
     /// Applies one event to the table; events this projection does not care about are ignored.
     async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError>;
 
+    /// Applies a batch's events in stream order, as [`Projection::apply`] would one by one
+    /// (the default does just that). On failure: the place in the batch of the event that
+    /// failed (0 when none can be blamed), and why; the dispatcher then applies the events
+    /// before it as a batch of their own.
+    async fn apply_batch(
+        &self,
+        mut conn: Conn<'_>,
+        events: &[(&StoredEvent, &Event)],
+    ) -> Result<(), (usize, StoreError)> {
+        for (at, (stored, event)) in events.iter().enumerate() {
+            self.apply(conn.re(), stored, event)
+                .await
+                .map_err(|error| (at, error))?;
+        }
+        Ok(())
+    }
+
     /// The tables this projection keeps: the ones a rebuild builds beside the live ones and
     /// swaps in.
     fn tables(&self) -> &'static [&'static str];

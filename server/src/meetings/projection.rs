@@ -67,7 +67,7 @@ impl Projection for MeetingNotesEmailsProjection {
                 // A failure stays with its meeting's day; another day starts afresh. (The row's
                 // own columns are named with the table's name: PostgreSQL would find them
                 // ambiguous with `excluded`'s.)
-                let meeting_at = meeting_instant(meeting, stored)?;
+                let meeting_at = meeting_instant(meeting, stored.id)?;
                 on!(conn, c => sqlx::query(
                     "INSERT INTO projected_meeting_notes_emails (account_id, contact_name, meeting_on, \
                          meeting_at, notes, last_updated_at) \

@@ -59,8 +59,12 @@ pub enum StoreError {
         from: String,
         to: String,
     },
-    #[error("a row could not be encoded for the database: {0}")]
-    Encode(sqlx::error::BoxDynError),
+    #[error("row {id} of {table} cannot be read: {what}")]
+    Row {
+        table: &'static str,
+        id: i64,
+        what: String,
+    },
     #[error("stored event {event} has a payload that is not JSON: {source}")]
     Payload {
         event: EventId,

@@ -575,3 +575,49 @@ async fn a_listener_that_cannot_handle_an_event_stops_there_and_says_so() {
         .unwrap();
     assert_eq!(names, ["Ada"], "Bob, after the broken event, waits behind it");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_contacts_listener_applies_a_batch_up_to_the_event_it_cannot_apply() {
+    let db = TestDb::new().await;
+    db.accept(db.local(), &created("Ada", "")).await;
+    // A meeting in a zone this build does not know, put into the stream by hand: the schema
+    // takes any zone name, the fold cannot place the meeting in time.
+    let type_id: i64 = engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT id FROM event_types WHERE name = 'next-meeting-scheduled'")
+        .fetch_one(p)
+        .await)
+        .unwrap();
+    let unplaceable: i64 = engine::on_pool!(db.store().writer(), p => sqlx::query_scalar(
+        "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
+         VALUES ('{\"contact\": \"Ada\", \"meeting_on\": \"2026-12-24\", \"meeting_time\": \"10:00\", \
+                   \"time_zone\": \"Nowhere/On_Purpose\", \"notes\": \"\"}', \
+                 $1, $2, $3, '2026-11-27T10:00:00Z') RETURNING id",
+    )
+    .bind(type_id)
+    .bind(db.local().entity_id)
+    .bind(db.local().account_id)
+    .fetch_one(p)
+    .await)
+    .unwrap();
+    db.accept(db.local(), &created("Bob", "")).await;
+    let _listeners = db.dispatcher().start(Duration::from_millis(20));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let health = db.dispatcher().health().await.unwrap();
+    let contacts = health.workers.iter().find(|w| w.projection == CONTACTS).unwrap();
+    let error = contacts
+        .error
+        .as_deref()
+        .expect("the error is on the health view");
+    assert!(error.contains("Nowhere/On_Purpose"), "{error}");
+    assert_eq!(
+        contacts.checkpoint,
+        unplaceable - 1,
+        "Ada's creation, before it, is applied"
+    );
+    let names: Vec<String> =
+        engine::on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT name FROM projected_contacts")
+        .fetch_all(p)
+        .await)
+        .unwrap();
+    assert_eq!(names, ["Ada"], "Bob, after it, waits behind it");
+}
