@@ -2,6 +2,10 @@
 //! interactions, `meetings/` with the morning email), on the event store, the dispatcher and
 //! its listeners, and the web server that puts the app in front of them.
 
+// The crate is also `server` to itself, so code written from outside (the generators'
+// templates, which the integration tests compile) reads the same inside it.
+extern crate self as server;
+
 pub mod accounts;
 pub mod backend;
 pub mod config;

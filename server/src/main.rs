@@ -67,12 +67,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum New {
-    /// A new event type: its v1 schema, an example under test, its typed payload and its
-    /// declaration. The name is kebab-case, in the past tense, e.g. contact-tagged.
+    /// A new event type: its v1 schema and an example under test, and the lines that declare
+    /// its typed payload. The name is kebab-case, in the past tense, e.g. contact-tagged.
     Event { name: String },
-    /// A new projection: its module with a handler, a migration, its registration and a test
-    /// to fill in. The name is snake_case, e.g. contact_tags (its table: projected_contact_tags).
-    Projection { name: String },
+    /// A new projection: its module with a handler, a migration for each database and a test
+    /// to fill in, and the lines that register them. The name is snake_case, e.g.
+    /// contact_tags (its table: projected_contact_tags).
+    Projection {
+        name: String,
+        /// The feature folder under server/src/ it belongs to (a new one, named after the
+        /// projection, when not given).
+        #[arg(long)]
+        feature: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -128,13 +135,14 @@ fn generate(what: New) -> Result<(), Box<dyn std::error::Error>> {
     let root = std::path::Path::new(".");
     let generated = match what {
         New::Event { name } => scaffold::new_event(root, &name)?,
-        New::Projection { name } => scaffold::new_projection(root, &name)?,
+        New::Projection { name, feature } => scaffold::new_projection(root, &name, feature.as_deref())?,
     };
     for path in &generated.created {
         println!("created  {}", path.strip_prefix(root).unwrap_or(path).display());
     }
-    for path in &generated.changed {
-        println!("changed  {}", path.strip_prefix(root).unwrap_or(path).display());
+    println!("\nRegister it:");
+    for (file, lines) in &generated.register {
+        println!("  in {}:\n{}", file.display(), lines.trim_end_matches('\n'));
     }
     println!("\nNext:");
     for (n, step) in generated.next_steps.iter().enumerate() {

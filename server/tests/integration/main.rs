@@ -18,4 +18,5 @@ mod safety;
 mod scaffold;
 mod schemas;
 mod store;
+mod templates;
 mod web;

@@ -1,0 +1,1 @@
+    KithTemplate => "kith-template" v 1;
