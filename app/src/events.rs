@@ -3,7 +3,7 @@
 //! Each event type is declared once in [`event_types!`] below. The declaration embeds the
 //! schema file `schemas/<name>/v<version>.json`, so the schema the store validates against is
 //! the one in the repository, and adding an event type is a schema file, a payload struct and
-//! one line here (`server new event <name>` writes all three).
+//! one line here (`server new event <name>` writes the schema and prints the other two).
 //!
 //! A type changes by gaining a version: its payload struct takes the new shape, the older
 //! schema files stay, and the line names the upcaster that lifts each older payload to the next
