@@ -3,10 +3,12 @@
 //! `fold.rs`'s business; this module only moves them. One SQL text serves both backends (the
 //! query builder writes each one's placeholders).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use sqlx::QueryBuilder;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, QueryBuilder};
 
 use super::fold::{Contact, ContactsFold, Interaction, Key, LOCAL, Meeting, Touched};
 use super::names;
@@ -111,60 +113,70 @@ pub(super) async fn write_changes(
 /// contacts whose interactions it needs, and the interactions named by id.
 pub(super) async fn load(mut conn: Conn<'_>, touched: &Touched) -> Result<ContactsFold, StoreError> {
     let mut fold = ContactsFold::default();
-    let keys: Vec<&Key> = touched.contacts.iter().collect();
-    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        let rows: Vec<ContactColumns> = on!(conn.re(), c => {
-            let mut query = QueryBuilder::new(format!(
-                "SELECT {CONTACT_COLUMNS} FROM projected_contacts WHERE (account_id, name) IN ("
-            ));
-            query.push_values(chunk, |mut b, (account_id, name)| {
-                b.push_bind(*account_id).push_bind(name.as_str());
-            });
-            query.push(")");
-            query.build_query_as().persistent(false).fetch_all(c).await
-        })?;
-        for row in rows {
-            let (key, contact) = row.into_contact()?;
-            fold.insert_contact(key, contact);
-        }
+    let contacts = format!("SELECT {CONTACT_COLUMNS} FROM projected_contacts WHERE (account_id, name) IN (");
+    for row in select::<ContactColumns>(conn.re(), &contacts, Among::Keys(&touched.contacts)).await? {
+        let (key, contact) = row.into_contact()?;
+        fold.insert_contact(key, contact);
     }
-    let keys: Vec<&Key> = touched.interactions_of.iter().collect();
-    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        let rows: Vec<InteractionColumns> = on!(conn.re(), c => {
-            let mut query = QueryBuilder::new(format!(
-                "SELECT {INTERACTION_COLUMNS} FROM projected_contact_interactions \
-                 WHERE (account_id, contact_name) IN ("
-            ));
-            query.push_values(chunk, |mut b, (account_id, name)| {
-                b.push_bind(*account_id).push_bind(name.as_str());
-            });
-            query.push(")");
-            query.build_query_as().persistent(false).fetch_all(c).await
-        })?;
-        for row in rows {
-            let (id, interaction) = row.into_interaction();
-            fold.insert_interaction(id, interaction);
-        }
-    }
-    let ids: Vec<i64> = touched.interactions.iter().copied().collect();
-    for chunk in ids.chunks(KEYS_PER_STATEMENT) {
-        let rows: Vec<InteractionColumns> = on!(conn.re(), c => {
-            let mut query = QueryBuilder::new(format!(
-                "SELECT {INTERACTION_COLUMNS} FROM projected_contact_interactions WHERE id IN ("
-            ));
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            query.build_query_as().persistent(false).fetch_all(c).await
-        })?;
-        for row in rows {
-            let (id, interaction) = row.into_interaction();
-            fold.insert_interaction(id, interaction);
-        }
+    let interactions = format!("SELECT {INTERACTION_COLUMNS} FROM projected_contact_interactions WHERE ");
+    let of_contacts = format!("{interactions}(account_id, contact_name) IN (");
+    let by_id = format!("{interactions}id IN (");
+    let rows = [
+        select::<InteractionColumns>(conn.re(), &of_contacts, Among::Keys(&touched.interactions_of)).await?,
+        select::<InteractionColumns>(conn.re(), &by_id, Among::Ids(&touched.interactions)).await?,
+    ];
+    for row in rows.into_iter().flatten() {
+        let (id, interaction) = row.into_interaction();
+        fold.insert_interaction(id, interaction);
     }
     Ok(fold)
+}
+
+/// What a read looks for: rows by (account, name), or by id.
+enum Among<'a> {
+    Keys(&'a BTreeSet<Key>),
+    Ids(&'a BTreeSet<i64>),
+}
+
+/// The rows `select` (a statement that ends in `IN (`) finds among `among`, a chunk of keys per
+/// statement.
+async fn select<T>(mut conn: Conn<'_>, select: &str, among: Among<'_>) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let mut found = Vec::new();
+    match among {
+        Among::Keys(keys) => {
+            let keys: Vec<&Key> = keys.iter().collect();
+            for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+                let rows: Vec<T> = on!(conn.re(), c => {
+                    let mut query = QueryBuilder::new(select);
+                    query.push_values(chunk, |mut b, (account_id, name)| {
+                        b.push_bind(*account_id).push_bind(name.as_str());
+                    });
+                    query.push(")");
+                    query.build_query_as().persistent(false).fetch_all(c).await
+                })?;
+                found.extend(rows);
+            }
+        }
+        Among::Ids(ids) => {
+            let ids: Vec<i64> = ids.iter().copied().collect();
+            for chunk in ids.chunks(KEYS_PER_STATEMENT) {
+                let rows: Vec<T> = on!(conn.re(), c => {
+                    let mut query = QueryBuilder::new(select);
+                    let mut list = query.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    query.push(")");
+                    query.build_query_as().persistent(false).fetch_all(c).await
+                })?;
+                found.extend(rows);
+            }
+        }
+    }
+    Ok(found)
 }
 
 async fn delete(mut conn: Conn<'_>, table: &'static str, ids: &[i64]) -> Result<(), StoreError> {
