@@ -6,7 +6,7 @@ use app::views::{EVENTS_PAGE, EventQuery, EventView, EventsView};
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
-use crate::store::StoreError;
+use crate::crm::StoreError;
 use engine::db::Pool;
 use engine::on_pool;
 

@@ -4,8 +4,7 @@
 use app::receipt::EventId;
 use app::views::{Freshness, ProjectionName};
 
-use crate::dispatch::Dispatcher;
-use crate::store::StoreError;
+use crate::crm::{Dispatcher, StoreError};
 
 /// How fresh `projection` is for the account, and the event it has applied up to.
 pub async fn freshness(

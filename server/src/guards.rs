@@ -7,14 +7,14 @@ use app::events::Event;
 use app::receipt::EventId;
 use engine::db::Conn;
 
-use crate::store::Guard;
+use crate::crm::{Crm, Guard};
 use crate::{contacts, meetings};
 
 /// The CRM's guards, as the store runs them.
 pub struct CrmGuards;
 
 #[async_trait::async_trait]
-impl Guard for CrmGuards {
+impl Guard<Crm> for CrmGuards {
     /// The contacts' guard first (the contact named must exist), then the morning email's.
     async fn check(
         &self,

@@ -1,6 +1,7 @@
 //! The Kith server: the CRM's features, one folder each (`accounts/`, `contacts/` with their
-//! interactions, `meetings/` with the morning email), on the event store, the dispatcher and
-//! its listeners, and the web server that puts the app in front of them.
+//! interactions, `meetings/` with the morning email), on the engine's event store, dispatcher
+//! and replay (the `engine` crate, which [`crm`] tells what the CRM's events are), and the web
+//! server that puts the app in front of them.
 
 // The crate is also `server` to itself, so code written from outside (the generators'
 // templates, which the integration tests compile) reads the same inside it.
@@ -10,29 +11,23 @@ pub mod accounts;
 pub mod backend;
 pub mod config;
 pub mod contacts;
-pub mod dispatch;
+pub mod crm;
 pub mod event_browser;
 pub mod freshness;
 pub mod guards;
 pub mod meetings;
 pub mod projections;
 pub mod refusals;
-pub mod replay;
 pub mod scaffold;
-pub mod store;
 pub mod time;
 pub mod web;
 
 use std::sync::Arc;
 
-use crate::dispatch::Dispatcher;
-use crate::store::{EventStore, StoreError};
+use crate::crm::{Dispatcher, EventStore, StoreError};
 
 /// The system processes that can cause events, each an entity of its own.
 pub const PROCESSES: &[&str] = &["dispatcher", "mailer"];
-
-/// Every scheduled job, as the health view lists them (whether or not they have run yet).
-pub const JOBS: &[&str] = &[meetings::mailer::JOB];
 
 /// An opened database with its dispatcher, ready to serve.
 pub struct Kith {

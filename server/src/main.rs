@@ -6,12 +6,13 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use engine::clock::SystemClock;
 use engine::cpu;
+use engine::replay;
 use leptos::config::get_configuration;
-use server::backend::Crm;
+use server::backend::CrmBackend;
 use server::config::Config;
-use server::dispatch::Listeners;
+use server::crm::Listeners;
 use server::meetings::mailer::Mailer;
-use server::{Kith, projections, replay, scaffold, web};
+use server::{Kith, projections, scaffold, web};
 use tokio::task::JoinHandle;
 use tracing_subscriber::EnvFilter;
 
@@ -92,7 +93,7 @@ fn main() -> ExitCode {
         without_mailer: false,
     });
     // A replay talks to SQLite's worker thread statement by statement: it runs on one CPU, on
-    // a runtime of one thread (see server::replay).
+    // a runtime of one thread (see engine::replay).
     let runtime = if let Command::Replay { .. } = command {
         if let Err(error) = cpu::pin_to_one_cpu() {
             tracing::warn!(%error, "could not keep the replay on one CPU; it will be slower");
@@ -304,7 +305,10 @@ async fn serve(config: Config, listeners: bool, mailer: bool) -> Result<(), Box<
     } else {
         None
     };
-    let backend = Arc::new(Crm::with_limits(kith.dispatcher.clone(), config.sign_ups()));
+    let backend = Arc::new(CrmBackend::with_limits(
+        kith.dispatcher.clone(),
+        config.sign_ups(),
+    ));
     let header_timeout = std::time::Duration::from_secs(config.header_timeout_secs.max(1));
     web::serve(web::router(options, backend), address, header_timeout).await?;
     Ok(())

@@ -10,7 +10,8 @@
 use app::form_echo::FormEcho;
 use chrono::{Duration, Utc};
 
-use crate::store::{EventStore, StoreError, random_hex};
+use crate::accounts::random_hex;
+use crate::crm::{CrmError, EventStore, StoreError};
 use engine::{on, on_pool};
 
 /// How long a refusal is kept: long enough to read it, and to reload the page.
@@ -54,7 +55,8 @@ fn bounded(echo: &FormEcho, session: Option<&str>) -> FormEcho {
 /// Keeps `echo` for `session` (`None`: signed out) and returns its token (128 random bits,
 /// hex). Older refusals are dropped.
 pub async fn keep(store: &EventStore, session: Option<&str>, echo: &FormEcho) -> Result<String, StoreError> {
-    let echo = serde_json::to_string(&bounded(echo, session)).map_err(StoreError::Echo)?;
+    let echo = serde_json::to_string(&bounded(echo, session))
+        .map_err(|error| StoreError::from(CrmError::Echo(error)))?;
     let now = Utc::now();
     let token = random_hex(16);
     let mut tx = store.writer().begin_write().await?;
@@ -99,6 +101,6 @@ pub async fn find(
     .bind(session)
     .fetch_optional(p)
     .await)?;
-    echo.map(|echo| serde_json::from_str(&echo).map_err(StoreError::Echo))
+    echo.map(|echo| serde_json::from_str(&echo).map_err(|error| StoreError::from(CrmError::Echo(error))))
         .transpose()
 }

@@ -7,7 +7,7 @@ use app::events::NextMeetingScheduled;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::store::StoreError;
+use crate::crm::{CrmError, StoreError};
 
 /// The zone called `name`, if the server knows it.
 pub fn zone(name: &str) -> Option<Tz> {
@@ -35,7 +35,7 @@ pub fn describe(at: DateTime<Utc>, zone: Tz) -> String {
 /// The instant a scheduled meeting's local date and time stand for in its time zone; the
 /// meeting is the event `event_id`, which an unknown zone's error names.
 pub fn meeting_instant(meeting: &NextMeetingScheduled, event_id: i64) -> Result<DateTime<Utc>, StoreError> {
-    let zone = zone(&meeting.time_zone).ok_or_else(|| StoreError::UnknownTimeZone {
+    let zone = zone(&meeting.time_zone).ok_or_else(|| CrmError::UnknownTimeZone {
         what: format!("event {event_id}"),
         zone: meeting.time_zone.clone(),
     })?;

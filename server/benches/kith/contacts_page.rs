@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use leptos::config::LeptosOptions;
-use server::backend::Crm;
+use server::backend::CrmBackend;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -29,7 +29,7 @@ pub async fn measure(contacts: u64, clients: usize, duration: Duration) -> Resul
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let options = LeptosOptions::builder().output_name("crm").build();
-    let router = server::web::router(options, Arc::new(Crm::new(kith.dispatcher.clone())));
+    let router = server::web::router(options, Arc::new(CrmBackend::new(kith.dispatcher.clone())));
     let serving = tokio::spawn(async move { axum::serve(listener, router.into_make_service()).await });
 
     let request = Arc::new(format!(

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
+use engine::replay;
 use engine::{cpu, on};
-use server::{projections, replay};
+use server::projections;
 
 use crate::support::{Error, event, fresh_database};
 

@@ -64,7 +64,7 @@ pub async fn fresh_database() -> Result<Fresh, Error> {
             let url = format!(
                 "{}/kith_bench_{}",
                 server.trim_end_matches('/'),
-                server::store::random_hex(6)
+                server::accounts::random_hex(6)
             );
             sqlx::Postgres::create_database(&url).await?;
             url

@@ -1,5 +1,5 @@
 //! The time, as scheduled jobs see it: the system clock in production, a clock the test moves
-//! by hand in tests, so a whole day of the mailer runs in milliseconds.
+//! by hand in tests, so a whole day of a job runs in milliseconds.
 
 use std::sync::Mutex;
 

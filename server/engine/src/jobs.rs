@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use crate::db::Pool;
 use crate::on_pool;
 
-/// A job overdue by more than this is reported as not running. A run can take a while: each
-/// email it sends may take up to the SMTP timeout.
+/// A job overdue by more than this is reported as not running. A run can take a while (a job
+/// that talks to another server waits for its answers).
 const GRACE: chrono::Duration = chrono::Duration::minutes(5);
 
 /// One run of a job.

@@ -19,7 +19,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::store::{EventStore, StoreError};
+use crate::crm::{EventStore, StoreError};
 use engine::db::Conn;
 use engine::{on, on_pool};
 
@@ -40,10 +40,38 @@ fn hash_token(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
-fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
+/// `bytes` random bytes, as lowercase hex (session tokens, names no one can guess).
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    hex(&buffer)
+}
+
+/// A new account and its entity, inside the caller's write transaction.
+pub async fn create_account(tx: Conn<'_>, display_name: &str) -> Result<Actor, StoreError> {
+    let now = Utc::now();
+    let (entity_id, account_id) = on!(tx, c => {
+        let entity_id: i64 = sqlx::query_scalar(
+            "INSERT INTO entities (kind, name, created_at) VALUES ('account', $1, $2) RETURNING id",
+        )
+        .bind(format!("account-{}", random_hex(8)))
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?;
+        let account_id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (entity_id, display_name, created_at) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(entity_id)
+        .bind(display_name)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?;
+        (entity_id, account_id)
+    });
+    Ok(Actor {
+        entity_id,
+        account_id,
+    })
 }
 
 /// Said when password hashing is busy with other sign-ins for longer than a person waits.
@@ -58,7 +86,7 @@ fn busy() -> Rejection {
 pub const SESSIONS_KEPT: i64 = 50;
 
 async fn open_session(conn: Conn<'_>, account_id: i64, now: DateTime<Utc>) -> Result<String, StoreError> {
-    let token = random_token();
+    let token = random_hex(32);
     on!(conn, c => {
         sqlx::query(
             "INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
@@ -112,7 +140,7 @@ pub async fn sign_up(
             "There is already an account with this email address. Sign in instead.",
         )));
     }
-    let actor = store.create_account(tx.conn(), &settings.display_name).await?;
+    let actor = create_account(tx.conn(), &settings.display_name).await?;
     on!(tx.conn(), c => sqlx::query(
         "INSERT INTO credentials (account_id, email, password_hash, created_at, email_key) \
          VALUES ($1, $2, $3, $4, $5)",

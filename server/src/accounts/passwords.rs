@@ -19,7 +19,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Argon2, password_hash};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::store::StoreError;
+use crate::crm::{CrmError, StoreError};
 
 /// How long a sign-in or sign-up waits for its turn to hash before giving up.
 const QUEUE_WAIT: Duration = Duration::from_secs(10);
@@ -113,10 +113,10 @@ async fn on_a_hasher<T: Send + 'static>(
         .lock()
         .expect("the hashing queue")
         .send(job)
-        .map_err(|_| StoreError::Password("the hashing threads have stopped".into()))?;
+        .map_err(|_| password_failure("the hashing threads have stopped"))?;
     answered
         .await
-        .map_err(|_| StoreError::Password("a hashing thread stopped".into()))
+        .map_err(|_| password_failure("a hashing thread stopped"))
 }
 
 fn hash_now(password: &str) -> Result<String, StoreError> {
@@ -124,7 +124,7 @@ fn hash_now(password: &str) -> Result<String, StoreError> {
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
-        .map_err(|error| StoreError::Password(format!("hashing failed: {error}")))
+        .map_err(|error| password_failure(format!("hashing failed: {error}")))
 }
 
 impl Turn {
@@ -145,7 +145,7 @@ impl Turn {
             }
         })
         .await?
-        .map_err(|error| StoreError::Password(format!("a stored password hash is unreadable: {error}")))
+        .map_err(|error| password_failure(format!("a stored password hash is unreadable: {error}")))
     }
 }
 
@@ -157,6 +157,11 @@ pub async fn decoy() -> Result<String, StoreError> {
     if let Some(hash) = DECOY.get() {
         return Ok(hash.clone());
     }
-    let hash = on_a_hasher(None, || hash_now(&crate::store::random_hex(32))).await??;
+    let hash = on_a_hasher(None, || hash_now(&crate::accounts::random_hex(32))).await??;
     Ok(DECOY.get_or_init(|| hash).clone())
+}
+
+/// A failure of the hashing threads, as the store reports it.
+fn password_failure(what: impl Into<String>) -> StoreError {
+    CrmError::Password(what.into()).into()
 }

@@ -4,15 +4,14 @@
 use app::events::{AccountRegistered, AccountSettings, AccountSettingsChanged, Event};
 use app::views::ProjectionName;
 
-use crate::dispatch::Projection;
-use crate::store::{StoreError, StoredEvent};
+use crate::crm::{Crm, Projection, StoreError, StoredEvent};
 use engine::db::Conn;
 use engine::on;
 
 pub struct AccountsProjection;
 
 #[async_trait::async_trait]
-impl Projection for AccountsProjection {
+impl Projection<Crm> for AccountsProjection {
     fn tables(&self) -> &'static [&'static str] {
         &["projected_accounts"]
     }

@@ -5,9 +5,8 @@ use app::backend::SignedIn;
 use app::events::AccountSettings;
 use app::views::{ProjectionName, SettingsView};
 
-use crate::dispatch::Dispatcher;
+use crate::crm::{Dispatcher, StoreError};
 use crate::freshness::freshness;
-use crate::store::StoreError;
 use engine::db::Pool;
 use engine::on_pool;
 

@@ -15,7 +15,7 @@ use app::form_echo::FORM_FIELD;
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::store::StoreError;
+use crate::crm::StoreError;
 use engine::db::Conn;
 use engine::on;
 

@@ -4,15 +4,14 @@
 use app::events::{ContactDeleted, ContactEdited, Event};
 use app::views::ProjectionName;
 
-use crate::dispatch::Projection;
-use crate::store::{StoreError, StoredEvent};
+use crate::crm::{Crm, Projection, StoreError, StoredEvent};
 use engine::db::Conn;
 use engine::on;
 
 pub struct ContactEventsProjection;
 
 #[async_trait::async_trait]
-impl Projection for ContactEventsProjection {
+impl Projection<Crm> for ContactEventsProjection {
     fn tables(&self) -> &'static [&'static str] {
         &["projected_contact_events"]
     }

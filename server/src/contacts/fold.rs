@@ -15,8 +15,8 @@ use app::events::{
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::names;
+use crate::crm::{CrmError, StoreError};
 use crate::meetings::markdown;
-use crate::store::StoreError;
 use crate::time::meeting_instant;
 
 /// A contact, found by (account, name).
@@ -283,11 +283,12 @@ impl ContactsFold {
                     let new_key = (account_id, new_name.clone());
                     if let Some(contact) = self.contacts.remove(&key) {
                         if self.contacts.contains_key(&new_key) {
-                            return Err(StoreError::RenameOntoExisting {
+                            return Err(CrmError::RenameOntoExisting {
                                 event: id,
                                 from: name.clone(),
                                 to: new_name.clone(),
-                            });
+                            }
+                            .into());
                         }
                         self.contacts.insert(new_key.clone(), contact);
                     }

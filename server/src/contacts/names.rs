@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::store::StoreError;
+use crate::crm::StoreError;
 use engine::db::Pool;
 use engine::on;
 

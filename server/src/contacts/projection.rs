@@ -11,14 +11,13 @@ use app::views::ProjectionName;
 
 use super::fold::{ContactsFold, Touched};
 use super::rows;
-use crate::dispatch::{Projection, Rebuild};
-use crate::store::{StoreError, StoredEvent};
+use crate::crm::{Crm, Projection, Rebuild, StoreError, StoredEvent};
 use engine::db::Conn;
 
 pub struct ContactsProjection;
 
 #[async_trait::async_trait]
-impl Projection for ContactsProjection {
+impl Projection<Crm> for ContactsProjection {
     fn tables(&self) -> &'static [&'static str] {
         &["projected_contacts", "projected_contact_interactions"]
     }
@@ -27,7 +26,7 @@ impl Projection for ContactsProjection {
         ProjectionName::Contacts.as_str()
     }
 
-    fn rebuilder(&self) -> Option<Box<dyn Rebuild>> {
+    fn rebuilder(&self) -> Option<Box<dyn Rebuild<Crm>>> {
         Some(Box::<ContactsFold>::default())
     }
 
@@ -68,7 +67,7 @@ impl Projection for ContactsProjection {
 }
 
 #[async_trait::async_trait]
-impl Rebuild for ContactsFold {
+impl Rebuild<Crm> for ContactsFold {
     fn apply(&mut self, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
         if event.contact().is_none() {
             return Ok(());

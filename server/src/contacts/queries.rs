@@ -12,12 +12,11 @@ use chrono_tz::Tz;
 use sqlx::AssertSqlSafe;
 
 use super::{history, names};
-use crate::dispatch::Dispatcher;
+use crate::crm::{Dispatcher, StoreError};
 use crate::event_browser::{StreamRow, caused_by};
 use crate::freshness::freshness;
 use crate::meetings::mailer::{self, EmailFacts};
 use crate::meetings::markdown;
-use crate::store::StoreError;
 use crate::time;
 use engine::db::{Conn, Pool};
 use engine::jobs::JobStatus;
@@ -340,8 +339,13 @@ async fn contact_history(
             let id = row.id;
             let payload = serde_json::from_str(&row.payload)
                 .map_err(|source| StoreError::Payload { event: id, source })?;
-            let event = app::events::Event::from_payload(&row.name, row.version, payload)
-                .map_err(|source| StoreError::Decode { id, source })?;
+            let event =
+                app::events::Event::from_payload(&row.name, row.version, payload).map_err(|error| {
+                    StoreError::Decode {
+                        id,
+                        reason: error.to_string(),
+                    }
+                })?;
             Ok(history::Entry {
                 id,
                 event,

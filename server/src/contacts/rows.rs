@@ -12,8 +12,8 @@ use sqlx::{FromRow, QueryBuilder};
 
 use super::fold::{Contact, ContactsFold, Interaction, Key, LOCAL, Meeting, Touched};
 use super::names;
+use crate::crm::{CrmError, StoreError};
 use crate::meetings::markdown;
-use crate::store::StoreError;
 use app::events::ContactMethodKind;
 use engine::db::Conn;
 use engine::on;
@@ -302,10 +302,12 @@ struct ContactColumns {
 
 impl ContactColumns {
     fn into_contact(self) -> Result<(Key, Contact), StoreError> {
-        let unreadable = |what: String| StoreError::Row {
-            table: "projected_contacts",
-            id: self.id,
-            what,
+        let unreadable = |what: String| {
+            StoreError::from(CrmError::Row {
+                table: "projected_contacts",
+                id: self.id,
+                what,
+            })
         };
         let contact_method_kind = match self.contact_method_kind.as_deref() {
             None => None,

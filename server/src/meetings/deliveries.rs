@@ -10,7 +10,7 @@
 use app::error::Rejection;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::store::random_hex;
+use crate::accounts::random_hex;
 use engine::db::Conn;
 use engine::on;
 

@@ -27,7 +27,7 @@ pub const MAX_DEPTH: usize = 16;
 pub fn render(markdown: &str) -> String {
     debug_assert_ne!(
         std::thread::current().name(),
-        Some(crate::store::WRITER_THREAD),
+        Some(crate::crm::WRITER_THREAD),
         "notes are rendered off the thread that stores everyone's events"
     );
     // The sanitizer's rules are built once: building them costs about as much as a short note.

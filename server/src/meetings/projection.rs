@@ -10,8 +10,7 @@ use app::events::{
 };
 use app::views::ProjectionName;
 
-use crate::dispatch::Projection;
-use crate::store::{StoreError, StoredEvent};
+use crate::crm::{Crm, Projection, StoreError, StoredEvent};
 use crate::time::meeting_instant;
 use engine::db::Conn;
 use engine::on;
@@ -24,7 +23,7 @@ const TABLES: [&str; 2] = [
 ];
 
 #[async_trait::async_trait]
-impl Projection for MeetingNotesEmailsProjection {
+impl Projection<Crm> for MeetingNotesEmailsProjection {
     fn tables(&self) -> &'static [&'static str] {
         &TABLES
     }

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::dispatch::Projection;
+use crate::crm::{Crm, Projection};
 
 /// Every projection the application keeps.
-pub fn all() -> Vec<Arc<dyn Projection>> {
+pub fn all() -> Vec<Arc<dyn Projection<Crm>>> {
     vec![
         Arc::new(crate::contacts::projection::ContactsProjection),
         Arc::new(crate::accounts::projection::AccountsProjection),

@@ -4,13 +4,12 @@ use app::events::{ContactCreated, ContactDeleted, Event};
 
 use engine::db::Conn;
 use engine::on;
-use server::dispatch::Projection;
-use server::store::{StoreError, StoredEvent};
+use server::crm::{Crm, Projection, StoreError, StoredEvent};
 
 pub struct KithTemplateProjection;
 
 #[async_trait::async_trait]
-impl Projection for KithTemplateProjection {
+impl Projection<Crm> for KithTemplateProjection {
     fn name(&self) -> &'static str {
         "projected_kith_template"
     }

@@ -21,7 +21,7 @@ async fn the_projection_keeps_a_row_per_contact_and_a_replay_rebuilds_it() {
         .into_iter()
         .find(|p| p.name() == "projected_kith_template")
         .unwrap();
-    server::replay::rebuild(db.store(), projection.as_ref(), |_| {})
+    engine::replay::rebuild(db.store(), projection.as_ref(), |_| {})
         .await
         .unwrap();
     assert_eq!(snapshot(&db).await, live);

@@ -12,18 +12,17 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use leptos::config::LeptosOptions;
-use server::backend::Crm;
+use server::backend::CrmBackend;
 use tower::ServiceExt;
 
 use app::account::SignUpForm;
 use app::backend::Actor;
 use app::error::Rejection;
 use app::events::{ContactCreated, ContactEdited, ContactMethod, Event};
-use app::receipt::EventReceipt;
+use engine::domain::Receipt;
 use server::Kith;
 use server::accounts::{self, NewSession};
-use server::dispatch::Dispatcher;
-use server::store::EventStore;
+use server::crm::{Dispatcher, EventStore};
 use tempfile::TempDir;
 
 /// A child process, killed when dropped (also when the test fails).
@@ -108,7 +107,7 @@ pub async fn fresh_database(dir: &TempDir) -> String {
     use sqlx::migrate::MigrateDatabase;
     match postgres_server() {
         Some(server) => {
-            let name = format!("kith_test_{}", server::store::random_hex(8));
+            let name = format!("kith_test_{}", server::accounts::random_hex(8));
             let url = format!("{}/{name}", server.trim_end_matches('/'));
             sqlx::Postgres::create_database(&url)
                 .await
@@ -227,7 +226,7 @@ impl TestDb {
     }
 
     /// Appends `event` caused by `actor`; it must be accepted.
-    pub async fn accept(&self, actor: Actor, event: &Event) -> EventReceipt {
+    pub async fn accept(&self, actor: Actor, event: &Event) -> Receipt {
         match self
             .store()
             .append(actor, event)
@@ -274,7 +273,9 @@ impl TestDb {
 async fn bare_account(kith: &Kith) -> Actor {
     let store = kith.dispatcher.store();
     let mut tx = store.writer().begin().await.expect("a write transaction");
-    let actor = store.create_account(tx.conn(), "Test").await.expect("an account");
+    let actor = server::accounts::create_account(tx.conn(), "Test")
+        .await
+        .expect("an account");
     tx.commit().await.expect("commit");
     actor
 }
@@ -302,7 +303,7 @@ pub fn edited(name: &str, new_name: Option<&str>, description: &str) -> Event {
 /// Sends `request` to the app's router, as the server would receive it.
 pub async fn send(db: &TestDb, request: Request<Body>) -> Response<Body> {
     let options = LeptosOptions::builder().output_name("crm").build();
-    let backend = Arc::new(Crm::new(db.dispatcher().clone()));
+    let backend = Arc::new(CrmBackend::new(db.dispatcher().clone()));
     server::web::router(options, backend)
         .oneshot(request)
         .await

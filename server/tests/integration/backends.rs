@@ -26,7 +26,7 @@ async fn both() -> Option<(Kith, Kith, tempfile::TempDir, DropDatabase)> {
     let url = format!(
         "{}/kith_test_{}",
         server.trim_end_matches('/'),
-        server::store::random_hex(8)
+        server::accounts::random_hex(8)
     );
     {
         use sqlx::migrate::MigrateDatabase;
@@ -181,7 +181,9 @@ const SEARCHES: &[&str] = &[
 async fn answers(kith: &Kith) -> Vec<String> {
     let store = kith.dispatcher.store();
     let mut tx = store.writer().begin().await.expect("a write transaction");
-    let actor = store.create_account(tx.conn(), "Both").await.expect("an account");
+    let actor = server::accounts::create_account(tx.conn(), "Both")
+        .await
+        .expect("an account");
     tx.commit().await.expect("commit");
     for name in NAMES {
         let event = Event::from(ContactCreated {

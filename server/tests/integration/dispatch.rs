@@ -12,10 +12,8 @@ use app::views::ProjectionName;
 use chrono::{NaiveDate, NaiveTime};
 use common::{TestDb, created, edited};
 use engine::db::Conn;
-use server::dispatch::Dispatcher;
-use server::dispatch::Projection;
+use server::crm::{Crm, CrmError, Dispatcher, Projection, StoreError, StoredEvent};
 use server::projections;
-use server::store::{StoreError, StoredEvent};
 
 const CONTACTS: &str = "projected_contacts";
 
@@ -131,7 +129,7 @@ struct FailsOnSecondEvent {
 }
 
 #[async_trait::async_trait]
-impl Projection for FailsOnSecondEvent {
+impl Projection<Crm> for FailsOnSecondEvent {
     fn name(&self) -> &'static str {
         CONTACTS
     }
@@ -139,10 +137,11 @@ impl Projection for FailsOnSecondEvent {
     async fn apply(&self, conn: Conn<'_>, stored: &StoredEvent, event: &Event) -> Result<(), StoreError> {
         if self.applied.fetch_add(1, Ordering::SeqCst) == 1 {
             // A failure a handler can meet: an event naming a zone this build does not know.
-            return Err(StoreError::UnknownTimeZone {
+            return Err(CrmError::UnknownTimeZone {
                 what: format!("event {}", stored.id),
                 zone: "Nowhere/On_Purpose".into(),
-            });
+            }
+            .into());
         }
         projections::all()[0].apply(conn, stored, event).await
     }
@@ -190,7 +189,7 @@ async fn the_checkpoint_and_the_projection_change_commit_together() {
 struct AppliedLog;
 
 #[async_trait::async_trait]
-impl Projection for AppliedLog {
+impl Projection<Crm> for AppliedLog {
     fn name(&self) -> &'static str {
         "test_applied_log"
     }

@@ -15,8 +15,9 @@ use app::events::{
 use app::receipt::EventId;
 use chrono::{Days, NaiveDate, NaiveTime};
 use common::{TestDb, created, edited, snapshot};
+use engine::replay;
 use proptest::prelude::*;
-use server::{projections, replay};
+use server::projections;
 
 const NAMES: [&str; 5] = ["Ada", "Bob", "Carol", "Dave", "Eve"];
 const ZONES: [&str; 3] = ["Europe/Paris", "America/New_York", "Asia/Tokyo"];

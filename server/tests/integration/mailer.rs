@@ -652,7 +652,7 @@ async fn the_mailers_last_and_next_run_are_in_the_health_view() {
     // Once the next run is overdue, the job is reported as stopped.
     let later = engine::jobs::health(
         f.db.store().reader(),
-        server::JOBS,
+        <server::crm::Crm as engine::domain::Domain>::JOBS,
         now + chrono::Duration::minutes(11),
     )
     .await

@@ -12,6 +12,7 @@ mod dispatch;
 mod events;
 mod invariant;
 mod isolation;
+mod layout;
 mod mailer;
 mod replay;
 mod safety;

@@ -86,7 +86,7 @@ async fn a_rebuild_beside_the_live_tables_while_commands_arrive_equals_a_rebuild
     for projection in projections::all() {
         let live_before = snapshot(&db).await;
         let rebuilt =
-            server::replay::rebuild_in_batches(db.store(), projection.as_ref(), 7, |_| batches_seen += 1)
+            engine::replay::rebuild_in_batches(db.store(), projection.as_ref(), 7, |_| batches_seen += 1)
                 .await
                 .unwrap();
         assert!(rebuilt.events > 0);
@@ -139,7 +139,7 @@ async fn the_live_tables_are_untouched_until_the_swap() {
     let url = db.url();
     let seen_during = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = seen_during.clone();
-    let rebuilt = server::replay::rebuild_in_batches(db.store(), contacts.as_ref(), 5, move |_| {
+    let rebuilt = engine::replay::rebuild_in_batches(db.store(), contacts.as_ref(), 5, move |_| {
         let url = url.clone();
         let seen = seen.clone();
         // Read the live table, and the progress the status page shows, from another connection
@@ -317,7 +317,7 @@ async fn the_in_memory_rebuild_of_contacts_gives_the_handlers_rows() {
         .unwrap();
     assert!(contacts.rebuilder().is_some(), "contacts rebuild in memory");
     for batch in [1, 4, 1000] {
-        server::replay::rebuild_in_batches(db.store(), contacts.as_ref(), batch, |_| {})
+        engine::replay::rebuild_in_batches(db.store(), contacts.as_ref(), batch, |_| {})
             .await
             .unwrap();
         assert_eq!(snapshot(&db).await, incremental, "batches of {batch}");

@@ -667,7 +667,7 @@ async fn a_slow_or_idle_connection_is_closed_after_the_header_timeout() {
     let options = leptos::config::LeptosOptions::builder()
         .output_name("crm")
         .build();
-    let backend = std::sync::Arc::new(server::backend::Crm::new(db.dispatcher().clone()));
+    let backend = std::sync::Arc::new(server::backend::CrmBackend::new(db.dispatcher().clone()));
     let router = server::web::router(options, backend);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = tokio::spawn(server::web::serve_on(

@@ -206,7 +206,7 @@ async fn a_stream_mixing_v1_and_v2_projects_and_replays_to_the_right_rows() {
 
     let incremental = snapshot(&db).await;
     for projection in server::projections::all() {
-        server::replay::rebuild(db.store(), projection.as_ref(), |_| {})
+        engine::replay::rebuild(db.store(), projection.as_ref(), |_| {})
             .await
             .unwrap();
     }

@@ -7,6 +7,8 @@ use engine::db::Conn;
 use engine::on_pool;
 
 use app::error::FieldError;
+use app::events::{Event, InteractionRecorded};
+use chrono::NaiveDate;
 use common::{TestDb, created, edited};
 use serde_json::json;
 
@@ -293,5 +295,57 @@ async fn a_changed_schema_of_a_registered_version_stops_the_start() {
     assert!(
         error.contains("contact-created v1") && error.contains("must stay as it was"),
         "an old version that changed is refused too: {error}"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_among_events_appended_together_leaves_out_that_event_only() {
+    let db = TestDb::new().await;
+    let coffee = Event::from(InteractionRecorded {
+        contact: "Bob".into(),
+        occurred_on: NaiveDate::from_ymd_opt(2026, 1, 13).unwrap(),
+        kind: "coffee".into(),
+        note: String::new(),
+    });
+    let events = [
+        created("Bob", ""),
+        created("bob", ""),
+        coffee,
+        created("Carol", ""),
+    ];
+
+    let outcomes = db.store().append_all(db.local(), &events).await.unwrap();
+
+    let refusal = outcomes[1].as_ref().unwrap_err();
+    assert_eq!(
+        refusal.errors[0].field, "name",
+        "the second Bob is refused: {refusal:?}"
+    );
+    let ids: Vec<i64> = outcomes
+        .iter()
+        .filter_map(|o| o.as_ref().ok().map(|r| r.event_id))
+        .collect();
+    assert_eq!(ids.len(), 3, "{outcomes:?}");
+    assert_eq!(
+        (ids[1], ids[2]),
+        (ids[0] + 1, ids[0] + 2),
+        "the others are stored, in order"
+    );
+    let stored: Vec<i64> =
+        on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT id FROM events ORDER BY id")
+        .fetch_all(p)
+        .await)
+        .unwrap();
+    assert!(stored.ends_with(&ids), "{stored:?}");
+    let names: Vec<String> =
+        on_pool!(db.store().reader(), p => sqlx::query_scalar("SELECT name FROM contact_names ORDER BY name")
+        .fetch_all(p)
+        .await)
+        .unwrap();
+    assert_eq!(names, ["Bob", "Carol"]);
+    assert_eq!(
+        *db.store().subscribe().borrow(),
+        ids[2],
+        "the listeners hear of the batch"
     );
 }

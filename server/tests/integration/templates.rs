@@ -11,7 +11,7 @@ use app::events::{ContactDeleted, Event};
 use engine::db::Backend;
 use engine::on_pool;
 use kith_template::KithTemplateProjection;
-use server::dispatch::Dispatcher;
+use server::crm::Dispatcher;
 use server::scaffold::templates;
 
 use crate::common::{TestDb, created};
@@ -47,7 +47,7 @@ async fn the_projection_template_keeps_its_table_and_a_replay_rebuilds_it() {
     dispatcher.run_until_caught_up().await.unwrap();
     assert_eq!(rows(&db).await, [(account, "Bob".to_owned())]);
 
-    server::replay::rebuild(db.store(), &KithTemplateProjection, |_| {})
+    engine::replay::rebuild(db.store(), &KithTemplateProjection, |_| {})
         .await
         .unwrap();
     assert_eq!(rows(&db).await, [(account, "Bob".to_owned())]);

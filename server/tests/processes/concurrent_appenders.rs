@@ -20,7 +20,8 @@ use app::backend::Actor;
 use app::events::{Event, InteractionRecorded};
 use chrono::NaiveDate;
 use common::{ChildProcess, TestDb, created, server_worker, snapshot, wait_for_workers};
-use server::{projections, replay};
+use engine::replay;
+use server::projections;
 
 const PROCESSES: usize = 4;
 const EVENTS_PER_PROCESS: usize = 2_000;

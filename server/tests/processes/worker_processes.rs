@@ -9,7 +9,8 @@ use std::time::Duration;
 use app::events::{Event, InteractionRecorded};
 use chrono::NaiveDate;
 use common::{TestDb, checkpoints, created, server_worker, snapshot, wait_for_workers};
-use server::{projections, replay};
+use engine::replay;
+use server::projections;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_one_killed_midway_apply_every_event_once() {

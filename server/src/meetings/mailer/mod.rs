@@ -39,9 +39,9 @@ pub use state::{EmailFacts, email_view, mailer_warning};
 pub use transport::{SendFailure, Transport, TransportError};
 pub use window::SendWindow;
 
+use crate::crm::{CrmError, EventStore, StoreError};
 use crate::meetings::deliveries::{self, Claim, DeliveryKey, DeliveryState};
 use crate::meetings::markdown;
-use crate::store::{EventStore, StoreError};
 use crate::time;
 use engine::clock::Clock;
 use engine::db::Conn;
@@ -284,10 +284,11 @@ impl Mailer {
     /// Sends, gives up or leaves one email, at the clock's time now.
     async fn handle(&self, email: &PendingEmail) -> Result<Outcome, StoreError> {
         let Some(zone) = time::zone(&email.account_zone) else {
-            return Err(StoreError::UnknownTimeZone {
+            return Err(CrmError::UnknownTimeZone {
                 what: format!("account {}", email.account_id),
                 zone: email.account_zone.clone(),
-            });
+            }
+            .into());
         };
         let hour = u32::try_from(email.morning_email_hour).unwrap_or(7).min(23);
         let window = SendWindow::for_meeting(email.meeting_at, zone, hour);
@@ -317,7 +318,7 @@ impl Mailer {
             .store
             .append_in(tx, self.actor(account_id), &event)
             .await?
-            .map_err(|rejection| StoreError::OwnEventRefused {
+            .map_err(|rejection| CrmError::OwnEventRefused {
                 event_type: event.event_type().to_string(),
                 rejection,
             })?;

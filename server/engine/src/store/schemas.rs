@@ -3,21 +3,22 @@
 
 use std::collections::HashMap;
 
-use app::error::{FieldError, Rejection};
-use app::events::EventType;
 use chrono::Utc;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use super::StoreError;
-use engine::db::Conn;
-use engine::on;
+use crate::db::Conn;
+use crate::domain::{EventType, FieldProblem};
+use crate::on;
 
 /// An event type as registered in `event_types`, with its compiled schema.
 struct Registered {
     id: i64,
     event_type: EventType,
+    /// Whether new events are written in this version (no newer one of its name is known).
+    latest: bool,
     validator: Validator,
 }
 
@@ -34,6 +35,11 @@ impl Schemas {
     pub async fn register(mut conn: Conn<'_>, types: &[EventType]) -> Result<Self, StoreError> {
         let mut registered = Vec::new();
         let mut by_id = HashMap::new();
+        let latest = |event_type: &EventType| {
+            !types
+                .iter()
+                .any(|other| other.name == event_type.name && other.version > event_type.version)
+        };
         for &event_type in types {
             let schema: Value = serde_json::from_str(event_type.schema)
                 .map_err(|e| StoreError::Schema(format!("{event_type}: the schema file is not JSON: {e}")))?;
@@ -54,7 +60,7 @@ impl Schemas {
                         StoreError::Schema(format!("{event_type}: the registered schema is not JSON: {e}"))
                     })?;
                     if registered != schema {
-                        let instead = if event_type.is_latest() {
+                        let instead = if latest(&event_type) {
                             format!(
                                 "add version {} instead of changing this one",
                                 event_type.version + 1
@@ -85,31 +91,36 @@ impl Schemas {
             registered.push(Registered {
                 id,
                 event_type,
+                latest: latest(&event_type),
                 validator,
             });
         }
         Ok(Self { registered, by_id })
     }
 
-    /// The id of the event type, once `payload` has been checked against its schema.
-    pub fn check(&self, name: &str, version: i32, payload: &Value) -> Result<i64, Rejection> {
+    /// The id of the event type, once `payload` has been checked against its schema; or what
+    /// is wrong with it.
+    pub fn check(&self, name: &str, version: i32, payload: &Value) -> Result<i64, Vec<FieldProblem>> {
         let registered = self
             .registered
             .iter()
             .find(|r| r.event_type.name == name && r.event_type.version == version)
             .ok_or_else(|| {
-                Rejection::one("event_type", format!("There is no event type {name} v{version}."))
+                vec![FieldProblem::new(
+                    "event_type",
+                    format!("There is no event type {name} v{version}."),
+                )]
             })?;
-        if !registered.event_type.is_latest() {
-            return Err(Rejection::one(
+        if !registered.latest {
+            return Err(vec![FieldProblem::new(
                 "event_type",
                 format!(
                     "{} is kept only to read the events stored in it; new events are written in the latest version.",
                     registered.event_type
                 ),
-            ));
+            )]);
         }
-        let errors: Vec<FieldError> = registered
+        let errors: Vec<FieldProblem> = registered
             .validator
             .iter_errors(payload)
             .flat_map(|error| field_errors(&registered.event_type, &error))
@@ -117,7 +128,7 @@ impl Schemas {
         if errors.is_empty() {
             Ok(registered.id)
         } else {
-            Err(Rejection { errors })
+            Err(errors)
         }
     }
 
@@ -128,7 +139,7 @@ impl Schemas {
 }
 
 /// Turns one schema violation into messages that name the field.
-fn field_errors(event_type: &EventType, error: &ValidationError<'_>) -> Vec<FieldError> {
+fn field_errors(event_type: &EventType, error: &ValidationError<'_>) -> Vec<FieldProblem> {
     let at = field_name(error.instance_path().as_str());
     let label = |field: &str| {
         if field.is_empty() {
@@ -141,14 +152,14 @@ fn field_errors(event_type: &EventType, error: &ValidationError<'_>) -> Vec<Fiel
         ValidationErrorKind::Required { property } => {
             let field = join(&at, property.as_str().unwrap_or_default());
             let message = format!("{} is required.", label(&field));
-            vec![FieldError::new(field, message)]
+            vec![FieldProblem::new(field, message)]
         }
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
             .map(|property| {
                 let field = join(&at, property);
                 let message = format!("{} is not a field of {event_type}.", label(&field));
-                FieldError::new(field, message)
+                FieldProblem::new(field, message)
             })
             .collect(),
         ValidationErrorKind::Type { kind } => {
@@ -156,30 +167,30 @@ fn field_errors(event_type: &EventType, error: &ValidationError<'_>) -> Vec<Fiel
                 TypeKind::Single(single) => single.to_string(),
                 TypeKind::Multiple(set) => set.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" or "),
             };
-            vec![FieldError::new(
+            vec![FieldProblem::new(
                 at.clone(),
                 format!("{} must be of type {expected}.", label(&at)),
             )]
         }
         ValidationErrorKind::MinLength { limit: 1 } => {
-            vec![FieldError::new(
+            vec![FieldProblem::new(
                 at.clone(),
                 format!("{} must not be empty.", label(&at)),
             )]
         }
         ValidationErrorKind::MinLength { limit } => {
-            vec![FieldError::new(
+            vec![FieldProblem::new(
                 at.clone(),
                 format!("{} must have at least {limit} characters.", label(&at)),
             )]
         }
         ValidationErrorKind::MaxLength { limit } => {
-            vec![FieldError::new(
+            vec![FieldProblem::new(
                 at.clone(),
                 format!("{} must have at most {limit} characters.", label(&at)),
             )]
         }
-        _ => vec![FieldError::new(at.clone(), format!("{}: {error}", label(&at)))],
+        _ => vec![FieldProblem::new(at.clone(), format!("{}: {error}", label(&at)))],
     }
 }
 

@@ -23,28 +23,25 @@
 //! task runs on the caller's runtime; the rest of this note is about SQLite.
 //!
 //! The writer task runs on a thread of its own, kept on one CPU together with the worker thread
-//! of the connection it writes on (see [`engine::cpu`]): a batch is a dozen statements, each a
+//! of the connection it writes on (see [`crate::cpu`]): a batch is a dozen statements, each a
 //! hand-over between the two threads, and on one CPU those cost a few microseconds instead of
 //! tens. The listeners run on this thread too (see [`Appender::runtime`]), for the same reason.
-//! Every other writer of this process (the mailer, sign-ups) shares the same single connection,
+//! Every other writer of this process (scheduled jobs, the application's own transactions) shares the same single connection,
 //! so they queue for it instead of failing as busy.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use app::backend::Actor;
-use app::error::Rejection;
-use app::events::Event;
-use app::receipt::{EventId, EventReceipt};
 use serde_json::value::RawValue;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{EVENTS_CHANNEL, Guard, StoreError};
-use engine::db::{Conn, Pool};
-use engine::on;
+use super::{EVENTS_CHANNEL, Guard, Outcome, StoreError};
+use crate::db::{Conn, Pool};
+use crate::domain::{Domain, EventId, Receipt};
+use crate::on;
 
 /// How long a batch waits for the callers the last commit answered, when fewer have queued: they
 /// are usually about to queue their next append, and each that makes it into this batch saves a
@@ -57,28 +54,25 @@ pub const WRITER_THREAD: &str = "kith-appender";
 /// The most appends stored in one transaction.
 pub const MAX_BATCH: usize = 256;
 
-/// What an append comes to: a receipt, or a refusal of bad input.
-pub type Outcome = Result<EventReceipt, Rejection>;
-
 /// An event whose payload has passed its schema, waiting to be stored.
-pub struct CheckedEvent {
+pub struct CheckedEvent<D: Domain> {
     /// The command side's checks it must pass (the store's).
-    pub guard: Arc<dyn Guard>,
-    pub actor: Actor,
+    pub guard: Arc<dyn Guard<D>>,
+    pub actor: D::Actor,
     pub event_type_id: i64,
-    pub event: Event,
+    pub event: D::Event,
     /// The payload as it will be stored.
     pub payload: Box<RawValue>,
 }
 
-struct Append {
-    checked: CheckedEvent,
-    reply: oneshot::Sender<Result<Outcome, StoreError>>,
+struct Append<D: Domain> {
+    checked: CheckedEvent<D>,
+    reply: oneshot::Sender<Result<Outcome<D>, StoreError>>,
 }
 
 /// The queue of the writer task.
-pub struct Appender {
-    queue: mpsc::Sender<Append>,
+pub struct Appender<D: Domain> {
+    queue: mpsc::Sender<Append<D>>,
     commits: Arc<AtomicU64>,
     runtime: tokio::runtime::Handle,
 }
@@ -87,10 +81,10 @@ pub struct Appender {
 /// pool of that one connection, for the store's other writers, and the appender that queues to
 /// it. The appender moves `head` to each batch's last event once it is committed, which wakes
 /// the listeners.
-pub async fn start_sqlite(
+pub async fn start_sqlite<D: Domain>(
     options: SqliteConnectOptions,
     head: Arc<watch::Sender<EventId>>,
-) -> Result<(Pool, Appender), StoreError> {
+) -> Result<(Pool, Appender<D>), StoreError> {
     let (ready, started) = oneshot::channel();
     std::thread::Builder::new()
         .name(WRITER_THREAD.into())
@@ -99,12 +93,12 @@ pub async fn start_sqlite(
     started.await.map_err(|_| StoreError::Stopped)?
 }
 
-fn writer_thread(
+fn writer_thread<D: Domain>(
     options: SqliteConnectOptions,
     head: Arc<watch::Sender<EventId>>,
-    ready: oneshot::Sender<Result<(Pool, Appender), StoreError>>,
+    ready: oneshot::Sender<Result<(Pool, Appender<D>), StoreError>>,
 ) {
-    if let Err(error) = engine::cpu::pin_to_one_cpu() {
+    if let Err(error) = crate::cpu::pin_to_one_cpu() {
         tracing::warn!(%error, "could not keep the appender on one CPU; appends will be slower");
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -145,16 +139,16 @@ fn writer_thread(
 }
 
 /// Starts the writer task on the current runtime, writing to the PostgreSQL `pool`.
-pub fn start_postgres(pool: Pool, head: Arc<watch::Sender<EventId>>) -> Appender {
+pub fn start_postgres<D: Domain>(pool: Pool, head: Arc<watch::Sender<EventId>>) -> Appender<D> {
     let (appender, appends, commits) = Appender::on_this_runtime();
     tokio::spawn(async move { write_batches(&pool, appends, &commits, &head).await });
     appender
 }
 
-impl Appender {
+impl<D: Domain> Appender<D> {
     /// An appender whose writer task runs on the current runtime, with the queue that task
     /// reads and the count of its commits.
-    fn on_this_runtime() -> (Self, mpsc::Receiver<Append>, Arc<AtomicU64>) {
+    fn on_this_runtime() -> (Self, mpsc::Receiver<Append<D>>, Arc<AtomicU64>) {
         let (queue, appends) = mpsc::channel(MAX_BATCH);
         let commits = Arc::new(AtomicU64::new(0));
         let appender = Self {
@@ -166,7 +160,7 @@ impl Appender {
     }
 
     /// Stores `checked` with the next batch; returns once it is durably stored, or refused.
-    pub async fn append(&self, checked: CheckedEvent) -> Result<Outcome, StoreError> {
+    pub async fn append(&self, checked: CheckedEvent<D>) -> Result<Outcome<D>, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.queue
             .send(Append { checked, reply })
@@ -188,9 +182,9 @@ impl Appender {
 }
 
 /// The writer task: stores whatever has queued up, batch after batch, until the store closes.
-async fn write_batches(
+async fn write_batches<D: Domain>(
     writer: &Pool,
-    mut appends: mpsc::Receiver<Append>,
+    mut appends: mpsc::Receiver<Append<D>>,
     commits: &AtomicU64,
     head: &watch::Sender<EventId>,
 ) {
@@ -233,7 +227,7 @@ async fn write_batches(
 }
 
 /// The newest event a batch stored, if it stored any.
-fn newest_stored(outcomes: &[Outcome]) -> Option<EventId> {
+pub fn newest_stored<R>(outcomes: &[Result<Receipt, R>]) -> Option<EventId> {
     outcomes
         .iter()
         .filter_map(|o| o.as_ref().ok())
@@ -243,7 +237,11 @@ fn newest_stored(outcomes: &[Outcome]) -> Option<EventId> {
 
 /// Takes appends into `batch` as they queue, until it holds `expected` or [`STRAGGLERS`] has
 /// passed.
-fn wait_for_stragglers(appends: &mut mpsc::Receiver<Append>, batch: &mut Vec<Append>, expected: usize) {
+fn wait_for_stragglers<D: Domain>(
+    appends: &mut mpsc::Receiver<Append<D>>,
+    batch: &mut Vec<Append<D>>,
+    expected: usize,
+) {
     let deadline = Instant::now() + STRAGGLERS;
     while batch.len() < expected && Instant::now() < deadline {
         // Too short a wait for a timer: give the CPU to whoever is about to queue.
@@ -257,7 +255,10 @@ fn wait_for_stragglers(appends: &mut mpsc::Receiver<Append>, batch: &mut Vec<App
 }
 
 /// Stores the events of a batch in one transaction, in order, leaving out those refused.
-async fn store_batch(writer: &Pool, batch: &[CheckedEvent]) -> Result<Vec<Outcome>, StoreError> {
+pub async fn store_batch<D: Domain>(
+    writer: &Pool,
+    batch: &[CheckedEvent<D>],
+) -> Result<Vec<Outcome<D>>, StoreError> {
     let mut tx = writer.begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for checked in batch {
@@ -279,10 +280,10 @@ async fn store_batch(writer: &Pool, batch: &[CheckedEvent]) -> Result<Vec<Outcom
 /// The same, for a batch with a refusal in it: each event in a savepoint of its own, so a
 /// refused one leaves nothing behind. Two statements more per event, so only once a refusal
 /// has been seen.
-async fn store_batch_with_refusals(
+async fn store_batch_with_refusals<D: Domain>(
     writer: &Pool,
-    batch: &[CheckedEvent],
-) -> Result<Vec<Outcome>, StoreError> {
+    batch: &[CheckedEvent<D>],
+) -> Result<Vec<Outcome<D>>, StoreError> {
     let mut tx = writer.begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for checked in batch {
@@ -318,7 +319,10 @@ pub async fn notify_appended(conn: Conn<'_>, newest: EventId) -> Result<(), Stor
 
 /// Runs the command-side checks of a checked event and inserts it, in the caller's write
 /// transaction (see [`Pool::begin_write`]); the caller then calls [`notify_appended`].
-pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result<Outcome, StoreError> {
+pub async fn store_checked<D: Domain>(
+    mut conn: Conn<'_>,
+    checked: &CheckedEvent<D>,
+) -> Result<Outcome<D>, StoreError> {
     let CheckedEvent {
         guard,
         actor,
@@ -326,99 +330,24 @@ pub async fn store_checked(mut conn: Conn<'_>, checked: &CheckedEvent) -> Result
         event,
         payload,
     } = checked;
-    if let Err(rejection) = guard.check(conn.re(), actor.account_id, event).await? {
-        return Ok(Err(rejection));
+    let cause = D::cause(actor);
+    if let Err(refusal) = guard.check(conn.re(), cause.account_id, event).await? {
+        return Ok(Err(refusal));
     }
-    let created_at = engine::db::now();
+    let created_at = crate::db::now();
     let event_id: EventId = on!(conn.re(), c => sqlx::query_scalar(
             "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
         .bind(Json(&**payload))
         .bind(event_type_id)
-        .bind(actor.entity_id)
-        .bind(actor.account_id)
+        .bind(cause.entity_id)
+        .bind(cause.account_id)
         .bind(created_at)
         .fetch_one(c)
         .await)?;
     guard
-        .record_stored(conn, actor.account_id, event_id, event)
+        .record_stored(conn, cause.account_id, event_id, event)
         .await?;
-    Ok(Ok(EventReceipt { event_id, created_at }))
-}
-
-#[cfg(test)]
-mod tests {
-    use app::events::{ContactCreated, Event, InteractionRecorded};
-    use chrono::NaiveDate;
-
-    use super::*;
-    use crate::store::EventStore;
-
-    fn created(name: &str) -> Event {
-        Event::from(ContactCreated {
-            name: name.into(),
-            description: String::new(),
-            contact_method: None,
-        })
-    }
-
-    #[tokio::test]
-    async fn a_refusal_inside_a_batch_leaves_out_that_event_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = EventStore::open(
-            &dir.path().join("kith.sqlite3").display().to_string(),
-            Arc::new(crate::guards::CrmGuards),
-        )
-        .await
-        .unwrap();
-        let mut tx = store.writer().begin().await.unwrap();
-        let actor = store.create_account(tx.conn(), "Test").await.unwrap();
-        tx.commit().await.unwrap();
-        let coffee = Event::from(InteractionRecorded {
-            contact: "Bob".into(),
-            occurred_on: NaiveDate::from_ymd_opt(2026, 1, 13).unwrap(),
-            kind: "coffee".into(),
-            note: String::new(),
-        });
-        let batch: Vec<CheckedEvent> = [created("Bob"), created("bob"), coffee, created("Carol")]
-            .iter()
-            .map(|event| {
-                let event_type = event.event_type();
-                store
-                    .check(actor, event_type.name, event_type.version, event.to_payload())
-                    .unwrap()
-                    .unwrap()
-            })
-            .collect();
-
-        let outcomes = store_batch(store.writer(), &batch).await.unwrap();
-
-        let ids: Vec<Option<EventId>> = outcomes
-            .iter()
-            .map(|o| o.as_ref().ok().map(|r| r.event_id))
-            .collect();
-        let refusal = outcomes[1].as_ref().unwrap_err();
-        assert_eq!(
-            refusal.errors[0].field, "name",
-            "the second Bob is refused: {refusal:?}"
-        );
-        let (first, third, fourth) = (ids[0].unwrap(), ids[2].unwrap(), ids[3].unwrap());
-        assert_eq!(
-            (third, fourth),
-            (first + 1, first + 2),
-            "the others are stored, in order"
-        );
-        let stored: Vec<EventId> =
-            engine::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT id FROM events ORDER BY id")
-            .fetch_all(p)
-            .await)
-            .unwrap();
-        assert_eq!(stored, [first, third, fourth]);
-        let names: Vec<String> = engine::on_pool!(store.reader(), p => sqlx::query_scalar("SELECT name FROM contact_names ORDER BY name")
-            .fetch_all(p)
-            .await)
-            .unwrap();
-        assert_eq!(names, ["Bob", "Carol"]);
-    }
+    Ok(Ok(Receipt { event_id, created_at }))
 }

@@ -8,24 +8,24 @@
 //! the live ones, so appends and the live listener go on meanwhile. The swap is one
 //! command-side write transaction that also locks the projection's row: apply what arrived
 //! since, replace the live rows with the rebuilt ones, and move the checkpoint; the live
-//! listener carries on from there. A replay only runs handlers, which write their own tables:
-//! it sends no email and appends nothing.
+//! listener carries on from there. A replay only runs projections, which write their own tables:
+//! it causes nothing outside them and appends nothing.
 //!
 //! A rebuild is a long conversation between the async task and SQLite's worker thread: every
 //! statement hands work to that thread and waits for its answer. When the two threads sit on
 //! different CPUs of a virtual machine, each hand-over costs tens of microseconds of wake-ups
 //! between CPUs; on one CPU it costs a few. `server replay` therefore runs on one CPU (see
-//! [`engine::cpu::pin_to_one_cpu`]), which leaves the other CPUs to a server running meanwhile.
+//! [`crate::cpu::pin_to_one_cpu`]), which leaves the other CPUs to a server running meanwhile.
 
 use std::time::{Duration, Instant};
 
-use app::receipt::EventId;
 use chrono::Utc;
 
+use crate::db::{Backend, Conn};
 use crate::dispatch::{Projection, Rebuild};
+use crate::domain::{Domain, EventId};
 use crate::store::{EventStore, StoreError};
-use engine::db::{Backend, Conn};
-use engine::{on, on_pool};
+use crate::{on, on_pool};
 
 /// Events applied per transaction while rebuilding.
 const BATCH: i64 = 5_000;
@@ -132,11 +132,11 @@ async fn create_beside(mut conn: Conn<'_>, table: &str, what: Definition) -> Res
 
 /// Applies the events after `after` (up to `limit`) to `fold` when there is one, or else with
 /// the projection's handler to the tables this connection sees.
-async fn apply_after(
-    store: &EventStore,
+async fn apply_after<D: Domain>(
+    store: &EventStore<D>,
     mut conn: Conn<'_>,
-    projection: &dyn Projection,
-    fold: Option<&mut (dyn Rebuild + 'static)>,
+    projection: &dyn Projection<D>,
+    fold: Option<&mut (dyn Rebuild<D> + 'static)>,
     after: EventId,
     limit: i64,
 ) -> Result<(usize, EventId), StoreError> {
@@ -163,8 +163,8 @@ async fn apply_after(
 }
 
 /// Records a rebuild's progress on the projection's row (`None`: no rebuild runs).
-async fn record(
-    store: &EventStore,
+async fn record<D: Domain>(
+    store: &EventStore<D>,
     name: &str,
     progress: Option<(Progress, chrono::DateTime<Utc>)>,
 ) -> Result<(), StoreError> {
@@ -190,18 +190,18 @@ async fn record(
 
 /// Rebuilds `projection` from the whole stream beside its live tables and swaps the result in,
 /// calling `progress` after each batch (and showing it on the status page).
-pub async fn rebuild(
-    store: &EventStore,
-    projection: &dyn Projection,
+pub async fn rebuild<D: Domain>(
+    store: &EventStore<D>,
+    projection: &dyn Projection<D>,
     progress: impl FnMut(Progress),
 ) -> Result<Rebuilt, StoreError> {
     rebuild_in_batches(store, projection, BATCH, progress).await
 }
 
 /// [`rebuild`], applying `batch` events per transaction.
-pub async fn rebuild_in_batches(
-    store: &EventStore,
-    projection: &dyn Projection,
+pub async fn rebuild_in_batches<D: Domain>(
+    store: &EventStore<D>,
+    projection: &dyn Projection<D>,
     batch: i64,
     progress: impl FnMut(Progress),
 ) -> Result<Rebuilt, StoreError> {
@@ -213,9 +213,9 @@ pub async fn rebuild_in_batches(
     outcome
 }
 
-async fn rebuild_beside(
-    store: &EventStore,
-    projection: &dyn Projection,
+async fn rebuild_beside<D: Domain>(
+    store: &EventStore<D>,
+    projection: &dyn Projection<D>,
     batch: i64,
     mut progress: impl FnMut(Progress),
 ) -> Result<Rebuilt, StoreError> {
