@@ -44,6 +44,8 @@ export default defineConfig({
           LEPTOS_OUTPUT_NAME: "crm",
           LEPTOS_SITE_ROOT: process.env.KITH_SITE_ROOT ?? "../target/site",
           LEPTOS_SITE_PKG_DIR: "pkg",
+          // The build names the site's files by their hashes, in hash.txt beside the server.
+          LEPTOS_HASH_FILES: "true",
           LEPTOS_SITE_ADDR: new URL(stalledURL).host,
           LEPTOS_ENV: "PROD",
           KITH_SIGN_UPS_PER_ADDRESS: "100000",

@@ -291,7 +291,13 @@ async fn serve(config: Config, listeners: bool, mailer: bool) -> Result<(), Box<
     } else {
         get_configuration(Some("Cargo.toml"))?
     };
-    let options = leptos.leptos_options;
+    let mut options = leptos.leptos_options;
+    // Without the hash file the build writes beside the server, the pages cannot name the
+    // site's files (Leptos would stop at the first page); the plain names are the best guess.
+    if options.hash_files && web::hashed_names(&options).is_none() {
+        tracing::warn!("no hash file beside the server: the pages name the site's files unhashed");
+        options.hash_files = false;
+    }
     let address = options.site_addr;
     let kith = Kith::open(&config.database_url).await?;
     tracing::info!(database = %config.database_url, "database ready");

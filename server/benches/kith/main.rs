@@ -10,7 +10,7 @@
 //! - the listeners working through a backlog: events per second until every projection has
 //!   applied a stream appended while they were stopped;
 //! - the server-rendered `/contacts` page of an account with 10,000 contacts under load;
-//! - the WebAssembly bundle, raw and gzipped, when a release build is there.
+//! - the WebAssembly bundle, raw, gzip and brotli, when a release build is there.
 //!
 //! `cargo bench -p server -- --quick` runs each with less work (to check the suite runs);
 //! `-- --only NAME` runs one of append, replay, latency, backlog, page and wasm;
@@ -86,12 +86,17 @@ fn main() -> Result<(), Error> {
         }
     }
     if only.as_deref().is_none_or(|only| only == "wasm") {
-        let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg/crm.wasm");
-        match wasm::sizes(&bundle) {
-            Ok((raw, zipped)) => {
+        let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+        match wasm::sizes(&pkg) {
+            Ok(sizes) => {
                 println!(
-                    "WebAssembly bundle:  {raw} bytes raw, {zipped} gzipped   (target/site/pkg/crm.wasm as last built; \
-                     after `cargo leptos build --release` it is the bundle that ships; target < 400 KB gzipped)"
+                    "WebAssembly bundle:  {} bytes raw, {} gzip, {} brotli   ({} as last built; after \
+                     `cargo leptos build --release --precompress` it is the bundle that ships; target < 250 KB \
+                     brotli for the first page)",
+                    sizes.raw,
+                    sizes.gzip,
+                    sizes.brotli,
+                    sizes.path.display()
                 )
             }
             Err(error) => println!(

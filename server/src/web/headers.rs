@@ -46,12 +46,13 @@ pub fn came_over_https(headers: &HeaderMap) -> bool {
         .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
 }
 
-/// Adds the headers to every answer. Static files (`cacheable`) may be cached; everything
-/// else is personal, so nothing keeps a copy.
+/// Adds the headers to every answer. Static files (`cacheable`) that were found may be cached;
+/// everything else is personal or passing, so nothing keeps a copy.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let https = came_over_https(request.headers());
     let cacheable = super::is_file(request.uri().path());
     let mut response = next.run(request).await;
+    let found = response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED;
     let headers = response.headers_mut();
     let set = |headers: &mut HeaderMap, name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
@@ -70,8 +71,11 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     if https {
         set(headers, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
-    if !cacheable {
+    if !cacheable || !found {
         set(headers, header::CACHE_CONTROL, "no-store");
+    } else if !headers.contains_key(header::CACHE_CONTROL) {
+        // The icon: kept for a day (the site's hashed files say for how long themselves).
+        set(headers, header::CACHE_CONTROL, "public, max-age=86400");
     }
     response
 }

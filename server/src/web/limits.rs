@@ -128,11 +128,12 @@ pub fn error_page(status: StatusCode, message: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · Kith</title><link rel=\"stylesheet\" href=\"/pkg/crm.css\"></head>\
+         <title>{title} · Kith</title><link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\
          <body><main id=\"main\"><div class=\"page narrow\"><section class=\"card\">\
          <h1>{title}</h1><p>{escaped}</p>\
          <p>Go back to the form with your browser's Back button, or <a href=\"/contacts\">to your contacts</a>.</p>\
-         </section></div></main></body></html>\n"
+         </section></div></main></body></html>\n",
+        stylesheet = super::files::stylesheet(),
     )
 }
 

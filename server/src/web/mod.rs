@@ -2,9 +2,11 @@
 //! with the back end provided to every request through the Leptos context, the session cookie
 //! resolved to the signed-in account before anything else runs, and signed-out visitors sent
 //! to sign in. Around them: the safety headers (`headers`), the bounds on what a request may
-//! carry (`limits`), the status codes of refused server function calls (`statuses`), and the
-//! connection handling with its timeouts (`serve`).
+//! carry (`limits`), the status codes of refused server function calls (`statuses`), the
+//! site's own files (`files`), compression of every answer the browser can take compressed,
+//! and the connection handling with its timeouts (`serve`).
 
+mod files;
 mod headers;
 mod limits;
 mod serve;
@@ -23,6 +25,8 @@ use axum::response::{IntoResponse, Response};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
 /// The app's routes, worked out once per process. Working them out renders the app with
@@ -34,10 +38,16 @@ fn routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+pub use files::{IMMUTABLE, hashed_names};
 pub use serve::{serve, serve_on};
 
 /// The longest a request may take to be answered (a catch-up long-poll takes up to 2 s).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How hard pages and answers are compressed as they go out (brotli and gzip alike): a middle
+/// level, since every request pays for it; the last few percent are not worth the time. The
+/// site's files are compressed once, at build time, as hard as the tools go.
+const COMPRESSION: CompressionLevel = CompressionLevel::Precise(4);
 
 /// A page as the server renders it: the app's document, with this render's
 /// Content-Security-Policy on the answer.
@@ -53,13 +63,16 @@ pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
         let backend = backend.clone();
         move || provide_context(backend.clone())
     };
+    files::remember_stylesheet(&options);
     // The first layer wraps the routes closest; each later one wraps all before it.
     Router::new()
         .leptos_routes_with_context(&options, routes, context, {
             let options = options.clone();
             move || page(options.clone())
         })
+        .nest("/pkg", files::pkg(&options))
         .fallback(leptos_axum::file_and_error_handler(page))
+        .layer(CompressionLayer::new().quality(COMPRESSION))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,

@@ -8,6 +8,7 @@ mod common;
 mod accounts;
 mod backends;
 mod contacts;
+mod delivery;
 mod dispatch;
 mod events;
 mod invariant;
