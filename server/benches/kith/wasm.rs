@@ -16,7 +16,8 @@ pub struct Sizes {
 }
 
 /// The newest `crm*.wasm` in `pkg`, with the size of each encoding: the copies the build wrote
-/// when there are some, else compressed here as hard as the build would.
+/// when there are some (what the server sends), else compressed here (brotli 11, gzip at its
+/// best level).
 pub fn sizes(pkg: &Path) -> Result<Sizes, Error> {
     let newest = std::fs::read_dir(pkg)?
         .filter_map(Result::ok)
