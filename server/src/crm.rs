@@ -11,11 +11,8 @@ use engine::domain::{Cause, Domain, EventType, FieldProblem};
 use serde_json::Value;
 use sqlx::migrate::Migrator;
 
-pub use engine::dispatch::{
-    BATCH, CaughtUp, Health, ListenerHealth, Listeners, OTHER_PROCESSES_POLL, Projection, Rebuild,
-    RebuildProgress,
-};
-pub use engine::store::{EVENTS_CHANNEL, Guard, StoreError, WRITER_THREAD};
+pub use engine::dispatch::{Listeners, Projection, Rebuild};
+pub use engine::store::{Guard, StoreError, WRITER_THREAD};
 
 /// The CRM, as the engine's [`Domain`].
 #[derive(Clone, Copy, Debug)]

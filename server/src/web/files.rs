@@ -38,13 +38,12 @@ pub fn pkg<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<
         .fallback_service(files)
         .layer(axum::middleware::map_response(
             move |mut response: Response| async move {
+                let found = response.status().is_success() || response.status().is_redirection();
                 let headers = response.headers_mut();
                 // A cache in between keeps one copy per encoding, not the first one it saw.
                 headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-                if response.status().is_success() || response.status().is_redirection() {
-                    response
-                        .headers_mut()
-                        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+                if found {
+                    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
                 }
                 response
             },

@@ -18,10 +18,10 @@ use crate::db::{Backend, Conn, Pool};
 use crate::domain::{Domain, EventId, Receipt};
 use crate::on;
 
+pub use appender::WRITER_THREAD;
 use appender::{Appender, CheckedEvent};
-pub use appender::{MAX_BATCH, WRITER_THREAD};
 pub use error::StoreError;
-pub use open::Source;
+use open::Source;
 use schemas::Schemas;
 pub use stream::StoredEvent;
 
