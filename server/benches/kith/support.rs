@@ -24,18 +24,20 @@ pub fn use_postgres(server: Option<String>) {
     *POSTGRES.lock().expect("the backend setting") = server;
 }
 
-/// A fresh database (kept while it lives; on PostgreSQL, dropped with it) with one signed-up
-/// account.
-pub struct Fresh {
+/// A database of its own for one part: a SQLite file in a temporary folder, or a new PostgreSQL
+/// database (see [`use_postgres`]), dropped with it.
+pub struct Database {
     _dir: TempDir,
     url: String,
-    pub kith: Kith,
-    pub account: Actor,
-    /// The session token of the account, for its cookie.
-    pub session: String,
 }
 
-impl Drop for Fresh {
+impl Database {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for Database {
     fn drop(&mut self) {
         use sqlx::migrate::MigrateDatabase;
         if engine::db::Backend::of(&self.url) != engine::db::Backend::Postgres {
@@ -53,25 +55,46 @@ impl Drop for Fresh {
     }
 }
 
+/// A new, empty database on the PostgreSQL server in use, or `None` when the part runs on SQLite.
+pub async fn fresh_postgres_database() -> Result<Option<Database>, Error> {
+    use sqlx::migrate::MigrateDatabase;
+    let Some(server) = POSTGRES.lock().expect("the backend setting").clone() else {
+        return Ok(None);
+    };
+    let url = format!(
+        "{}/kith_bench_{}",
+        server.trim_end_matches('/'),
+        server::accounts::random_hex(6)
+    );
+    sqlx::Postgres::create_database(&url).await?;
+    Ok(Some(Database {
+        _dir: tempfile::tempdir()?,
+        url,
+    }))
+}
+
+/// Kith opened on a fresh database, with one signed-up account.
+pub struct Fresh {
+    pub kith: Kith,
+    pub account: Actor,
+    /// The session token of the account, for its cookie.
+    pub session: String,
+    /// Dropped after Kith, which it holds.
+    _database: Database,
+}
+
 /// Opens Kith on a new SQLite file in a temporary folder, or a new PostgreSQL database (see
 /// [`use_postgres`]), and signs up an account.
 pub async fn fresh_database() -> Result<Fresh, Error> {
-    use sqlx::migrate::MigrateDatabase;
-    let dir = tempfile::tempdir()?;
-    let postgres = POSTGRES.lock().expect("the backend setting").clone();
-    let url = match postgres {
-        Some(server) => {
-            let url = format!(
-                "{}/kith_bench_{}",
-                server.trim_end_matches('/'),
-                server::accounts::random_hex(6)
-            );
-            sqlx::Postgres::create_database(&url).await?;
-            url
+    let database = match fresh_postgres_database().await? {
+        Some(database) => database,
+        None => {
+            let dir = tempfile::tempdir()?;
+            let url = dir.path().join("kith.sqlite3").display().to_string();
+            Database { _dir: dir, url }
         }
-        None => dir.path().join("kith.sqlite3").display().to_string(),
     };
-    let kith = Kith::open(&url).await?;
+    let kith = Kith::open(database.url()).await?;
     let sign_up = SignUpForm {
         email: "bench@example.com".into(),
         password: "correct horse battery staple".into(),
@@ -84,11 +107,10 @@ pub async fn fresh_database() -> Result<Fresh, Error> {
         .await?
         .map_err(|r| r.to_string())?;
     Ok(Fresh {
-        _dir: dir,
-        url,
         kith,
         account: actor,
         session: token,
+        _database: database,
     })
 }
 

@@ -18,9 +18,10 @@ pub enum Backend {
     Postgres,
 }
 
-/// The advisory lock every PostgreSQL write transaction of the command side holds (see
-/// [`Pool::begin_write`]): "kith" in ASCII.
-const WRITE_LOCK: i64 = 0x6b69_7468;
+/// How every PostgreSQL write transaction of the command side begins (see
+/// [`Pool::begin_write`]): it takes the advisory lock 0x6b697468 ("kith" in ASCII) in the same
+/// message as its `BEGIN`, so the two cost one round trip.
+const BEGIN_WRITE: &str = "BEGIN; SELECT pg_advisory_xact_lock(1802073192)";
 
 impl Backend {
     /// `postgres://` and `postgresql://` URLs select PostgreSQL; anything else (a file path or
@@ -186,22 +187,9 @@ impl Pool {
     pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                lock_writes(&mut tx).await?;
-                Tx::Postgres(tx)
-            }
+            Self::Postgres(pool) => Tx::Postgres(pool.begin_with(BEGIN_WRITE).await?),
         })
     }
-}
-
-/// Takes the command side's lock, until the transaction ends.
-async fn lock_writes(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WRITE_LOCK)
-        .execute(tx)
-        .await
-        .map(drop)
 }
 
 impl PoolConn {
@@ -264,11 +252,7 @@ impl<'c> Conn<'c> {
     pub async fn begin_write(self) -> Result<Tx<'c>, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(c) => {
-                let mut tx = Connection::begin(c).await?;
-                lock_writes(&mut tx).await?;
-                Tx::Postgres(tx)
-            }
+            Self::Postgres(c) => Tx::Postgres(c.begin_with(BEGIN_WRITE).await?),
         })
     }
 
@@ -298,4 +282,16 @@ impl<'c> From<&'c mut PgConnection> for Conn<'c> {
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_write_lock_is_kith_in_ascii() {
+        let lock = i64::from_be_bytes([0, 0, 0, 0, b'k', b'i', b't', b'h']);
+        assert_eq!(
+            super::BEGIN_WRITE,
+            format!("BEGIN; SELECT pg_advisory_xact_lock({lock})")
+        );
+    }
 }

@@ -16,12 +16,12 @@ use app::receipt::EventId;
 use engine::db::Conn;
 use engine::on;
 
-/// The account's contact whose name is `name`, or else folds to the same key, as the command
-/// side keeps it: its key and its spelling. The exact name wins: two names kept from before
+/// The spelling in use of the account's contact whose name is `name`, or else folds to the
+/// same key, as the command side keeps it. The exact name wins: two names kept from before
 /// names were folded as they are now may share a key (see [`crate::contacts::names::fold_old_keys`]).
-async fn found(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-    on!(conn, c => sqlx::query_as(
-        "SELECT key, name FROM contact_names WHERE account_id = $1 AND (name = $2 OR key = $3) \
+async fn spelling(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<String>, sqlx::Error> {
+    on!(conn, c => sqlx::query_scalar(
+        "SELECT name FROM contact_names WHERE account_id = $1 AND (name = $2 OR key = $3) \
          ORDER BY CASE WHEN name = $2 THEN 0 ELSE 1 END LIMIT 1",
     )
     .bind(account_id)
@@ -31,17 +31,13 @@ async fn found(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<(St
     .await)
 }
 
-/// The spelling in use of the account's contact that `name` names or folds to.
-async fn spelling(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<String>, sqlx::Error> {
-    Ok(found(conn, account_id, name).await?.map(|(_, spelling)| spelling))
-}
-
 /// The key of the account's contact spelled exactly `name`, if there is one.
 async fn exactly(conn: Conn<'_>, account_id: i64, name: &str) -> Result<Option<String>, sqlx::Error> {
-    Ok(found(conn, account_id, name)
-        .await?
-        .filter(|(_, spelling)| spelling == name)
-        .map(|(key, _)| key))
+    on!(conn, c => sqlx::query_scalar("SELECT key FROM contact_names WHERE account_id = $1 AND name = $2")
+        .bind(account_id)
+        .bind(name)
+        .fetch_optional(c)
+        .await)
 }
 
 async fn record(conn: Conn<'_>, account_id: i64, name: &str) -> Result<(), sqlx::Error> {
@@ -199,17 +195,18 @@ pub async fn record_stored(
     event: &Event,
 ) -> Result<(), sqlx::Error> {
     if let Event::InteractionRecorded(recorded) = event {
-        let mut conn = conn;
-        let contact_key = exactly(conn.re(), account_id, &recorded.contact)
-            .await?
-            .unwrap_or_else(|| key(&recorded.contact));
-        on!(conn, c => sqlx::query("INSERT INTO known_interactions (account_id, id, contact_key) VALUES ($1, $2, $3)")
-            .bind(account_id)
-            .bind(event_id)
-            .bind(contact_key)
-            .execute(c)
-            .await
-            .map(drop))?;
+        // Under the key of the contact spelled so (see `exactly`), in the same statement.
+        on!(conn, c => sqlx::query(
+            "INSERT INTO known_interactions (account_id, id, contact_key) VALUES ($1, $2, \
+             COALESCE((SELECT key FROM contact_names WHERE account_id = $1 AND name = $3), $4))",
+        )
+        .bind(account_id)
+        .bind(event_id)
+        .bind(&recorded.contact)
+        .bind(key(&recorded.contact))
+        .execute(c)
+        .await
+        .map(drop))?;
     }
     Ok(())
 }

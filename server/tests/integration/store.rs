@@ -349,3 +349,41 @@ async fn a_refusal_among_events_appended_together_leaves_out_that_event_only() {
         "the listeners hear of the batch"
     );
 }
+
+/// On PostgreSQL other processes hear of appends through one notification per transaction,
+/// naming its newest event, whether the batch was stored at once or had a refusal in it.
+#[tokio::test]
+async fn other_processes_hear_of_each_batch_once() {
+    use sqlx::postgres::PgListener;
+    use std::time::Duration;
+    let db = TestDb::new().await;
+    if db.backend() != engine::db::Backend::Postgres {
+        return;
+    }
+    let mut listener = PgListener::connect(&db.url()).await.unwrap();
+    listener.listen(engine::store::EVENTS_CHANNEL).await.unwrap();
+    let batches = [
+        vec![created("Ada", ""), created("Bob", ""), created("Cy", "")],
+        vec![created("Dee", ""), created("ada", ""), created("Eve", "")],
+        vec![created("Fay", "")],
+    ];
+    for events in batches {
+        let outcomes = db.store().append_all(db.local(), &events).await.unwrap();
+        let newest = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok())
+            .map(|r| r.event_id)
+            .max();
+        let heard = tokio::time::timeout(Duration::from_secs(5), listener.recv())
+            .await
+            .expect("a notification within 5 s")
+            .unwrap();
+        assert_eq!(heard.payload().parse::<i64>().ok(), newest, "{outcomes:?}");
+        let more = tokio::time::timeout(Duration::from_millis(300), listener.recv()).await;
+        assert!(
+            more.is_err(),
+            "one notification per batch, not {:?}",
+            more.map(|m| m.map(|n| n.payload().to_owned()))
+        );
+    }
+}

@@ -20,7 +20,10 @@
 //!
 //! On PostgreSQL the transaction first takes the command side's advisory lock (see
 //! [`Pool::begin_write`], which explains how that keeps ids visible in order), and the writer
-//! task runs on the caller's runtime; the rest of this note is about SQLite.
+//! task runs on the caller's runtime. Each statement there is a round trip, so the task keeps
+//! one connection for itself, the lock is taken in the message that begins the transaction and
+//! the batch's last insert also notifies the listening processes: a batch of one event costs
+//! its guard's statements, its insert and two more. The rest of this note is about SQLite.
 //!
 //! The writer task runs on a thread of its own, kept on one CPU together with the worker thread
 //! of the connection it writes on (see [`crate::cpu`]): a batch is a dozen statements, each a
@@ -39,7 +42,7 @@ use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::{EVENTS_CHANNEL, Guard, Outcome, StoreError};
-use crate::db::{Conn, Pool};
+use crate::db::{Backend, Conn, Pool, PoolConn};
 use crate::domain::{Domain, EventId, Receipt};
 use crate::on;
 
@@ -119,6 +122,7 @@ fn writer_thread<D: Domain>(
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(60))
@@ -181,6 +185,32 @@ impl<D: Domain> Appender<D> {
     }
 }
 
+/// The writer task's connection. On SQLite it is the pool's one connection, which the store's
+/// other writers share, so the task takes it for each batch; on PostgreSQL the task keeps one of
+/// the pool's from batch to batch (sqlx checks a connection with a round trip each time it comes
+/// back), and gives it up after a failure.
+struct WriterConn {
+    pool: Pool,
+    kept: Option<PoolConn>,
+}
+
+impl WriterConn {
+    async fn store_batch<D: Domain>(
+        &mut self,
+        batch: &[CheckedEvent<D>],
+    ) -> Result<Vec<Outcome<D>>, StoreError> {
+        let mut conn = match self.kept.take() {
+            Some(conn) => conn,
+            None => self.pool.acquire().await?,
+        };
+        let stored = store_batch(conn.conn(), batch).await;
+        if stored.is_ok() && self.pool.backend() == Backend::Postgres {
+            self.kept = Some(conn);
+        }
+        stored
+    }
+}
+
 /// The writer task: stores whatever has queued up, batch after batch, until the store closes.
 async fn write_batches<D: Domain>(
     writer: &Pool,
@@ -188,6 +218,10 @@ async fn write_batches<D: Domain>(
     commits: &AtomicU64,
     head: &watch::Sender<EventId>,
 ) {
+    let mut writer = WriterConn {
+        pool: writer.clone(),
+        kept: None,
+    };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last_size = 0;
     loop {
@@ -205,7 +239,7 @@ async fn write_batches<D: Domain>(
         wait_for_stragglers(&mut appends, &mut batch, expected.min(MAX_BATCH));
         last_size = batch.len();
         let (checked, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|a| (a.checked, a.reply)).unzip();
-        match store_batch(writer, &checked).await {
+        match writer.store_batch(&checked).await {
             Ok(outcomes) => {
                 if let Some(newest) = newest_stored(&outcomes) {
                     commits.fetch_add(1, Ordering::Relaxed);
@@ -254,24 +288,27 @@ fn wait_for_stragglers<D: Domain>(
     }
 }
 
-/// Stores the events of a batch in one transaction, in order, leaving out those refused.
+/// Stores the events of a batch in one write transaction on `conn`, in order, leaving out
+/// those refused.
 pub async fn store_batch<D: Domain>(
-    writer: &Pool,
+    mut conn: Conn<'_>,
     batch: &[CheckedEvent<D>],
 ) -> Result<Vec<Outcome<D>>, StoreError> {
-    let mut tx = writer.begin_write().await?;
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = conn.re().begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
-    for checked in batch {
-        match store_checked(tx.conn(), checked).await? {
+    for (at, checked) in batch.iter().enumerate() {
+        // Until a refusal, every event is stored, so the last is the newest.
+        let notify = at + 1 == batch.len();
+        match store_checked(tx.conn(), checked, notify).await? {
             Ok(receipt) => outcomes.push(Ok(receipt)),
             Err(_) => {
                 tx.rollback().await?;
-                return store_batch_with_refusals(writer, batch).await;
+                return store_batch_with_refusals(conn, batch).await;
             }
         }
-    }
-    if let Some(newest) = newest_stored(&outcomes) {
-        notify_appended(tx.conn(), newest).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
@@ -281,14 +318,14 @@ pub async fn store_batch<D: Domain>(
 /// refused one leaves nothing behind. Two statements more per event, so only once a refusal
 /// has been seen.
 async fn store_batch_with_refusals<D: Domain>(
-    writer: &Pool,
+    conn: Conn<'_>,
     batch: &[CheckedEvent<D>],
 ) -> Result<Vec<Outcome<D>>, StoreError> {
-    let mut tx = writer.begin_write().await?;
+    let mut tx = conn.begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for checked in batch {
         let mut savepoint = tx.conn().begin().await?;
-        let outcome = store_checked(savepoint.conn(), checked).await?;
+        let outcome = store_checked(savepoint.conn(), checked, false).await?;
         if outcome.is_ok() {
             savepoint.commit().await?;
         } else {
@@ -306,7 +343,7 @@ async fn store_batch_with_refusals<D: Domain>(
 /// Tells every process listening (on PostgreSQL) that the caller's write transaction appended
 /// events up to `newest`: PostgreSQL delivers the notification on [`EVENTS_CHANNEL`] when it
 /// commits. Once per transaction is enough.
-pub async fn notify_appended(conn: Conn<'_>, newest: EventId) -> Result<(), StoreError> {
+async fn notify_appended(conn: Conn<'_>, newest: EventId) -> Result<(), StoreError> {
     if let Conn::Postgres(c) = conn {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(EVENTS_CHANNEL)
@@ -317,11 +354,25 @@ pub async fn notify_appended(conn: Conn<'_>, newest: EventId) -> Result<(), Stor
     Ok(())
 }
 
+/// How an event is stored.
+const INSERT_EVENT: &str = "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5) RETURNING id";
+
+/// The same on PostgreSQL, telling the processes listening on [`EVENTS_CHANNEL`] of the new
+/// event when the transaction commits, in the same round trip (see [`notify_appended`]).
+const INSERT_EVENT_AND_NOTIFY: &str = "WITH stored AS (\
+     INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
+     VALUES ($1, $2, $3, $4, $5) RETURNING id) \
+     SELECT id, pg_notify('kith_events', id::text)::text FROM stored";
+
 /// Runs the command-side checks of a checked event and inserts it, in the caller's write
-/// transaction (see [`Pool::begin_write`]); the caller then calls [`notify_appended`].
+/// transaction (see [`Pool::begin_write`]). With `notify`, the insert itself notifies the
+/// listening processes on PostgreSQL; otherwise the caller calls [`notify_appended`] once it
+/// has stored its events.
 pub async fn store_checked<D: Domain>(
     mut conn: Conn<'_>,
     checked: &CheckedEvent<D>,
+    notify: bool,
 ) -> Result<Outcome<D>, StoreError> {
     let CheckedEvent {
         guard,
@@ -335,10 +386,11 @@ pub async fn store_checked<D: Domain>(
         return Ok(Err(refusal));
     }
     let created_at = crate::db::now();
-    let event_id: EventId = on!(conn.re(), c => sqlx::query_scalar(
-            "INSERT INTO events (payload, event_type_id, entity_id, account_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
+    let insert = match conn.backend() {
+        Backend::Postgres if notify => INSERT_EVENT_AND_NOTIFY,
+        _ => INSERT_EVENT,
+    };
+    let event_id: EventId = on!(conn.re(), c => sqlx::query_scalar(insert)
         .bind(Json(&**payload))
         .bind(event_type_id)
         .bind(cause.entity_id)
@@ -350,4 +402,15 @@ pub async fn store_checked<D: Domain>(
         .record_stored(conn, cause.account_id, event_id, event)
         .await?;
     Ok(Ok(Receipt { event_id, created_at }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notifying_insert_notifies_the_events_channel() {
+        assert!(INSERT_EVENT_AND_NOTIFY.contains(&format!("pg_notify('{EVENTS_CHANNEL}', id::text)")));
+        assert!(INSERT_EVENT_AND_NOTIFY.contains(INSERT_EVENT.trim_end_matches(" RETURNING id")));
+    }
 }

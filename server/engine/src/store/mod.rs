@@ -109,7 +109,8 @@ impl<D: Domain> EventStore<D> {
                 Err(refusal) => outcomes.push(Some(Err(refusal))),
             }
         }
-        let mut stored = appender::store_batch(&self.writer, &checked).await?.into_iter();
+        let mut conn = self.writer.acquire().await?;
+        let mut stored = appender::store_batch(conn.conn(), &checked).await?.into_iter();
         if let Some(newest) = appender::newest_stored(stored.as_slice()) {
             advance(&self.head, newest);
         }
@@ -142,19 +143,13 @@ impl<D: Domain> EventStore<D> {
     /// [`EventStore::appended`] after the commit.
     pub async fn append_in(
         &self,
-        mut tx: Conn<'_>,
+        tx: Conn<'_>,
         actor: D::Actor,
         event: &D::Event,
     ) -> Result<Outcome<D>, StoreError> {
         let (name, version) = D::event_type(event);
         match self.check(actor, name, version, D::encode(event))? {
-            Ok(checked) => {
-                let outcome = appender::store_checked(tx.re(), &checked).await?;
-                if let Ok(receipt) = &outcome {
-                    appender::notify_appended(tx, receipt.event_id).await?;
-                }
-                Ok(outcome)
-            }
+            Ok(checked) => Ok(appender::store_checked(tx, &checked, true).await?),
             Err(rejection) => Ok(Err(rejection)),
         }
     }

@@ -68,6 +68,7 @@ impl<D: Domain> EventStore<D> {
         on_pool!(&writer, p => D::migrator(Backend::Sqlite).run(p).await)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(options.clone().read_only(true))
             .await?;
         Self::ready(
@@ -84,8 +85,11 @@ impl<D: Domain> EventStore<D> {
     /// PostgreSQL, shared by any number of processes; a commit is durable there.
     async fn open_postgres(location: &str, guard: Arc<dyn Guard<D>>) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(location)?;
+        // sqlx checks each connection as it comes back to the pool; checking it again as it is
+        // taken out would cost every query a round trip more.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(options.clone())
             .await?;
