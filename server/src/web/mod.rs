@@ -90,7 +90,7 @@ const PUBLIC_PAGES: &[&str] = &["/sign-in", "/sign-up"];
 
 /// Static files: the same for everyone, so no session is looked up for them.
 fn is_file(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.svg"
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/robots.txt"
 }
 
 /// Server functions check the session themselves (and answer data, not pages).

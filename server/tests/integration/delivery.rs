@@ -162,3 +162,29 @@ async fn pages_and_answers_are_compressed_as_they_go_and_kept_by_no_cache() {
         "a client that asks for no encoding gets none"
     );
 }
+
+/// Crawlers (and Lighthouse's SEO audit) read `/robots.txt` without a session: it is the site's
+/// file, not the sign-in page, and it lets them see the sign-in pages.
+#[tokio::test]
+async fn robots_txt_is_served_to_visitors_who_are_not_signed_in() {
+    let db = TestDb::new().await;
+    let options = LeptosOptions::builder()
+        .output_name("crm")
+        .site_root("../public")
+        .build();
+    let router = server::web::router(options, Arc::new(CrmBackend::new(db.dispatcher().clone())));
+    let request = Request::get("/robots.txt").body(Body::empty()).unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        header(response.headers(), header::CONTENT_TYPE).is_some_and(|t| t.starts_with("text/plain")),
+        "{:?}",
+        response.headers()
+    );
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let robot = texting_robots::Robot::new("Googlebot", &body).unwrap();
+    assert!(robot.allowed("/sign-in") && robot.allowed("/sign-up"));
+    assert!(!robot.allowed("/api/list_contacts"));
+}
