@@ -134,18 +134,31 @@ pub async fn contacts(
     // Both sides are folded, so `LIKE` compares bytes alike on both databases (SQLite's folds
     // ASCII letters only, and there are none in upper case left to fold).
     let filter = "AND ($2 = '' OR search_key LIKE $3 ESCAPE '\\') ";
-    let pattern = contains_pattern(&names::search_term(&query.search));
-    // The statements are put together from fixed fragments only; input is always bound.
-    let count = format!(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN TRUE {filter} THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM projected_contacts WHERE account_id = $1"
-    );
-    let (total, matching): (i64, i64) = on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(count))
+    let term = names::search_term(&query.search);
+    let pattern = contains_pattern(&term);
+    // Without a search every contact matches, and an index alone counts them: reading every
+    // row to test the search took most of the time of a request for a page of 10,000 contacts.
+    let (total, matching): (i64, i64) = if term.is_empty() {
+        let total: i64 = on!(tx.conn(), c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM projected_contacts WHERE account_id = $1",
+        )
         .bind(account_id)
-        .bind(&query.search)
-        .bind(&pattern)
         .fetch_one(c)
         .await)?;
+        (total, total)
+    } else {
+        // The statements are put together from fixed fragments only; input is always bound.
+        let count = format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN TRUE {filter} THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM projected_contacts WHERE account_id = $1"
+        );
+        on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(count))
+            .bind(account_id)
+            .bind(&query.search)
+            .bind(&pattern)
+            .fetch_one(c)
+            .await)?
+    };
     let size = ListQuery::PAGE_SIZE;
     let pages = (matching.max(1) as u32).div_ceil(size);
     let page = query.page.clamp(1, pages);

@@ -317,6 +317,14 @@ async fn the_list_sorts_searches_and_pages_with_empty_dates_last() {
         (names(&found), found.matching, found.total),
         (vec!["alice".to_owned(), "carol".to_owned()], 2, 4)
     );
+    for blank in ["", "q=", "q=+++"] {
+        let all = list(&db, me, blank).await;
+        assert_eq!(
+            (all.contacts.len(), all.matching, all.total, all.pages),
+            (4, 4, 4, 1),
+            "no search term ({blank:?}) matches every contact"
+        );
+    }
     assert_eq!(
         names(&list(&db, me, "q=100%25").await),
         ["carol"],
