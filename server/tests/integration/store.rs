@@ -387,3 +387,29 @@ async fn other_processes_hear_of_each_batch_once() {
         );
     }
 }
+
+/// A read transaction sees one moment on PostgreSQL too: REPEATABLE READ, and read only.
+#[tokio::test]
+async fn read_transactions_see_one_moment_on_postgres() {
+    let db = TestDb::new().await;
+    if db.backend() != engine::db::Backend::Postgres {
+        return;
+    }
+    let mut tx = db.store().reader().begin_read().await.unwrap();
+    let engine::db::Conn::Postgres(c) = tx.conn() else {
+        unreachable!("a PostgreSQL store reads from PostgreSQL")
+    };
+    let isolation: String = sqlx::query_scalar("SHOW transaction_isolation")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    let read_only: String = sqlx::query_scalar("SHOW transaction_read_only")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(
+        (isolation.as_str(), read_only.as_str()),
+        ("repeatable read", "on")
+    );
+    tx.rollback().await.unwrap();
+}
