@@ -1,6 +1,7 @@
 //! `projected_contacts`: one row per contact, found by its natural key (name, account), with
-//! its last interaction and next meeting; and `projected_contact_interactions`, each contact's
-//! interactions. One listener keeps both, so a contact's page reads one projection.
+//! its last interaction and next meeting; `projected_contact_interactions`, each contact's
+//! interactions; and `projected_contact_counts`, how many contacts each account has. One
+//! listener keeps the three, so a page reads one projection.
 //!
 //! What an event does to the rows is said once, by [`ContactsFold::step`]. The live listener
 //! reads the rows a batch of events touches, steps them and writes back what changed; a replay
@@ -10,7 +11,7 @@ use app::events::Event;
 use app::views::ProjectionName;
 
 use super::fold::{ContactsFold, Touched};
-use super::rows;
+use super::{counts, rows};
 use crate::crm::{Crm, Projection, Rebuild, StoreError, StoredEvent};
 use engine::db::Conn;
 
@@ -19,7 +20,7 @@ pub struct ContactsProjection;
 #[async_trait::async_trait]
 impl Projection<Crm> for ContactsProjection {
     fn tables(&self) -> &'static [&'static str] {
-        &["projected_contacts", "projected_contact_interactions"]
+        &["projected_contacts", "projected_contact_interactions", "projected_contact_counts"]
     }
 
     fn name(&self) -> &'static str {
@@ -60,9 +61,11 @@ impl Projection<Crm> for ContactsProjection {
                     .map_err(|e| (at, e))?;
             }
         }
-        rows::write_changes(conn, &before, after)
+        let counted = counts::changes(&before, &after);
+        rows::write_changes(conn.re(), &before, after)
             .await
-            .map_err(|e| (0, e))
+            .map_err(|e| (0, e))?;
+        counts::write_changes(conn, counted).await.map_err(|e| (0, e))
     }
 }
 
@@ -75,7 +78,9 @@ impl Rebuild<Crm> for ContactsFold {
         self.step(stored.account()?, stored.id, stored.created_at, event)
     }
 
-    async fn write(self: Box<Self>, conn: Conn<'_>) -> Result<(), StoreError> {
-        rows::write_all(conn, *self).await
+    async fn write(self: Box<Self>, mut conn: Conn<'_>) -> Result<(), StoreError> {
+        let counted = counts::of(&self);
+        rows::write_all(conn.re(), *self).await?;
+        counts::write_all(conn, counted).await
     }
 }

@@ -537,3 +537,38 @@ async fn names_kept_before_folding_stay_reachable_when_they_now_fold_alike() {
     assert_eq!(db.count("SELECT COUNT(*) FROM known_interactions").await, 0);
     assert_eq!(db.count("SELECT COUNT(*) FROM name_keys_pending").await, 0);
 }
+
+/// The list's count of contacts is kept by the projection: one more for a contact created, one
+/// less for one deleted, none for a rename, each account its own; a replay gives the same.
+#[tokio::test]
+async fn the_count_of_contacts_follows_creations_deletions_and_renames() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    let other = db.sign_up("other@example.com").await.actor;
+    for name in ["Ada", "Bob", "Cy"] {
+        db.accept(me, &created(name, "")).await;
+    }
+    db.accept(other, &created("Dee", "")).await;
+    let total = |view: ContactsView| (view.total, view.matching, view.contacts.len() as i64);
+    assert_eq!(total(list(&db, me, "").await), (3, 3, 3));
+    assert_eq!(total(list(&db, other, "").await), (1, 1, 1));
+
+    db.accept(me, &edited("Ada", Some("Ada Lovelace"), "")).await;
+    db.accept(me, &Event::from(ContactDeleted { name: "Bob".into() })).await;
+    assert_eq!(total(list(&db, me, "").await), (2, 2, 2));
+    assert_eq!(total(list(&db, me, "q=ada").await), (2, 1, 1));
+
+    for name in ["Ada Lovelace", "Cy"] {
+        db.accept(me, &Event::from(ContactDeleted { name: name.into() })).await;
+    }
+    assert_eq!(total(list(&db, me, "").await), (0, 0, 0));
+    assert_eq!(total(list(&db, other, "").await), (1, 1, 1));
+
+    let live = common::snapshot(&db).await;
+    let contacts = server::projections::all()
+        .into_iter()
+        .find(|p| p.name() == "projected_contacts")
+        .unwrap();
+    engine::replay::rebuild(db.store(), contacts.as_ref(), |_| {}).await.unwrap();
+    assert_eq!(common::snapshot(&db).await, live, "a replay counts the same");
+}
