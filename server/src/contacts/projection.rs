@@ -20,7 +20,11 @@ pub struct ContactsProjection;
 #[async_trait::async_trait]
 impl Projection<Crm> for ContactsProjection {
     fn tables(&self) -> &'static [&'static str] {
-        &["projected_contacts", "projected_contact_interactions", "projected_contact_counts"]
+        &[
+            "projected_contacts",
+            "projected_contact_interactions",
+            "projected_contact_counts",
+        ]
     }
 
     fn name(&self) -> &'static str {

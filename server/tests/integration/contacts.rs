@@ -554,12 +554,14 @@ async fn the_count_of_contacts_follows_creations_deletions_and_renames() {
     assert_eq!(total(list(&db, other, "").await), (1, 1, 1));
 
     db.accept(me, &edited("Ada", Some("Ada Lovelace"), "")).await;
-    db.accept(me, &Event::from(ContactDeleted { name: "Bob".into() })).await;
+    db.accept(me, &Event::from(ContactDeleted { name: "Bob".into() }))
+        .await;
     assert_eq!(total(list(&db, me, "").await), (2, 2, 2));
     assert_eq!(total(list(&db, me, "q=ada").await), (2, 1, 1));
 
     for name in ["Ada Lovelace", "Cy"] {
-        db.accept(me, &Event::from(ContactDeleted { name: name.into() })).await;
+        db.accept(me, &Event::from(ContactDeleted { name: name.into() }))
+            .await;
     }
     assert_eq!(total(list(&db, me, "").await), (0, 0, 0));
     assert_eq!(total(list(&db, other, "").await), (1, 1, 1));
@@ -569,6 +571,8 @@ async fn the_count_of_contacts_follows_creations_deletions_and_renames() {
         .into_iter()
         .find(|p| p.name() == "projected_contacts")
         .unwrap();
-    engine::replay::rebuild(db.store(), contacts.as_ref(), |_| {}).await.unwrap();
+    engine::replay::rebuild(db.store(), contacts.as_ref(), |_| {})
+        .await
+        .unwrap();
     assert_eq!(common::snapshot(&db).await, live, "a replay counts the same");
 }
