@@ -13,7 +13,7 @@ TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 
 run:
 	scripts/ensure-tools.sh release
-	cargo leptos serve --release --precompress
+	cargo leptos serve --release --precompress --split
 
 test: lint unit postgres e2e
 

@@ -40,4 +40,4 @@ if [ -n "${KITH_E2E_POSTGRES:-}" ]; then
   export KITH_STALLED_DATABASE="${KITH_E2E_POSTGRES%/}/${databases[1]}"
 fi
 
-cargo leptos end-to-end
+cargo leptos end-to-end --split

@@ -26,18 +26,13 @@ pub mod views;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 use components::account_menu::AccountMenu;
-use routes::contact::ContactPage;
 use routes::contacts::ContactsPage;
-use routes::events::EventsPage;
 use routes::not_found::NotFound;
-use routes::processing::ProcessingPage;
-use routes::settings::SettingsPage;
 use routes::sign_in::SignInPage;
-use routes::sign_up::SignUpPage;
-use routes::status::StatusPage;
+use routes::{ContactRoute, EventsRoute, ProcessingRoute, SettingsRoute, SignUpRoute, StatusRoute};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,7 +50,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                // The app's code loads at low priority and hydrates once the browser is idle:
+                // the page is readable first, and its links and forms work as plain HTML
+                // until then.
+                <HydrationScripts options defer=true />
                 <MetaTags />
             </head>
             <body>
@@ -95,17 +93,18 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main">
                 // Pages render whole on the server (async mode) so that they are complete
-                // without JavaScript; the hydrated app then takes over navigation.
+                // without JavaScript; the hydrated app then takes over navigation, loading
+                // each page's code when the page is first shown (see `routes`).
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/contacts" /> } ssr=SsrMode::Async />
                     <Route path=path!("/contacts") view=ContactsPage ssr=SsrMode::Async />
-                    <Route path=path!("/contacts/:name") view=ContactPage ssr=SsrMode::Async />
-                    <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async />
-                    <Route path=path!("/processing") view=ProcessingPage ssr=SsrMode::Async />
-                    <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/contacts/:name") view={Lazy::<ContactRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/events") view={Lazy::<EventsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/processing") view={Lazy::<ProcessingRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async />
-                    <Route path=path!("/sign-up") view=SignUpPage ssr=SsrMode::Async />
-                    <Route path=path!("/status") view=StatusPage ssr=SsrMode::Async />
+                    <Route path=path!("/sign-up") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/status") view={Lazy::<StatusRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

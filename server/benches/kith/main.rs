@@ -11,7 +11,8 @@
 //! - the listeners working through a backlog: events per second until every projection has
 //!   applied a stream appended while they were stopped;
 //! - the server-rendered `/contacts` page of an account with 10,000 contacts under load;
-//! - the WebAssembly bundle, raw, gzip and brotli, when a release build is there.
+//! - the WebAssembly and JavaScript, raw, gzip and brotli, in all and for a first visit to
+//!   `/sign-in`, `/contacts` and a contact's page, when a release build is there.
 //!
 //! `cargo bench -p server -- --quick` runs each with less work (to check the suite runs);
 //! `-- --only NAME` runs one of append, replay, latency, backlog, page and wasm;
@@ -88,20 +89,34 @@ fn main() -> Result<(), Error> {
     }
     if only.as_deref().is_none_or(|only| only == "wasm") {
         let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
-        match wasm::sizes(&pkg) {
-            Ok(sizes) => {
+        match wasm::bundle(&pkg) {
+            Ok(bundle) => {
+                let shown = |sizes: wasm::Sizes| {
+                    format!(
+                        "{} bytes raw, {} gzip, {} brotli",
+                        sizes.raw, sizes.gzip, sizes.brotli
+                    )
+                };
                 println!(
-                    "WebAssembly bundle:  {} bytes raw, {} gzip, {} brotli   ({} as last built; after \
-                     `cargo leptos build --release --precompress` it is the bundle that ships; target < 250 KB \
-                     brotli for the first page)",
-                    sizes.raw,
-                    sizes.gzip,
-                    sizes.brotli,
-                    sizes.path.display()
-                )
+                    "WebAssembly and JavaScript ({} as last built; after `cargo leptos build --release \
+                     --precompress --split` it is what ships):",
+                    bundle.main.display()
+                );
+                println!("  main module:         {}", shown(bundle.main_sizes));
+                println!(
+                    "  all of it:           {}   ({} chunks split off)",
+                    shown(bundle.all),
+                    bundle.chunks
+                );
+                for (page, sizes, chunks) in &bundle.first_pages {
+                    println!(
+                        "  first visit, {page:<16} {}   (+{chunks} chunks; target < 250 KB brotli)",
+                        shown(*sizes)
+                    );
+                }
             }
             Err(error) => println!(
-                "WebAssembly bundle:  not measured ({error}); run `cargo leptos build --release` first"
+                "WebAssembly bundle:  not measured ({error}); run `cargo leptos build --release --precompress --split` first"
             ),
         }
     }

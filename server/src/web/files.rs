@@ -11,6 +11,7 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use app::routes::chunks::SplitChunks;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
@@ -69,6 +70,30 @@ pub fn hashed_names(options: &LeptosOptions) -> Option<Vec<(String, String)>> {
             .map(|(kind, hash)| (kind.trim().to_owned(), hash.trim().to_owned()))
             .collect(),
     )
+}
+
+/// The chunks of the lazy routes, from the split manifest of a build made with `--split`
+/// (named in the hash file; `__wasm_split_manifest.json` when names are not hashed). Empty
+/// without one: every page is then in the main module.
+pub fn split_chunks(options: &LeptosOptions) -> SplitChunks {
+    let names = hashed_names(options).unwrap_or_default();
+    let hashed = |kind: &str, stem: &str, ext: &str| match names.iter().find(|(k, _)| k == kind) {
+        Some((_, hash)) => format!("{stem}.{hash}.{ext}"),
+        None => format!("{stem}.{ext}"),
+    };
+    let manifest = pkg_dir(options).join(hashed("manifest", "__wasm_split_manifest", "json"));
+    let by_view = match std::fs::read(&manifest) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+            tracing::error!(manifest = %manifest.display(), %error, "the split manifest is unreadable; lazy pages will load their code late");
+            Default::default()
+        }),
+        Err(_) => Default::default(),
+    };
+    SplitChunks {
+        pkg: format!("/{}", options.site_pkg_dir),
+        loader: hashed("split", "__wasm_split", "js"),
+        by_view,
+    }
 }
 
 /// The stylesheet's address, as the first router of the process found it.

@@ -12,7 +12,7 @@ mod limits;
 mod serve;
 mod statuses;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use app::backend::{SharedBackend, cleared_session_cookie, session_token};
@@ -61,7 +61,11 @@ pub fn router(options: LeptosOptions, backend: SharedBackend) -> Router {
     let routes = routes();
     let context = {
         let backend = backend.clone();
-        move || provide_context(backend.clone())
+        let chunks = Arc::new(files::split_chunks(&options));
+        move || {
+            provide_context(backend.clone());
+            provide_context(chunks.clone());
+        }
     };
     files::remember_stylesheet(&options);
     // The first layer wraps the routes closest; each later one wraps all before it.
