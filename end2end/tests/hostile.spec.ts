@@ -141,7 +141,7 @@ for (const javaScript of [true, false]) {
         const contactPath = `/contacts/${encodeURIComponent(name)}`;
         await page.goto(contactPath);
         await inspect(page, "contact page", javaScript);
-        expect(await page.title()).toBe(`${name} · Kith`);
+        await expect(page).toHaveTitle(`${name} · Kith`);
         const interaction = page.locator("section", { has: page.getByRole("heading", { name: "Interactions" }) });
         await interaction.getByLabel("Date").first().fill("2026-11-30");
         await interaction.getByLabel("What was it?").first().fill(hostile.slice(0, 100));
@@ -156,7 +156,7 @@ for (const javaScript of [true, false]) {
         await submit(page, "Save meeting", javaScript);
         await page.goto(contactPath);
         await inspect(page, "contact page with everything", javaScript);
-        expect(await page.title()).toBe(`${name} · Kith`);
+        await expect(page).toHaveTitle(`${name} · Kith`);
         const edit = page.locator("section", { has: page.getByRole("heading", { name: "Edit details" }) });
         await expect(edit.getByLabel("Description")).toHaveValue(acceptableText(hostile, TEXT_MAX));
         await expect(meeting.getByLabel("Notes for the meeting")).toHaveValue(acceptableText(hostile, 20_000));

@@ -51,6 +51,7 @@ test("another page's code arrives when the app first goes there, without a reloa
 
   await page.locator("table.contact-table").getByRole("link", { name }).click();
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await expect(page).toHaveTitle(`${name} · Kith`);
   await expect(page.getByRole("button", { name: "Record interaction" })).toBeVisible();
   expect(fetched.size).toBeGreaterThan(0);
   expect([...fetched].some((file) => file.startsWith("crm"))).toBe(false);

@@ -138,7 +138,9 @@ pub fn ContactPage() -> impl IntoView {
     });
 
     view! {
-        <Title text=move || name.get() />
+        // Read from the router's location, not from `name`: the page may be a lazy route's
+        // view, and the title must follow the address whatever owns this page's signals.
+        <Title text=move || contact_in_path(&location.pathname.get()).unwrap_or_default() />
         <div class="page contact-page">
             <p class="breadcrumb">
                 <A href="/contacts">"← All contacts"</A>
