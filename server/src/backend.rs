@@ -104,14 +104,9 @@ impl Backend for CrmBackend {
     }
 
     async fn contacts(&self, account_id: i64, query: ListQuery) -> Result<ContactsView, AppError> {
-        queries::contacts(
-            self.dispatcher.store().reader(),
-            &self.dispatcher,
-            account_id,
-            query,
-        )
-        .await
-        .map_err(logged)
+        queries::contacts(self.dispatcher.store().reader(), account_id, query)
+            .await
+            .map_err(logged)
     }
 
     async fn contact(&self, account_id: i64, name: &str) -> Result<ContactView, AppError> {

@@ -209,14 +209,10 @@ async fn answers(kith: &Kith) -> Vec<String> {
                 search: (*search).to_owned(),
                 page: 1,
             };
-            let list: ContactsView = server::contacts::queries::contacts(
-                store.reader(),
-                &kith.dispatcher,
-                actor.account_id,
-                query,
-            )
-            .await
-            .expect("the list");
+            let list: ContactsView =
+                server::contacts::queries::contacts(store.reader(), actor.account_id, query)
+                    .await
+                    .expect("the list");
             let names: Vec<&str> = list.contacts.iter().map(|c| c.name.as_str()).collect();
             answers.push(format!("descending {descending}, {search:?}: {names:?}"));
         }

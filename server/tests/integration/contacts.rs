@@ -55,7 +55,6 @@ async fn list(db: &TestDb, actor: Actor, query: &str) -> ContactsView {
     db.dispatcher().run_until_caught_up().await.unwrap();
     server::contacts::queries::contacts(
         db.store().reader(),
-        db.dispatcher(),
         actor.account_id,
         ListQuery::from_query(query),
     )
@@ -575,4 +574,55 @@ async fn the_count_of_contacts_follows_creations_deletions_and_renames() {
         .await
         .unwrap();
     assert_eq!(common::snapshot(&db).await, live, "a replay counts the same");
+}
+
+/// On PostgreSQL a page without a search reads the sort's index, in the plan PostgreSQL keeps
+/// for a prepared statement after a few runs, made for any parameters: such a plan of a
+/// statement that allowed for a search read every contact of the account and sorted them
+/// (one account of 10,000 contacts among fifty small ones).
+#[tokio::test]
+async fn pages_without_a_search_read_the_sorts_index_on_postgres() {
+    let db = TestDb::new().await;
+    let engine::db::Pool::Postgres(pool) = db.store().reader() else {
+        return;
+    };
+    let mut c = pool.acquire().await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO projected_contacts (id, name, account_id, last_updated_at, name_key, search_key) \
+         SELECT g, 'Person ' || g, CASE WHEN g <= 10000 THEN 1 ELSE 2 + g % 50 END, now(), \
+         'person ' || g, 'person ' || g FROM generate_series(1, 11000) g; \
+         ANALYZE projected_contacts; \
+         SET plan_cache_mode = force_generic_plan",
+    )
+    .execute(&mut *c)
+    .await
+    .unwrap();
+    let mut n = 0;
+    for sort in [SortKey::Name, SortKey::LastInteraction, SortKey::NextMeeting] {
+        for descending in [false, true] {
+            n += 1;
+            let query = ListQuery {
+                sort,
+                descending,
+                ..ListQuery::default()
+            };
+            let statement = server::contacts::queries::page_statement(&query, false);
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "PREPARE page_{n} (BIGINT, BIGINT, BIGINT) AS {statement}"
+            )))
+            .execute(&mut *c)
+            .await
+            .unwrap();
+            let explain = format!("EXPLAIN EXECUTE page_{n} (1, 50, 0)");
+            let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(explain))
+                .fetch_all(&mut *c)
+                .await
+                .unwrap();
+            let plan = plan.join("\n");
+            assert!(
+                plan.contains("Index Scan") && !plan.contains("Sort"),
+                "{sort:?}, descending {descending}:\n{plan}"
+            );
+        }
+    }
 }

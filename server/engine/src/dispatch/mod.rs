@@ -34,6 +34,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::db::Conn;
 use crate::domain::{Domain, EventId};
 use crate::store::{EventStore, StoreError};
 use crate::{on, on_pool};
@@ -192,6 +193,25 @@ impl<D: Domain> Dispatcher<D> {
         )
         .bind(projection)
         .fetch_one(p)
+        .await)?)
+    }
+
+    /// The last event `projection` applied, and how many events of `account_id` come after
+    /// it, in one statement on `conn`. Read as the first statement of a page's read
+    /// transaction, the rows read after it are at least as new as it says.
+    pub async fn behind(
+        conn: Conn<'_>,
+        projection: &str,
+        account_id: i64,
+    ) -> Result<(EventId, i64), StoreError> {
+        Ok(on!(conn, c => sqlx::query_as(
+            "SELECT p.last_event_id, \
+             (SELECT COUNT(*) FROM events e WHERE e.account_id = $1 AND e.id > p.last_event_id) \
+             FROM projections p WHERE p.name = $2"
+        )
+        .bind(account_id)
+        .bind(projection)
+        .fetch_one(c)
         .await)?)
     }
 
