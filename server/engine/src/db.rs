@@ -49,14 +49,6 @@ impl Backend {
             Self::Postgres => "public",
         }
     }
-
-    /// The schema of a connection's temporary tables, searched before the live ones on both.
-    pub fn temp_schema(self) -> &'static str {
-        match self {
-            Self::Sqlite => "temp",
-            Self::Postgres => "pg_temp",
-        }
-    }
 }
 
 /// A pool of connections to either database.

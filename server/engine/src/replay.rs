@@ -2,13 +2,15 @@
 //! in, so the app keeps serving the old tables all along.
 //!
 //! The rebuild runs on a connection of its own. It creates the projection's tables (and their
-//! indexes) in that connection's temporary schema, under the same names, so the projection's
-//! unchanged handler writes there: SQLite finds `temp` tables before `main` ones, and
-//! PostgreSQL searches `pg_temp` before `public`. Writing to temporary tables takes no lock on
-//! the live ones, so appends and the live listener go on meanwhile. The swap is one
-//! command-side write transaction that also locks the projection's row: apply what arrived
-//! since, replace the live rows with the rebuilt ones, and move the checkpoint; the live
-//! listener carries on from there. A replay only runs projections, which write their own tables:
+//! indexes) beside the live ones, under the same names, so the projection's unchanged handler
+//! writes there: on SQLite in the connection's temporary schema (`temp` tables are found before
+//! `main` ones), on PostgreSQL in a schema of the connection's own, first on its search path.
+//! Writing there takes no lock on the live tables, so appends and the live listener go on
+//! meanwhile. The swap is one command-side write transaction that also locks the projection's
+//! row: apply what arrived since, put the rebuilt tables in the live ones' place, and move the
+//! checkpoint; the live listener carries on from there. PostgreSQL moves the rebuilt tables,
+//! indexes and all, into `public` (`ALTER TABLE … SET SCHEMA`, no row copied); SQLite cannot
+//! move a table between schemas, so there the live rows are replaced by the rebuilt ones. A replay only runs projections, which write their own tables:
 //! it causes nothing outside them and appends nothing.
 //!
 //! A rebuild is a long conversation between the async task and SQLite's worker thread: every
@@ -75,17 +77,53 @@ enum Definition {
     Indexes,
 }
 
-/// Creates `table` or its indexes in the connection's temporary schema, as they are in the live
-/// one. Rows written in bulk go in before the indexes, which are then built in one pass.
-async fn create_beside(mut conn: Conn<'_>, table: &str, what: Definition) -> Result<(), StoreError> {
+/// Where this connection's rebuild writes, and makes it so: SQLite's `temp`; on PostgreSQL
+/// `kith_rebuild_<backend pid>`, first on the connection's search path. Such schemas left by
+/// rebuilds whose connection has gone (a process that stopped) are dropped first.
+async fn open_beside(conn: Conn<'_>) -> Result<String, StoreError> {
+    let Conn::Postgres(c) = conn else {
+        return Ok("temp".to_owned());
+    };
+    let left: Vec<String> = sqlx::query_scalar(
+        "SELECT format('DROP SCHEMA %I CASCADE', nspname) FROM pg_namespace \
+         WHERE nspname LIKE 'kith\\_rebuild\\_%' \
+         AND substr(nspname, 14) NOT IN (SELECT pid::text FROM pg_stat_activity)",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    for drop_schema in left {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
+            .execute(&mut *c)
+            .await?;
+    }
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *c)
+        .await?;
+    let schema = format!("kith_rebuild_{pid}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema}, public"
+    )))
+    .execute(&mut *c)
+    .await?;
+    Ok(schema)
+}
+
+/// Creates `table` or its indexes in the schema `beside`, as they are in the live one (on
+/// PostgreSQL its keys too, so that the table can take the live one's place). Rows written in
+/// bulk go in before the indexes, which are then built in one pass.
+async fn create_beside(
+    mut conn: Conn<'_>,
+    table: &str,
+    what: Definition,
+    beside: &str,
+) -> Result<(), StoreError> {
     let inconsistent = |what: &str| StoreError::Rebuild {
         table: table.to_owned(),
         what: what.to_owned(),
     };
     let backend = conn.backend();
-    let temp = backend.temp_schema();
     if what == Definition::Table {
-        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {temp}.{table}")))
+        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {beside}.{table}")))
             .execute(c)
             .await.map(drop))?;
     }
@@ -98,11 +136,21 @@ async fn create_beside(mut conn: Conn<'_>, table: &str, what: Definition) -> Res
         .fetch_all(c)
         .await)?,
         Backend::Postgres => on!(conn.re(), c => sqlx::query_as(
-            "SELECT 'table', format('CREATE TABLE %I (LIKE public.%I INCLUDING DEFAULTS)', tablename, tablename) \
-             FROM pg_tables WHERE schemaname = 'public' AND tablename = $1 \
-             UNION ALL SELECT 'index', indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = $1",
+            "SELECT kind, sql FROM ( \
+               SELECT 0 AS step, 'table' AS kind, format('CREATE TABLE %I.%I (LIKE public.%I \
+                 INCLUDING ALL EXCLUDING INDEXES)', $2::text, tablename, tablename) AS sql \
+               FROM pg_tables WHERE schemaname = 'public' AND tablename = $1 \
+               UNION ALL SELECT 1, 'index', indexdef FROM pg_indexes \
+               WHERE schemaname = 'public' AND tablename = $1 \
+               UNION ALL SELECT 2, 'key', format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s USING INDEX %I', \
+                 $2::text, $1::text, k.conname, CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, \
+                 i.relname) \
+               FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class i ON i.oid = k.conindid \
+               WHERE t.relnamespace = 'public'::regnamespace AND t.relname = $1 AND k.contype IN ('p', 'u') \
+             ) definitions ORDER BY step",
         )
         .bind(table)
+        .bind(beside)
         .fetch_all(c)
         .await)?,
     };
@@ -110,22 +158,28 @@ async fn create_beside(mut conn: Conn<'_>, table: &str, what: Definition) -> Res
         return Err(inconsistent("the table does not exist"));
     }
     for (kind, sql) in ddl {
-        let beside = match (kind.as_str(), backend) {
-            ("table", _) if what == Definition::Table => {
+        let rewritten = match (kind.as_str(), backend, what) {
+            ("table", Backend::Sqlite, Definition::Table) => {
                 sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1)
             }
-            ("index", Backend::Sqlite) if what == Definition::Indexes => sql
+            ("index", Backend::Sqlite, Definition::Indexes) => sql
                 .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
                 .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1),
-            ("index", Backend::Postgres) if what == Definition::Indexes => {
-                sql.replacen(" ON public.", " ON pg_temp.", 1)
+            ("index", Backend::Postgres, Definition::Indexes) => {
+                sql.replacen(" ON public.", &format!(" ON {beside}."), 1)
+            }
+            // Written for the schema beside by the query itself.
+            ("table", Backend::Postgres, Definition::Table)
+            | ("key", Backend::Postgres, Definition::Indexes) => {
+                on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await.map(drop))?;
+                continue;
             }
             _ => continue,
         };
-        if beside == sql {
+        if rewritten == sql {
             return Err(inconsistent(&format!("unexpected definition {sql:?}")));
         }
-        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(beside)).execute(c).await.map(drop))?;
+        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(rewritten)).execute(c).await.map(drop))?;
     }
     Ok(())
 }
@@ -223,14 +277,16 @@ async fn rebuild_beside<D: Domain>(
     let started_at = Utc::now();
     let mut own = store.connect().await?;
     let mut conn = own.conn();
-    let (main, temp) = (store.backend().main_schema(), store.backend().temp_schema());
+    let backend = store.backend();
+    let main = backend.main_schema();
+    let beside = open_beside(conn.re()).await?;
     // A projection that can fold the stream in memory writes its rows at the end, before its
     // indexes; one that cannot applies each event to indexed tables.
     let mut fold = projection.rebuilder();
     for table in projection.tables() {
-        create_beside(conn.re(), table, Definition::Table).await?;
+        create_beside(conn.re(), table, Definition::Table, &beside).await?;
         if fold.is_none() {
-            create_beside(conn.re(), table, Definition::Indexes).await?;
+            create_beside(conn.re(), table, Definition::Indexes, &beside).await?;
         }
     }
     let total: i64 = on!(conn.re(), c => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
@@ -270,7 +326,7 @@ async fn rebuild_beside<D: Domain>(
         let mut tx = conn.re().begin().await?;
         fold.write(tx.conn()).await?;
         for table in projection.tables() {
-            create_beside(tx.conn(), table, Definition::Indexes).await?;
+            create_beside(tx.conn(), table, Definition::Indexes, &beside).await?;
         }
         tx.commit().await?;
     }
@@ -280,7 +336,6 @@ async fn rebuild_beside<D: Domain>(
     let mut tx = conn.re().begin_write().await?;
     // The live listener (of any process) has finished its batch and starts none until the swap
     // is done.
-    let backend = tx.backend();
     if backend == Backend::Postgres {
         on!(tx.conn(), c => sqlx::query("SELECT name FROM projections WHERE name = $1 FOR UPDATE")
             .bind(projection.name())
@@ -298,14 +353,15 @@ async fn rebuild_beside<D: Domain>(
     }
     on!(tx.conn(), c => {
         for table in projection.tables() {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {main}.{table}")))
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO {main}.{table} SELECT * FROM {temp}.{table}"
-            )))
-            .execute(&mut *c)
-            .await?;
+            let swap = match backend {
+                Backend::Postgres => {
+                    format!("DROP TABLE {main}.{table}; ALTER TABLE {beside}.{table} SET SCHEMA {main}")
+                }
+                Backend::Sqlite => format!(
+                    "DELETE FROM {main}.{table}; INSERT INTO {main}.{table} SELECT * FROM {beside}.{table}"
+                ),
+            };
+            sqlx::raw_sql(sqlx::AssertSqlSafe(swap)).execute(&mut *c).await?;
         }
         let last_event_at: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT created_at FROM {main}.events WHERE id = $1"
@@ -327,13 +383,15 @@ async fn rebuild_beside<D: Domain>(
     });
     tx.commit().await?;
     let swapping = swap_started.elapsed();
-    on!(conn.re(), c => {
-        for table in projection.tables() {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {temp}.{table}")))
-                .execute(&mut *c)
-                .await?;
-        }
-    });
+    let tidy = match backend {
+        Backend::Postgres => format!("DROP SCHEMA {beside} CASCADE"),
+        Backend::Sqlite => projection
+            .tables()
+            .iter()
+            .map(|table| format!("DROP TABLE {beside}.{table};"))
+            .collect(),
+    };
+    on!(conn.re(), c => sqlx::raw_sql(sqlx::AssertSqlSafe(tidy)).execute(c).await.map(drop))?;
     own.close().await?;
     progress(Progress {
         done,

@@ -375,3 +375,62 @@ fn the_replay_command_rebuilds_a_projection_and_names_the_ones_there_are() {
     let all = run(&["replay", "--all"]);
     assert!(all.status.success(), "{}", String::from_utf8_lossy(&all.stderr));
 }
+
+/// What the database says of the projections' tables: their columns, defaults, keys and
+/// indexes, by name and definition; and any schema a rebuild writes beside them.
+async fn catalog(db: &TestDb) -> Vec<String> {
+    match db.store().reader() {
+        engine::db::Pool::Sqlite(pool) => sqlx::query_scalar(
+            "SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master \
+             WHERE tbl_name LIKE 'projected\\_%' ESCAPE '\\' ORDER BY type, name",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+        engine::db::Pool::Postgres(pool) => sqlx::query_scalar(
+            "SELECT d FROM ( \
+               SELECT format('column %s.%s %s %s %s', table_name, column_name, data_type, is_nullable, \
+                             column_default) AS d \
+               FROM information_schema.columns WHERE table_schema = 'public' AND table_name LIKE 'projected\\_%' \
+               UNION ALL SELECT format('index %s: %s', indexname, indexdef) FROM pg_indexes \
+               WHERE schemaname = 'public' AND tablename LIKE 'projected\\_%' \
+               UNION ALL SELECT format('constraint %s on %s: %s', k.conname, t.relname, pg_get_constraintdef(k.oid)) \
+               FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid \
+               WHERE t.relnamespace = 'public'::regnamespace AND t.relname LIKE 'projected\\_%' \
+               UNION ALL SELECT format('schema %s', nspname) FROM pg_namespace WHERE nspname LIKE 'kith%' \
+             ) catalog ORDER BY d",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap(),
+    }
+}
+
+/// After a replay the projections' tables are the ones the migrations made, keys and indexes
+/// and all: on PostgreSQL the rebuilt tables take the live ones' place, and nothing is left
+/// beside them.
+#[tokio::test]
+async fn a_replay_leaves_the_tables_as_the_migrations_made_them() {
+    let db = TestDb::new().await;
+    for n in 0..6 {
+        for event in commands(n) {
+            db.accept(db.local(), &event).await;
+        }
+    }
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    let migrated = catalog(&db).await;
+    assert!(
+        migrated
+            .iter()
+            .any(|line| line.contains("projected_contacts_by_name")),
+        "{migrated:#?}"
+    );
+    let rows = snapshot(&db).await;
+    for projection in projections::all() {
+        engine::replay::rebuild(db.store(), projection.as_ref(), |_| ())
+            .await
+            .unwrap();
+    }
+    assert_eq!(catalog(&db).await, migrated);
+    assert_eq!(snapshot(&db).await, rows);
+}
