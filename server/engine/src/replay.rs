@@ -10,8 +10,9 @@
 //! row: apply what arrived since, put the rebuilt tables in the live ones' place, and move the
 //! checkpoint; the live listener carries on from there. PostgreSQL moves the rebuilt tables,
 //! indexes and all, into `public` (`ALTER TABLE … SET SCHEMA`, no row copied); SQLite cannot
-//! move a table between schemas, so there the live rows are replaced by the rebuilt ones. A replay only runs projections, which write their own tables:
-//! it causes nothing outside them and appends nothing.
+//! move a table between schemas, so there the live rows are replaced by the rebuilt ones. A
+//! replay only runs projections, which write their own tables: it causes nothing outside them
+//! and appends nothing.
 //!
 //! A rebuild is a long conversation between the async task and SQLite's worker thread: every
 //! statement hands work to that thread and waits for its answer. When the two threads sit on
@@ -329,6 +330,15 @@ async fn rebuild_beside<D: Domain>(
             create_beside(tx.conn(), table, Definition::Indexes, &beside).await?;
         }
         tx.commit().await?;
+    }
+    if backend == Backend::Postgres {
+        // The moved tables bring their statistics: the planner knows them from the first read.
+        let analyze: String = projection
+            .tables()
+            .iter()
+            .map(|table| format!("ANALYZE {beside}.{table};"))
+            .collect();
+        on!(conn.re(), c => sqlx::raw_sql(sqlx::AssertSqlSafe(analyze)).execute(c).await.map(drop))?;
     }
     let building = started.elapsed();
 

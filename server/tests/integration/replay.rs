@@ -407,8 +407,8 @@ async fn catalog(db: &TestDb) -> Vec<String> {
 }
 
 /// After a replay the projections' tables are the ones the migrations made, keys and indexes
-/// and all: on PostgreSQL the rebuilt tables take the live ones' place, and nothing is left
-/// beside them.
+/// and all: on PostgreSQL the rebuilt tables take the live ones' place, analyzed, and nothing
+/// is left beside them.
 #[tokio::test]
 async fn a_replay_leaves_the_tables_as_the_migrations_made_them() {
     let db = TestDb::new().await;
@@ -433,4 +433,14 @@ async fn a_replay_leaves_the_tables_as_the_migrations_made_them() {
     }
     assert_eq!(catalog(&db).await, migrated);
     assert_eq!(snapshot(&db).await, rows);
+    if let engine::db::Pool::Postgres(pool) = db.store().reader() {
+        // Moved in with their statistics, which only ANALYZE gathers.
+        let columns: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stats WHERE schemaname = 'public' AND tablename = 'projected_contacts'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert!(columns > 0, "no statistics for projected_contacts");
+    }
 }
