@@ -149,6 +149,10 @@ for (const javaScript of [true, false]) {
         await submit(page, "Record interaction", javaScript);
         await inspect(page, "interaction recorded or refused", javaScript);
         await page.goto(contactPath);
+        if (javaScript) {
+          // What this checks is where the text lands, so type once the page is live.
+          await hydrated(page);
+        }
         const meeting = page.locator("section.meeting");
         await meeting.getByLabel("Date").fill("2030-01-02");
         await meeting.getByLabel("Time").fill("09:30");
