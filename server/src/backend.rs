@@ -128,7 +128,7 @@ impl Backend for CrmBackend {
     }
 
     async fn settings(&self, signed_in: &SignedIn) -> Result<SettingsView, AppError> {
-        settings::settings(self.dispatcher.store().reader(), &self.dispatcher, signed_in)
+        settings::settings(self.dispatcher.store().reader(), signed_in)
             .await
             .map_err(logged)
     }

@@ -8,19 +8,10 @@ use engine::db::Conn;
 
 use crate::crm::{Dispatcher, StoreError};
 
-/// How fresh `projection` is for the account, and the event it has applied up to.
+/// How fresh `projection` is for the account, and the event it has applied up to, in one
+/// statement on `conn`. As the first read of a page's read transaction, the rows read after it
+/// are at least as new as it says.
 pub async fn freshness(
-    dispatcher: &Dispatcher,
-    account_id: i64,
-    projection: ProjectionName,
-) -> Result<(Freshness, EventId), StoreError> {
-    let (checkpoint, _) = dispatcher.freshness(projection.as_str()).await?;
-    let behind = dispatcher.store().count_after(account_id, checkpoint).await?;
-    Ok((Freshness { projection, behind }, checkpoint))
-}
-
-/// [`freshness`] in one statement on `conn`: the first read of a page's read transaction.
-pub async fn freshness_in(
     conn: Conn<'_>,
     account_id: i64,
     projection: ProjectionName,

@@ -5,7 +5,7 @@ use app::backend::SignedIn;
 use app::events::AccountSettings;
 use app::views::{ProjectionName, SettingsView};
 
-use crate::crm::{Dispatcher, StoreError};
+use crate::crm::StoreError;
 use crate::freshness::freshness;
 use engine::db::Pool;
 use engine::on_pool;
@@ -30,14 +30,12 @@ pub async fn account_settings(pool: &Pool, account_id: i64) -> Result<Option<Acc
 }
 
 /// The settings page of the signed-in account.
-pub async fn settings(
-    pool: &Pool,
-    dispatcher: &Dispatcher,
-    signed_in: &SignedIn,
-) -> Result<SettingsView, StoreError> {
-    let (freshness, _) = freshness(dispatcher, signed_in.actor.account_id, ProjectionName::Accounts).await?;
+pub async fn settings(pool: &Pool, signed_in: &SignedIn) -> Result<SettingsView, StoreError> {
+    let account_id = signed_in.actor.account_id;
+    let (freshness, _) =
+        freshness(pool.acquire().await?.conn(), account_id, ProjectionName::Accounts).await?;
     Ok(SettingsView {
-        settings: account_settings(pool, signed_in.actor.account_id).await?,
+        settings: account_settings(pool, account_id).await?,
         email: signed_in.email.clone(),
         time_zones: time_zones(),
         freshness,

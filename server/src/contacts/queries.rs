@@ -14,7 +14,7 @@ use sqlx::AssertSqlSafe;
 use super::{history, names};
 use crate::crm::{Dispatcher, StoreError};
 use crate::event_browser::{StreamRow, caused_by};
-use crate::freshness::{freshness, freshness_in};
+use crate::freshness::freshness;
 use crate::meetings::mailer::{self, EmailFacts};
 use crate::meetings::markdown;
 use crate::time;
@@ -146,7 +146,7 @@ pub async fn contacts(pool: &Pool, account_id: i64, query: ListQuery) -> Result<
     let mut tx = pool.begin_read().await?;
     // The freshness first: the rows are then at least as new as it says. One transaction, so
     // one connection from the pool for the whole page (sqlx checks each as it goes back).
-    let (freshness, _) = freshness_in(tx.conn(), account_id, ProjectionName::Contacts).await?;
+    let (freshness, _) = freshness(tx.conn(), account_id, ProjectionName::Contacts).await?;
     let term = names::search_term(&query.search);
     let pattern = contains_pattern(&term);
     // Without a search every contact matches, and the projection keeps their count: reading
@@ -168,23 +168,13 @@ pub async fn contacts(pool: &Pool, account_id: i64, query: ListQuery) -> Result<
     let pages = (matching.max(1) as u32).div_ceil(size);
     let page = query.page.clamp(1, pages);
     let (limit, offset) = (i64::from(size), i64::from((page - 1) * size));
-    let sql = page_statement(&query, !term.is_empty());
-    let rows: Vec<ContactRow> = if term.is_empty() {
-        on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(sql))
-            .bind(account_id)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(c)
-            .await)?
-    } else {
-        on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(sql))
-            .bind(account_id)
-            .bind(&pattern)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(c)
-            .await)?
-    };
+    let searching = !term.is_empty();
+    let sql = page_statement(&query, searching);
+    let rows: Vec<ContactRow> = on!(tx.conn(), c => {
+        let page = sqlx::query_as(AssertSqlSafe(sql)).bind(account_id);
+        let page = if searching { page.bind(&pattern) } else { page };
+        page.bind(limit).bind(offset).fetch_all(c).await
+    })?;
     tx.commit().await?;
     Ok(ContactsView {
         contacts: rows.into_iter().map(Into::into).collect(),
@@ -255,7 +245,8 @@ pub async fn contact(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<ContactView, StoreError> {
-    let (freshness, checkpoint) = freshness(dispatcher, account_id, ProjectionName::Contacts).await?;
+    let (freshness, checkpoint) =
+        freshness(pool.acquire().await?.conn(), account_id, ProjectionName::Contacts).await?;
     // The history has a projection of its own: let it reach the event the contact's row is at,
     // so a change just made shows in both at once.
     dispatcher

@@ -58,6 +58,16 @@ async fn settle(db: &TestDb, actor: Actor) {
     .await;
 }
 
+/// The commands numbered below `count` for the local account, projected.
+async fn project_commands(db: &TestDb, count: usize) {
+    for n in 0..count {
+        for event in commands(n) {
+            db.accept(db.local(), &event).await;
+        }
+    }
+    db.dispatcher().run_until_caught_up().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuild_beside_the_live_tables_while_commands_arrive_equals_a_rebuild_from_scratch() {
     let db = TestDb::new().await;
@@ -119,12 +129,7 @@ async fn a_rebuild_beside_the_live_tables_while_commands_arrive_equals_a_rebuild
 #[tokio::test]
 async fn the_live_tables_are_untouched_until_the_swap() {
     let db = TestDb::new().await;
-    for n in 0..10 {
-        for event in commands(n) {
-            db.accept(db.local(), &event).await;
-        }
-    }
-    db.dispatcher().run_until_caught_up().await.unwrap();
+    project_commands(&db, 10).await;
     let live = snapshot(&db).await;
     // Break the live table on purpose: a rebuild beside it must not read or change it until
     // it swaps, and the swap puts the right rows back.
@@ -412,12 +417,7 @@ async fn catalog(db: &TestDb) -> Vec<String> {
 #[tokio::test]
 async fn a_replay_leaves_the_tables_as_the_migrations_made_them() {
     let db = TestDb::new().await;
-    for n in 0..6 {
-        for event in commands(n) {
-            db.accept(db.local(), &event).await;
-        }
-    }
-    db.dispatcher().run_until_caught_up().await.unwrap();
+    project_commands(&db, 6).await;
     let migrated = catalog(&db).await;
     assert!(
         migrated
