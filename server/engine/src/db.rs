@@ -23,6 +23,9 @@ pub enum Backend {
 /// message as its `BEGIN`, so the two cost one round trip.
 const BEGIN_WRITE: &str = "BEGIN; SELECT pg_advisory_xact_lock(1802073192)";
 
+/// The advisory lock every PostgreSQL write of the command side holds (see [`BEGIN_WRITE`]).
+pub const WRITE_LOCK: i64 = 1802073192;
+
 impl Backend {
     /// `postgres://` and `postgresql://` URLs select PostgreSQL; anything else (a file path or
     /// a `sqlite:` URL) is a SQLite database.
@@ -286,5 +289,6 @@ mod tests {
             super::BEGIN_WRITE,
             format!("BEGIN; SELECT pg_advisory_xact_lock({lock})")
         );
+        assert_eq!(super::WRITE_LOCK, lock);
     }
 }

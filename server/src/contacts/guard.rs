@@ -6,6 +6,9 @@
 //! (or a correction of an interaction) that was just deleted is refused, however far behind the
 //! projections are. No two contacts of an account may differ only in case; commands must name
 //! the contact exactly as it is spelled now, which is how the projections find it.
+//!
+//! `guard.sql` holds the same checks as PostgreSQL functions, for the batch append there: a
+//! change here is made there too (the integration tests run on both databases).
 
 use super::names::key;
 use app::error::Rejection;
@@ -81,6 +84,17 @@ fn no_interaction() -> Rejection {
         "interaction",
         "That interaction is not there any more. It may have been removed.",
     )
+}
+
+/// The refusal the guard's SQL form (`guard.sql`) answered as `code`, with its `answer`.
+pub fn refusal(code: &str, answer: &serde_json::Value) -> Option<Rejection> {
+    let text = |field: &str| answer[field].as_str().unwrap_or_default().to_owned();
+    match code {
+        "duplicate" => Some(duplicate(&text("existing"))),
+        "missing" => Some(missing(&text("name"))),
+        "no_interaction" => Some(no_interaction()),
+        _ => None,
+    }
 }
 
 /// Whether the account has the interaction `id`, recorded for the contact kept under

@@ -285,21 +285,32 @@ pub async fn request_again(
     now: DateTime<Utc>,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
     let found = find(conn.re(), key).await?;
-    let refusal = match found {
-        None => "There is no failed email for that meeting.",
+    let code = match found {
+        None => "no_failed_email",
         Some(delivery) => match delivery.state {
             DeliveryState::Failed => {
                 set(conn, delivery.id, None, "waiting", None, None, now).await?;
                 return Ok(Ok(()));
             }
-            DeliveryState::Sent => "That email has already been sent.",
-            DeliveryState::GivenUp => "The meeting's day is over, so its notes will not be emailed.",
-            DeliveryState::Sending { .. } | DeliveryState::Waiting { .. } => {
-                "That email is already on its way; there is no need to ask again."
-            }
+            DeliveryState::Sent => "already_sent",
+            DeliveryState::GivenUp => "day_over",
+            DeliveryState::Sending { .. } | DeliveryState::Waiting { .. } => "on_its_way",
         },
     };
-    Ok(Err(Rejection::one("meeting_on", refusal)))
+    Ok(Err(refusal(code).expect("a refusal of request_again")))
+}
+
+/// Why an email may not be asked for again, by the code [`request_again`] and the guard's SQL
+/// form (`guard.sql`) give it.
+pub fn refusal(code: &str) -> Option<Rejection> {
+    let why = match code {
+        "no_failed_email" => "There is no failed email for that meeting.",
+        "already_sent" => "That email has already been sent.",
+        "day_over" => "The meeting's day is over, so its notes will not be emailed.",
+        "on_its_way" => "That email is already on its way; there is no need to ask again.",
+        _ => return None,
+    };
+    Some(Rejection::one("meeting_on", why))
 }
 
 /// The contact called `name` is now called `new_name`.

@@ -1,6 +1,8 @@
 //! The command side's invariants of the morning email: its records (see [`deliveries`]) follow
 //! a contact's renames and deletion, and a failed email may be asked for again only while it
 //! can still be sent. Runs after the contacts' guard, so the contact named exists.
+//!
+//! `guard.sql` holds the same checks as PostgreSQL functions, for the batch append there.
 
 use app::error::Rejection;
 use app::events::{ContactDeleted, ContactEdited, Event, MeetingNotesEmailRequested};

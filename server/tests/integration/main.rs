@@ -11,6 +11,7 @@ mod contacts;
 mod delivery;
 mod dispatch;
 mod events;
+mod guards;
 mod invariant;
 mod isolation;
 mod layout;

@@ -41,8 +41,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{EVENTS_CHANNEL, Guard, Outcome, StoreError};
-use crate::db::{Backend, Conn, Pool, PoolConn};
+use super::{EVENTS_CHANNEL, Guard, Outcome, PostgresGuard, StoreError};
+use crate::db::{Backend, Conn, Pool, PoolConn, WRITE_LOCK};
 use crate::domain::{Domain, EventId, Receipt};
 use crate::on;
 
@@ -291,12 +291,16 @@ fn wait_for_stragglers<D: Domain>(
 /// Stores the events of a batch in one write transaction on `conn`, in order, leaving out
 /// those refused.
 pub async fn store_batch<D: Domain>(
-    mut conn: Conn<'_>,
+    conn: Conn<'_>,
     batch: &[CheckedEvent<D>],
 ) -> Result<Vec<Outcome<D>>, StoreError> {
     if batch.is_empty() {
         return Ok(Vec::new());
     }
+    let mut conn = match (conn, batch[0].guard.postgres()) {
+        (Conn::Postgres(c), Some(guard)) => return store_batch_in_one_call(c, guard, batch).await,
+        (conn, _) => conn,
+    };
     let mut tx = conn.re().begin_write().await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for (at, checked) in batch.iter().enumerate() {
@@ -312,6 +316,67 @@ pub async fn store_batch<D: Domain>(
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// The SQL function that stores a batch on PostgreSQL, given a guard's functions.
+pub const APPEND_BATCH: &str = include_str!("append_batch.sql");
+
+/// Stores a batch on PostgreSQL in one statement, of its own transaction: the guard's checks
+/// and records run as SQL functions (see `append_batch.sql`), so the batch costs one round trip
+/// however many events it holds. `conn` must not be in a transaction.
+async fn store_batch_in_one_call<D: Domain>(
+    conn: &mut sqlx::PgConnection,
+    guard: &dyn PostgresGuard<D>,
+    batch: &[CheckedEvent<D>],
+) -> Result<Vec<Outcome<D>>, StoreError> {
+    let stored_at = crate::db::now();
+    let mut payloads = Vec::with_capacity(batch.len());
+    let mut event_type_ids = Vec::with_capacity(batch.len());
+    let mut entity_ids = Vec::with_capacity(batch.len());
+    let mut account_ids = Vec::with_capacity(batch.len());
+    let mut facts = Vec::with_capacity(batch.len());
+    for checked in batch {
+        let cause = D::cause(&checked.actor);
+        payloads.push(checked.payload.get());
+        event_type_ids.push(checked.event_type_id);
+        entity_ids.push(cause.entity_id);
+        account_ids.push(cause.account_id);
+        facts.push(guard.facts(&checked.event).to_string());
+    }
+    let answers: Vec<(Option<EventId>, Option<Json<serde_json::Value>>)> =
+        sqlx::query_as("SELECT event_id, refusal FROM kith_append_batch($1, $2, $3, $4, $5, $6, $7)")
+            .bind(WRITE_LOCK)
+            .bind(&payloads)
+            .bind(&event_type_ids)
+            .bind(&entity_ids)
+            .bind(&account_ids)
+            .bind(&facts)
+            .bind(stored_at)
+            .fetch_all(conn)
+            .await?;
+    if answers.len() != batch.len() {
+        return Err(unreadable(format!(
+            "{} answers for a batch of {} events",
+            answers.len(),
+            batch.len()
+        )));
+    }
+    answers
+        .into_iter()
+        .map(|answer| match answer {
+            (Some(event_id), _) => Ok(Ok(Receipt {
+                event_id,
+                created_at: stored_at,
+            })),
+            (None, Some(Json(refusal))) => guard.refusal(&refusal).map(Err).map_err(unreadable),
+            (None, None) => Err(unreadable("neither an event nor a refusal".to_owned())),
+        })
+        .collect()
+}
+
+/// The batch append answered what the store cannot read.
+fn unreadable(what: String) -> StoreError {
+    StoreError::Domain(format!("the batch append on PostgreSQL answered {what}").into())
 }
 
 /// The same, for a batch with a refusal in it: each event in a savepoint of its own, so a
@@ -411,6 +476,7 @@ mod tests {
     #[test]
     fn the_notifying_insert_notifies_the_events_channel() {
         assert!(INSERT_EVENT_AND_NOTIFY.contains(&format!("pg_notify('{EVENTS_CHANNEL}', id::text)")));
+        assert!(APPEND_BATCH.contains(&format!("pg_notify('{EVENTS_CHANNEL}', newest::text)")));
         assert!(INSERT_EVENT_AND_NOTIFY.contains(INSERT_EVENT.trim_end_matches(" RETURNING id")));
     }
 }

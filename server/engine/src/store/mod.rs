@@ -49,6 +49,29 @@ pub trait Guard<D: Domain>: Send + Sync + 'static {
         event_id: EventId,
         event: &D::Event,
     ) -> Result<(), sqlx::Error>;
+
+    /// The same checks as SQL functions, if the guard has them: on PostgreSQL the appender
+    /// then stores a whole batch in one round trip instead of a few per event.
+    fn postgres(&self) -> Option<&dyn PostgresGuard<D>> {
+        None
+    }
+}
+
+/// A guard's checks as PostgreSQL functions, which the batch append calls for each event in
+/// its transaction (`append_batch.sql` states their contract). They must refuse and record
+/// exactly what [`Guard::check`] and [`Guard::record_stored`] do: the appender uses them, while
+/// an append inside the caller's own transaction ([`EventStore::append_in`]) runs the guard.
+pub trait PostgresGuard<D: Domain>: Send + Sync + 'static {
+    /// The SQL that (re)defines `kith_guard_check` and `kith_guard_record`, run as each store
+    /// opens, so the database always has this version's.
+    fn functions(&self) -> &'static [&'static str];
+
+    /// What the functions need to know of `event` (say, a name already folded as the
+    /// application folds names), as a JSON object.
+    fn facts(&self, event: &D::Event) -> Value;
+
+    /// The refusal `kith_guard_check` answered, or why it cannot be read.
+    fn refusal(&self, answer: &Value) -> Result<D::Refusal, String>;
 }
 
 /// The event store: the writer pool (on SQLite one connection, as SQLite has one writer at a

@@ -16,7 +16,7 @@ use super::appender::{self, Appender};
 use super::schemas::Schemas;
 use super::stream::newest_event;
 use super::{EVENTS_CHANNEL, EventStore, Guard, StoreError, advance};
-use crate::db::{Backend, OwnConn, Pool};
+use crate::db::{Backend, Conn, OwnConn, Pool};
 use crate::domain::{Domain, EventId};
 use crate::on_pool;
 
@@ -121,6 +121,9 @@ impl<D: Domain> EventStore<D> {
         let schemas = {
             // Processes starting together register the types one after the other.
             let mut tx = writer.begin_write().await?;
+            if let Conn::Postgres(c) = tx.conn() {
+                define_batch_append(c, guard.as_ref()).await?;
+            }
             let schemas = Schemas::register(tx.conn(), &D::event_types()).await?;
             tx.commit().await?;
             schemas
@@ -192,4 +195,20 @@ impl<D: Domain> EventStore<D> {
             Source::Postgres(options) => OwnConn::Postgres(options.connect().await?),
         })
     }
+}
+
+/// Defines the SQL function that stores a batch of appends on PostgreSQL, and the guard's
+/// functions it calls, as this version has them (see [`super::PostgresGuard`]). In the
+/// transaction that holds the write lock, so processes starting together define them in turn.
+async fn define_batch_append<D: Domain>(
+    conn: &mut sqlx::PgConnection,
+    guard: &dyn Guard<D>,
+) -> Result<(), StoreError> {
+    let Some(guard) = guard.postgres() else {
+        return Ok(());
+    };
+    for sql in guard.functions().iter().chain([&appender::APPEND_BATCH]) {
+        sqlx::raw_sql(*sql).execute(&mut *conn).await?;
+    }
+    Ok(())
 }
