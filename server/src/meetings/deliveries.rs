@@ -285,32 +285,53 @@ pub async fn request_again(
     now: DateTime<Utc>,
 ) -> Result<Result<(), Rejection>, sqlx::Error> {
     let found = find(conn.re(), key).await?;
-    let code = match found {
-        None => "no_failed_email",
+    let why = match found {
+        None => NotAgain::NoFailedEmail,
         Some(delivery) => match delivery.state {
             DeliveryState::Failed => {
                 set(conn, delivery.id, None, "waiting", None, None, now).await?;
                 return Ok(Ok(()));
             }
-            DeliveryState::Sent => "already_sent",
-            DeliveryState::GivenUp => "day_over",
-            DeliveryState::Sending { .. } | DeliveryState::Waiting { .. } => "on_its_way",
+            DeliveryState::Sent => NotAgain::AlreadySent,
+            DeliveryState::GivenUp => NotAgain::DayOver,
+            DeliveryState::Sending { .. } | DeliveryState::Waiting { .. } => NotAgain::OnItsWay,
         },
     };
-    Ok(Err(refusal(code).expect("a refusal of request_again")))
+    Ok(Err(why.rejection()))
 }
 
-/// Why an email may not be asked for again, by the code [`request_again`] and the guard's SQL
-/// form (`guard.sql`) give it.
+/// Why an email may not be asked for again.
+#[derive(Clone, Copy, Debug)]
+enum NotAgain {
+    NoFailedEmail,
+    AlreadySent,
+    DayOver,
+    OnItsWay,
+}
+
+impl NotAgain {
+    fn rejection(self) -> Rejection {
+        let why = match self {
+            Self::NoFailedEmail => "There is no failed email for that meeting.",
+            Self::AlreadySent => "That email has already been sent.",
+            Self::DayOver => "The meeting's day is over, so its notes will not be emailed.",
+            Self::OnItsWay => "That email is already on its way; there is no need to ask again.",
+        };
+        Rejection::one("meeting_on", why)
+    }
+}
+
+/// The refusal the guard's SQL form (`guard.sql`) answers as `code`, if it is one of
+/// [`request_again`]'s.
 pub fn refusal(code: &str) -> Option<Rejection> {
     let why = match code {
-        "no_failed_email" => "There is no failed email for that meeting.",
-        "already_sent" => "That email has already been sent.",
-        "day_over" => "The meeting's day is over, so its notes will not be emailed.",
-        "on_its_way" => "That email is already on its way; there is no need to ask again.",
+        "no_failed_email" => NotAgain::NoFailedEmail,
+        "already_sent" => NotAgain::AlreadySent,
+        "day_over" => NotAgain::DayOver,
+        "on_its_way" => NotAgain::OnItsWay,
         _ => return None,
     };
-    Some(Rejection::one("meeting_on", why))
+    Some(why.rejection())
 }
 
 /// The contact called `name` is now called `new_name`.

@@ -18,12 +18,12 @@
 //! cost two statements an event, so only such a batch pays for them. A database failure fails the whole batch: every caller in it gets the error, and
 //! none of its events is stored.
 //!
-//! On PostgreSQL the transaction first takes the command side's advisory lock (see
-//! [`Pool::begin_write`], which explains how that keeps ids visible in order), and the writer
-//! task runs on the caller's runtime. Each statement there is a round trip, so the task keeps
-//! one connection for itself, the lock is taken in the message that begins the transaction and
-//! the batch's last insert also notifies the listening processes: a batch of one event costs
-//! its guard's statements, its insert and two more. The rest of this note is about SQLite.
+//! On PostgreSQL the writer task runs on the caller's runtime and keeps one connection for
+//! itself. Each statement there is a round trip, so when the guard has an SQL form the whole
+//! batch is one statement (see [`super::batch_postgres`]); otherwise the transaction takes the
+//! command side's advisory lock in the message that begins it (see [`Pool::begin_write`], which
+//! explains how that keeps ids visible in order) and the batch's last insert also notifies the
+//! listening processes. The rest of this note is about SQLite.
 //!
 //! The writer task runs on a thread of its own, kept on one CPU together with the worker thread
 //! of the connection it writes on (see [`crate::cpu`]): a batch is a dozen statements, each a
@@ -41,8 +41,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{EVENTS_CHANNEL, Guard, Outcome, PostgresGuard, StoreError};
-use crate::db::{Backend, Conn, Pool, PoolConn, WRITE_LOCK};
+use super::{EVENTS_CHANNEL, Guard, Outcome, StoreError};
+use crate::db::{Backend, Conn, Pool, PoolConn};
 use crate::domain::{Domain, EventId, Receipt};
 use crate::on;
 
@@ -298,7 +298,7 @@ pub async fn store_batch<D: Domain>(
         return Ok(Vec::new());
     }
     let mut conn = match (conn, batch[0].guard.postgres()) {
-        (Conn::Postgres(c), Some(guard)) => return store_batch_in_one_call(c, guard, batch).await,
+        (Conn::Postgres(c), Some(guard)) => return super::batch_postgres::store_batch(c, guard, batch).await,
         (conn, _) => conn,
     };
     let mut tx = conn.re().begin_write().await?;
@@ -316,67 +316,6 @@ pub async fn store_batch<D: Domain>(
     }
     tx.commit().await?;
     Ok(outcomes)
-}
-
-/// The SQL function that stores a batch on PostgreSQL, given a guard's functions.
-pub const APPEND_BATCH: &str = include_str!("append_batch.sql");
-
-/// Stores a batch on PostgreSQL in one statement, of its own transaction: the guard's checks
-/// and records run as SQL functions (see `append_batch.sql`), so the batch costs one round trip
-/// however many events it holds. `conn` must not be in a transaction.
-async fn store_batch_in_one_call<D: Domain>(
-    conn: &mut sqlx::PgConnection,
-    guard: &dyn PostgresGuard<D>,
-    batch: &[CheckedEvent<D>],
-) -> Result<Vec<Outcome<D>>, StoreError> {
-    let stored_at = crate::db::now();
-    let mut payloads = Vec::with_capacity(batch.len());
-    let mut event_type_ids = Vec::with_capacity(batch.len());
-    let mut entity_ids = Vec::with_capacity(batch.len());
-    let mut account_ids = Vec::with_capacity(batch.len());
-    let mut facts = Vec::with_capacity(batch.len());
-    for checked in batch {
-        let cause = D::cause(&checked.actor);
-        payloads.push(checked.payload.get());
-        event_type_ids.push(checked.event_type_id);
-        entity_ids.push(cause.entity_id);
-        account_ids.push(cause.account_id);
-        facts.push(guard.facts(&checked.event).to_string());
-    }
-    let answers: Vec<(Option<EventId>, Option<Json<serde_json::Value>>)> =
-        sqlx::query_as("SELECT event_id, refusal FROM kith_append_batch($1, $2, $3, $4, $5, $6, $7)")
-            .bind(WRITE_LOCK)
-            .bind(&payloads)
-            .bind(&event_type_ids)
-            .bind(&entity_ids)
-            .bind(&account_ids)
-            .bind(&facts)
-            .bind(stored_at)
-            .fetch_all(conn)
-            .await?;
-    if answers.len() != batch.len() {
-        return Err(unreadable(format!(
-            "{} answers for a batch of {} events",
-            answers.len(),
-            batch.len()
-        )));
-    }
-    answers
-        .into_iter()
-        .map(|answer| match answer {
-            (Some(event_id), _) => Ok(Ok(Receipt {
-                event_id,
-                created_at: stored_at,
-            })),
-            (None, Some(Json(refusal))) => guard.refusal(&refusal).map(Err).map_err(unreadable),
-            (None, None) => Err(unreadable("neither an event nor a refusal".to_owned())),
-        })
-        .collect()
-}
-
-/// The batch append answered what the store cannot read.
-fn unreadable(what: String) -> StoreError {
-    StoreError::Domain(format!("the batch append on PostgreSQL answered {what}").into())
 }
 
 /// The same, for a batch with a refusal in it: each event in a savepoint of its own, so a
@@ -476,7 +415,6 @@ mod tests {
     #[test]
     fn the_notifying_insert_notifies_the_events_channel() {
         assert!(INSERT_EVENT_AND_NOTIFY.contains(&format!("pg_notify('{EVENTS_CHANNEL}', id::text)")));
-        assert!(APPEND_BATCH.contains(&format!("pg_notify('{EVENTS_CHANNEL}', newest::text)")));
         assert!(INSERT_EVENT_AND_NOTIFY.contains(INSERT_EVENT.trim_end_matches(" RETURNING id")));
     }
 }

@@ -3,6 +3,7 @@
 //! [`Guard`]), and reading the stream in order.
 
 mod appender;
+mod batch_postgres;
 mod error;
 mod open;
 mod schemas;

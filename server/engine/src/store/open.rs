@@ -121,8 +121,8 @@ impl<D: Domain> EventStore<D> {
         let schemas = {
             // Processes starting together register the types one after the other.
             let mut tx = writer.begin_write().await?;
-            if let Conn::Postgres(c) = tx.conn() {
-                define_batch_append(c, guard.as_ref()).await?;
+            if let (Conn::Postgres(c), Some(guard)) = (tx.conn(), guard.postgres()) {
+                super::batch_postgres::define(c, guard).await?;
             }
             let schemas = Schemas::register(tx.conn(), &D::event_types()).await?;
             tx.commit().await?;
@@ -195,20 +195,4 @@ impl<D: Domain> EventStore<D> {
             Source::Postgres(options) => OwnConn::Postgres(options.connect().await?),
         })
     }
-}
-
-/// Defines the SQL function that stores a batch of appends on PostgreSQL, and the guard's
-/// functions it calls, as this version has them (see [`super::PostgresGuard`]). In the
-/// transaction that holds the write lock, so processes starting together define them in turn.
-async fn define_batch_append<D: Domain>(
-    conn: &mut sqlx::PgConnection,
-    guard: &dyn Guard<D>,
-) -> Result<(), StoreError> {
-    let Some(guard) = guard.postgres() else {
-        return Ok(());
-    };
-    for sql in guard.functions().iter().chain([&appender::APPEND_BATCH]) {
-        sqlx::raw_sql(*sql).execute(&mut *conn).await?;
-    }
-    Ok(())
 }
