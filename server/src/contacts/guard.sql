@@ -2,17 +2,25 @@
 -- checks and records, statement for statement. `facts` is what `guard::facts` gives: the
 -- event's kind, the names it uses and their keys, folded in Rust.
 
+-- These two are PL/pgSQL, not SQL functions, so that each session plans their query once: an SQL
+-- function called from PL/pgSQL is planned again in every transaction, which cost more than
+-- the rest of an append's checks together.
+
 -- The spelling in use of the account's contact named `wanted`, or else kept under `wanted_key`.
 CREATE OR REPLACE FUNCTION kith_contacts_spelling(account bigint, wanted text, wanted_key text)
-RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT name FROM contact_names WHERE account_id = account AND (name = wanted OR key = wanted_key)
-    ORDER BY CASE WHEN name = wanted THEN 0 ELSE 1 END LIMIT 1
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT name FROM contact_names WHERE account_id = account AND (name = wanted OR key = wanted_key)
+            ORDER BY CASE WHEN name = wanted THEN 0 ELSE 1 END LIMIT 1);
+END
 $$;
 
 -- The key of the account's contact spelled exactly `wanted`, if there is one.
 CREATE OR REPLACE FUNCTION kith_contacts_exactly(account bigint, wanted text)
-RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT key FROM contact_names WHERE account_id = account AND name = wanted
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT key FROM contact_names WHERE account_id = account AND name = wanted);
+END
 $$;
 
 CREATE OR REPLACE FUNCTION kith_contacts_check(account bigint, facts jsonb)
