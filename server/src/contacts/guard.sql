@@ -83,8 +83,11 @@ CREATE OR REPLACE FUNCTION kith_contacts_record(account bigint, event bigint, fa
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF facts->>'kind' = 'interaction_recorded' THEN
+        -- Under the key of the contact spelled so, in the same statement (as guard.rs does).
         INSERT INTO known_interactions (account_id, id, contact_key)
-        VALUES (account, event, coalesce(kith_contacts_exactly(account, facts->>'contact'), facts->>'key'));
+        VALUES (account, event, coalesce(
+            (SELECT key FROM contact_names WHERE account_id = account AND name = facts->>'contact'),
+            facts->>'key'));
     END IF;
 END
 $$;
