@@ -181,10 +181,12 @@ async fn replay(
         .await?;
         eprintln!();
         eprintln!(
-            "{name}: {} events rebuilt beside the live tables in {:.1} s, swapped in {:.0} ms; now at event {}",
+            "{name}: {} events rebuilt beside the live tables in {:.1} s, swapped in {:.0} ms \
+             (no other step held up writes longer than {:.0} ms); now at event {}",
             rebuilt.events,
             rebuilt.building.as_secs_f64(),
             rebuilt.swapping.as_secs_f64() * 1000.0,
+            rebuilt.longest_step.as_secs_f64() * 1000.0,
             rebuilt.checkpoint
         );
     }

@@ -177,12 +177,13 @@ fn run(
             let replayed = replay::rebuild(events)?;
             println!(
                 "replay {:>9} events:  {:>9.0} events/s   (reading and folding {:.2} s, writing {:.2} s, \
-                 swap {:.0} ms; target 150000, swap < 500 ms)",
+                 swap {:.0} ms, longest other write step {:.0} ms; target 150000, swap < 500 ms)",
                 replayed.events,
                 replayed.rate,
                 replayed.reading.as_secs_f64(),
                 replayed.writing.as_secs_f64(),
-                replayed.swapping.as_secs_f64() * 1e3
+                replayed.swapping.as_secs_f64() * 1e3,
+                replayed.longest_step.as_secs_f64() * 1e3
             );
         }
     }

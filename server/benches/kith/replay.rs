@@ -23,6 +23,8 @@ pub struct Replayed {
     pub writing: Duration,
     /// How long the swap held the write lock.
     pub swapping: Duration,
+    /// The longest any other step held the write lock (SQLite's copy beside the live tables).
+    pub longest_step: Duration,
 }
 
 /// Rebuilds `projected_contacts` from a stream of `total` events, on a thread of its own kept
@@ -98,5 +100,6 @@ async fn fill_and_rebuild(total: u64) -> Result<Replayed, Error> {
         reading,
         writing: rebuilt.building.saturating_sub(reading),
         swapping: rebuilt.swapping,
+        longest_step: rebuilt.longest_step,
     })
 }

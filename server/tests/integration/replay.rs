@@ -411,9 +411,21 @@ async fn catalog(db: &TestDb) -> Vec<String> {
     }
 }
 
+/// The catalog as a replay keeps it: on SQLite a table renamed into place has its name quoted
+/// in its definition, and its indexes alternate between two names, from one replay to the next.
+fn as_kept(catalog: &[String]) -> Vec<String> {
+    let mut kept: Vec<String> = catalog
+        .iter()
+        .map(|line| line.replace('"', "").replace("__replayed", ""))
+        .collect();
+    kept.sort();
+    kept
+}
+
 /// After a replay the projections' tables are the ones the migrations made, keys and indexes
 /// and all: on PostgreSQL the rebuilt tables take the live ones' place, analyzed, and nothing
-/// is left beside them.
+/// is left beside them; on SQLite nothing is left in `main` beside them either. Two replays, so
+/// that SQLite's indexes take each of their two names.
 #[tokio::test]
 async fn a_replay_leaves_the_tables_as_the_migrations_made_them() {
     let db = TestDb::new().await;
@@ -426,13 +438,20 @@ async fn a_replay_leaves_the_tables_as_the_migrations_made_them() {
         "{migrated:#?}"
     );
     let rows = snapshot(&db).await;
-    for projection in projections::all() {
-        engine::replay::rebuild(db.store(), projection.as_ref(), |_| ())
-            .await
-            .unwrap();
+    for round in 0..2 {
+        for projection in projections::all() {
+            engine::replay::rebuild(db.store(), projection.as_ref(), |_| ())
+                .await
+                .unwrap();
+        }
+        let replayed = catalog(&db).await;
+        assert_eq!(as_kept(&replayed), as_kept(&migrated), "after replay {round}");
+        if let engine::db::Pool::Sqlite(_) = db.store().reader() {
+            let renamed = replayed.iter().filter(|line| line.contains("__replayed")).count();
+            assert_eq!(renamed > 0, round == 0, "after replay {round}: {replayed:#?}");
+        }
+        assert_eq!(snapshot(&db).await, rows);
     }
-    assert_eq!(catalog(&db).await, migrated);
-    assert_eq!(snapshot(&db).await, rows);
     if let engine::db::Pool::Postgres(pool) = db.store().reader() {
         // Moved in with their statistics, which only ANALYZE gathers.
         let columns: i64 = sqlx::query_scalar(
@@ -443,4 +462,94 @@ async fn a_replay_leaves_the_tables_as_the_migrations_made_them() {
         .unwrap();
         assert!(columns > 0, "no statistics for projected_contacts");
     }
+}
+
+/// On SQLite a replay that stopped midway leaves its copy beside the live tables; the next one
+/// drops it and swaps in a whole one. While a replay holds the database's replay lock, another
+/// is refused and changes nothing.
+#[tokio::test]
+async fn a_replay_clears_what_a_stopped_one_left_and_is_refused_while_another_runs() {
+    let db = TestDb::new().await;
+    let engine::db::Pool::Sqlite(pool) = db.store().writer().clone() else {
+        return;
+    };
+    project_commands(&db, 6).await;
+    let rows = snapshot(&db).await;
+    let contacts = projections::all()
+        .into_iter()
+        .find(|p| p.name() == "projected_contacts")
+        .unwrap();
+    let file: String = sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let held = std::fs::File::create(format!("{file}-replay.lock")).unwrap();
+    held.try_lock().unwrap();
+    let refused = engine::replay::rebuild(db.store(), contacts.as_ref(), |_| ())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("another replay"), "{refused}");
+    held.unlock().unwrap();
+
+    sqlx::raw_sql(
+        "CREATE TABLE projected_contacts__rebuilt (half TEXT); INSERT INTO projected_contacts__rebuilt VALUES ('x'); \
+         CREATE TABLE projected_contact_counts__stale (account_id INTEGER)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    engine::replay::rebuild(db.store(), contacts.as_ref(), |_| ())
+        .await
+        .unwrap();
+    let left: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE name LIKE '%\\_\\_rebuilt' ESCAPE '\\' OR name LIKE '%\\_\\_stale' ESCAPE '\\'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, Vec::<String>::new());
+    assert_eq!(snapshot(&db).await, rows);
+}
+
+/// On SQLite an index of a projection has one of two names after a replay (its migration's, or
+/// that name and `__replayed`), so a migration written after replays began swapping by rename
+/// (the 15 before it ran on tables no replay had renamed) drops an index by both names.
+#[test]
+fn a_migration_drops_an_index_by_both_its_names() {
+    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"));
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        checked += 1;
+        let number: u32 = name.split('_').next().unwrap().parse().unwrap();
+        if number <= 15 {
+            continue;
+        }
+        let sql = std::fs::read_to_string(&path).unwrap().to_ascii_lowercase();
+        let words: Vec<&str> = sql
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .filter(|w| !w.is_empty())
+            .collect();
+        for (at, window) in words.windows(2).enumerate() {
+            if window != ["drop", "index"] {
+                continue;
+            }
+            let rest = &words[at + 2..];
+            let (exists, index) = match rest {
+                ["if", "exists", index, ..] => (true, *index),
+                [index, ..] => (false, *index),
+                [] => panic!("{name}: DROP INDEX names no index"),
+            };
+            let base = index.strip_suffix("__replayed").unwrap_or(index);
+            assert!(exists, "{name}: DROP INDEX {index} must be DROP INDEX IF EXISTS");
+            for both in [base.to_owned(), format!("{base}__replayed")] {
+                assert!(
+                    sql.contains(&format!("drop index if exists {both}")),
+                    "{name}: drops {base} but not {both}"
+                );
+            }
+        }
+    }
+    assert!(checked >= 15, "read {checked} migrations in {dir:?}");
 }

@@ -7,12 +7,13 @@
 //! `main` ones), on PostgreSQL in a schema of the connection's own, first on its search path.
 //! Writing there takes no lock on the live tables, so appends and the live listener go on
 //! meanwhile. The swap is one command-side write transaction that also locks the projection's
-//! row: apply what arrived since, put the rebuilt tables in the live ones' place, and move the
+//! row: put the rebuilt tables in the live ones' place, apply what arrived since, and move the
 //! checkpoint; the live listener carries on from there. PostgreSQL moves the rebuilt tables,
 //! indexes and all, into `public` (`ALTER TABLE … SET SCHEMA`, no row copied); SQLite cannot
-//! move a table between schemas, so there the live rows are replaced by the rebuilt ones. A
-//! replay only runs projections, which write their own tables: it causes nothing outside them
-//! and appends nothing.
+//! move a table between schemas, so there the rebuilt rows are first copied beside the live
+//! tables in `main`, in short steps, and the swap renames them ([`sqlite`]). A replay only runs
+//! projections, which write their own tables: it causes nothing outside them and appends
+//! nothing.
 //!
 //! A rebuild is a long conversation between the async task and SQLite's worker thread: every
 //! statement hands work to that thread and waits for its answer. When the two threads sit on
@@ -29,6 +30,11 @@ use crate::dispatch::{Projection, Rebuild};
 use crate::domain::{Domain, EventId};
 use crate::store::{EventStore, StoreError};
 use crate::{on, on_pool};
+
+mod beside;
+mod sqlite;
+
+use beside::{Definition, create_beside, open_beside};
 
 /// Events applied per transaction while rebuilding.
 const BATCH: i64 = 5_000;
@@ -69,120 +75,9 @@ pub struct Rebuilt {
     pub building: Duration,
     /// Time the swap held the write lock.
     pub swapping: Duration,
-}
-
-/// What of a table [`create_beside`] creates.
-#[derive(Clone, Copy, PartialEq)]
-enum Definition {
-    Table,
-    Indexes,
-}
-
-/// Where this connection's rebuild writes, and makes it so: SQLite's `temp`; on PostgreSQL
-/// `kith_rebuild_<backend pid>`, first on the connection's search path. Such schemas left by
-/// rebuilds whose connection has gone (a process that stopped) are dropped first.
-async fn open_beside(conn: Conn<'_>) -> Result<String, StoreError> {
-    let Conn::Postgres(c) = conn else {
-        return Ok("temp".to_owned());
-    };
-    let left: Vec<String> = sqlx::query_scalar(
-        "SELECT format('DROP SCHEMA %I CASCADE', nspname) FROM pg_namespace \
-         WHERE nspname LIKE 'kith\\_rebuild\\_%' \
-         AND substr(nspname, 14) NOT IN (SELECT pid::text FROM pg_stat_activity)",
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    for drop_schema in left {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop_schema))
-            .execute(&mut *c)
-            .await?;
-    }
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut *c)
-        .await?;
-    let schema = format!("kith_rebuild_{pid}");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; SET search_path = {schema}, public"
-    )))
-    .execute(&mut *c)
-    .await?;
-    Ok(schema)
-}
-
-/// Creates `table` or its indexes in the schema `beside`, as they are in the live one (on
-/// PostgreSQL its keys too, so that the table can take the live one's place). Rows written in
-/// bulk go in before the indexes, which are then built in one pass.
-async fn create_beside(
-    mut conn: Conn<'_>,
-    table: &str,
-    what: Definition,
-    beside: &str,
-) -> Result<(), StoreError> {
-    let inconsistent = |what: &str| StoreError::Rebuild {
-        table: table.to_owned(),
-        what: what.to_owned(),
-    };
-    let backend = conn.backend();
-    if what == Definition::Table {
-        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {beside}.{table}")))
-            .execute(c)
-            .await.map(drop))?;
-    }
-    let ddl: Vec<(String, String)> = match backend {
-        Backend::Sqlite => on!(conn.re(), c => sqlx::query_as(
-            "SELECT type, sql FROM main.sqlite_master WHERE tbl_name = $1 AND sql IS NOT NULL \
-             ORDER BY type = 'index'",
-        )
-        .bind(table)
-        .fetch_all(c)
-        .await)?,
-        Backend::Postgres => on!(conn.re(), c => sqlx::query_as(
-            "SELECT kind, sql FROM ( \
-               SELECT 0 AS step, 'table' AS kind, format('CREATE TABLE %I.%I (LIKE public.%I \
-                 INCLUDING ALL EXCLUDING INDEXES)', $2::text, tablename, tablename) AS sql \
-               FROM pg_tables WHERE schemaname = 'public' AND tablename = $1 \
-               UNION ALL SELECT 1, 'index', indexdef FROM pg_indexes \
-               WHERE schemaname = 'public' AND tablename = $1 \
-               UNION ALL SELECT 2, 'key', format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s USING INDEX %I', \
-                 $2::text, $1::text, k.conname, CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, \
-                 i.relname) \
-               FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class i ON i.oid = k.conindid \
-               WHERE t.relnamespace = 'public'::regnamespace AND t.relname = $1 AND k.contype IN ('p', 'u') \
-             ) definitions ORDER BY step",
-        )
-        .bind(table)
-        .bind(beside)
-        .fetch_all(c)
-        .await)?,
-    };
-    if !ddl.iter().any(|(kind, _)| kind == "table") {
-        return Err(inconsistent("the table does not exist"));
-    }
-    for (kind, sql) in ddl {
-        let rewritten = match (kind.as_str(), backend, what) {
-            ("table", Backend::Sqlite, Definition::Table) => {
-                sql.replacen("CREATE TABLE ", "CREATE TEMP TABLE ", 1)
-            }
-            ("index", Backend::Sqlite, Definition::Indexes) => sql
-                .replacen("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX temp.", 1)
-                .replacen("CREATE INDEX ", "CREATE INDEX temp.", 1),
-            ("index", Backend::Postgres, Definition::Indexes) => {
-                sql.replacen(" ON public.", &format!(" ON {beside}."), 1)
-            }
-            // Written for the schema beside by the query itself.
-            ("table", Backend::Postgres, Definition::Table)
-            | ("key", Backend::Postgres, Definition::Indexes) => {
-                on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await.map(drop))?;
-                continue;
-            }
-            _ => continue,
-        };
-        if rewritten == sql {
-            return Err(inconsistent(&format!("unexpected definition {sql:?}")));
-        }
-        on!(conn.re(), c => sqlx::query(sqlx::AssertSqlSafe(rewritten)).execute(c).await.map(drop))?;
-    }
-    Ok(())
+    /// The longest any other step of the rebuild held the write lock: on SQLite the copies
+    /// into `main`, their index builds and the drop after the swap; zero on PostgreSQL.
+    pub longest_step: Duration,
 }
 
 /// Applies the events after `after` (up to `limit`) to `fold` when there is one, or else with
@@ -281,6 +176,16 @@ async fn rebuild_beside<D: Domain>(
     let backend = store.backend();
     let main = backend.main_schema();
     let beside = open_beside(conn.re()).await?;
+    let _replay_lock = match conn.re() {
+        Conn::Sqlite(c) => {
+            let lock = sqlite::lock(c).await?;
+            for table in projection.tables() {
+                sqlite::clear_leftovers(c, table).await?;
+            }
+            Some(lock)
+        }
+        Conn::Postgres(_) => None,
+    };
     // A projection that can fold the stream in memory writes its rows at the end, before its
     // indexes; one that cannot applies each event to indexed tables.
     let mut fold = projection.rebuilder();
@@ -326,10 +231,18 @@ async fn rebuild_beside<D: Domain>(
     if let Some(fold) = fold {
         let mut tx = conn.re().begin().await?;
         fold.write(tx.conn()).await?;
-        for table in projection.tables() {
-            create_beside(tx.conn(), table, Definition::Indexes, &beside).await?;
+        if backend == Backend::Postgres {
+            for table in projection.tables() {
+                create_beside(tx.conn(), table, Definition::Indexes, &beside).await?;
+            }
         }
         tx.commit().await?;
+    }
+    let mut longest_step = Duration::ZERO;
+    if let Conn::Sqlite(c) = conn.re() {
+        for table in projection.tables() {
+            longest_step = longest_step.max(sqlite::copy_beside(c, table).await?);
+        }
     }
     if backend == Backend::Postgres {
         // The moved tables bring their statistics: the planner knows them from the first read.
@@ -352,7 +265,13 @@ async fn rebuild_beside<D: Domain>(
             .execute(c)
             .await.map(drop))?;
     }
-    // What was appended since the last batch, now that nothing more can be.
+    if let Conn::Sqlite(c) = tx.conn() {
+        for table in projection.tables() {
+            sqlite::rename_into_place(c, table).await?;
+        }
+    }
+    // What was appended since the last batch, now that nothing more can be: on SQLite to the
+    // tables just renamed, on PostgreSQL to those beside.
     loop {
         let (applied, upto) = apply_after(store, tx.conn(), projection, None, last, BATCH).await?;
         if applied == 0 {
@@ -362,16 +281,13 @@ async fn rebuild_beside<D: Domain>(
         last = upto;
     }
     on!(tx.conn(), c => {
-        for table in projection.tables() {
-            let swap = match backend {
-                Backend::Postgres => {
-                    format!("DROP TABLE {main}.{table}; ALTER TABLE {beside}.{table} SET SCHEMA {main}")
-                }
-                Backend::Sqlite => format!(
-                    "DELETE FROM {main}.{table}; INSERT INTO {main}.{table} SELECT * FROM {beside}.{table}"
-                ),
-            };
-            sqlx::raw_sql(sqlx::AssertSqlSafe(swap)).execute(&mut *c).await?;
+        if backend == Backend::Postgres {
+            let moves: String = projection
+                .tables()
+                .iter()
+                .map(|table| format!("DROP TABLE {main}.{table}; ALTER TABLE {beside}.{table} SET SCHEMA {main};"))
+                .collect();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(moves)).execute(&mut *c).await?;
         }
         let last_event_at: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT created_at FROM {main}.events WHERE id = $1"
@@ -393,15 +309,16 @@ async fn rebuild_beside<D: Domain>(
     });
     tx.commit().await?;
     let swapping = swap_started.elapsed();
-    let tidy = match backend {
-        Backend::Postgres => format!("DROP SCHEMA {beside} CASCADE"),
-        Backend::Sqlite => projection
-            .tables()
-            .iter()
-            .map(|table| format!("DROP TABLE {beside}.{table};"))
-            .collect(),
-    };
-    on!(conn.re(), c => sqlx::raw_sql(sqlx::AssertSqlSafe(tidy)).execute(c).await.map(drop))?;
+    match conn.re() {
+        Conn::Sqlite(c) => {
+            longest_step = longest_step.max(sqlite::drop_stale(c, projection.tables()).await?);
+        }
+        Conn::Postgres(c) => {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {beside} CASCADE")))
+                .execute(&mut *c)
+                .await?;
+        }
+    }
     own.close().await?;
     progress(Progress {
         done,
@@ -413,5 +330,6 @@ async fn rebuild_beside<D: Domain>(
         checkpoint: last,
         building,
         swapping,
+        longest_step,
     })
 }
