@@ -7,12 +7,12 @@
 //! `main` ones), on PostgreSQL in a schema of the connection's own, first on its search path.
 //! Writing there takes no lock on the live tables, so appends and the live listener go on
 //! meanwhile. The swap is one command-side write transaction that also locks the projection's
-//! row: put the rebuilt tables in the live ones' place, apply what arrived since, and move the
-//! checkpoint; the live listener carries on from there. PostgreSQL moves the rebuilt tables,
-//! indexes and all, into `public` (`ALTER TABLE … SET SCHEMA`, no row copied); SQLite cannot
-//! move a table between schemas, so there the rebuilt rows are first copied beside the live
-//! tables in `main`, in short steps, and the swap renames them ([`sqlite`]). A replay only runs
-//! projections, which write their own tables: it causes nothing outside them and appends
+//! row: apply what arrived since to the rebuilt tables, put them in the live ones' place, and
+//! move the checkpoint; the live listener carries on from there. PostgreSQL moves the rebuilt
+//! tables, indexes and all, into `public` (`ALTER TABLE … SET SCHEMA`, no row copied); SQLite
+//! cannot move a table between schemas, so there the rebuilt rows are first copied beside the
+//! live tables in `main`, in short steps, and the swap renames them ([`sqlite`]). A replay only
+//! runs projections, which write their own tables: it causes nothing outside them and appends
 //! nothing.
 //!
 //! A rebuild is a long conversation between the async task and SQLite's worker thread: every
