@@ -47,20 +47,17 @@ pub(super) async fn lock(c: &mut SqliteConnection) -> Result<ReplayLock, StoreEr
         return Ok(ReplayLock { _held: None });
     }
     let path = format!("{file}-replay.lock");
-    let held = File::create(&path).map_err(|error| StoreError::Rebuild {
+    let refused = |what: String| StoreError::Rebuild {
         table: "*".to_owned(),
-        what: format!("could not open {path}: {error}"),
-    })?;
+        what,
+    };
+    let held = File::create(&path).map_err(|error| refused(format!("could not open {path}: {error}")))?;
     match held.try_lock() {
         Ok(()) => Ok(ReplayLock { _held: Some(held) }),
-        Err(TryLockError::WouldBlock) => Err(StoreError::Rebuild {
-            table: "*".to_owned(),
-            what: format!("another replay of this database is running (it holds {path})"),
-        }),
-        Err(TryLockError::Error(error)) => Err(StoreError::Rebuild {
-            table: "*".to_owned(),
-            what: format!("could not lock {path}: {error}"),
-        }),
+        Err(TryLockError::WouldBlock) => Err(refused(format!(
+            "another replay of this database is running (it holds {path})"
+        ))),
+        Err(TryLockError::Error(error)) => Err(refused(format!("could not lock {path}: {error}"))),
     }
 }
 
@@ -97,11 +94,7 @@ pub(super) async fn copy_beside(c: &mut SqliteConnection, table: &str) -> Result
         .ok_or_else(|| inconsistent(format!("unexpected definition {create_table:?}")))?;
     let mut longest = Duration::ZERO;
     let mut step = async |c: &mut SqliteConnection, sql: String| -> Result<(), StoreError> {
-        let started = Instant::now();
-        let mut tx = sqlx::Connection::begin_with(&mut *c, "BEGIN IMMEDIATE").await?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
-        tx.commit().await?;
-        longest = longest.max(started.elapsed());
+        longest = longest.max(write_step(c, sql).await?);
         Ok(())
     };
     step(c, create_rebuilt).await?;
@@ -191,15 +184,18 @@ pub(super) async fn rename_into_place(c: &mut SqliteConnection, table: &str) -> 
 
 /// Drops the tables the swap put aside, in one write transaction; returns how long it took.
 pub(super) async fn drop_stale(c: &mut SqliteConnection, tables: &[&str]) -> Result<Duration, StoreError> {
-    let started = Instant::now();
     let drops: String = tables
         .iter()
         .map(|table| format!("DROP TABLE main.{table}{STALE};"))
         .collect();
+    write_step(c, drops).await
+}
+
+/// Runs `sql` in a write transaction of its own; returns how long it held the write lock.
+async fn write_step(c: &mut SqliteConnection, sql: String) -> Result<Duration, StoreError> {
+    let started = Instant::now();
     let mut tx = sqlx::Connection::begin_with(&mut *c, "BEGIN IMMEDIATE").await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(drops))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(started.elapsed())
 }
