@@ -8,6 +8,7 @@ pub mod account;
 #[cfg(feature = "ssr")]
 pub mod backend;
 pub mod catch_up;
+pub mod clock;
 pub mod components;
 pub mod contact;
 pub mod contact_method;
@@ -22,6 +23,7 @@ pub mod receipt;
 pub mod routes;
 pub mod url;
 pub mod views;
+pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};

@@ -10,12 +10,14 @@
 use crate::error::AppError;
 use crate::form_echo::FormEcho;
 use crate::url::{contact_path, query_value};
+use crate::wire;
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_router::hooks::use_location;
 
 /// The refusal kept under `token`, if it is still there.
-#[server]
+#[server(output = Postcard)]
 pub async fn form_refusal(token: String) -> Result<Option<FormEcho>, AppError> {
     let session = crate::backend::signed_in().map(|s| s.session);
     crate::backend::backend()?
@@ -24,10 +26,10 @@ pub async fn form_refusal(token: String) -> Result<Option<FormEcho>, AppError> {
 }
 
 /// The refusal that brought the browser to this page (`?refused=<token>`), if any.
-pub fn use_form_echo() -> Resource<Option<FormEcho>> {
+pub fn use_form_echo() -> wire::Loaded<Option<FormEcho>> {
     let location = use_location();
     let token = move || query_value(&location.search.get(), "refused");
-    Resource::new_blocking(token, |token| async move {
+    wire::load_blocking(token, |token| async move {
         match token {
             Some(token) => form_refusal(token).await.ok().flatten(),
             None => None,

@@ -10,5 +10,6 @@ pub type EventId = i64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventReceipt {
     pub event_id: EventId,
+    #[serde(with = "chrono::serde::ts_microseconds")]
     pub created_at: DateTime<Utc>,
 }

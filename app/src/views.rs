@@ -3,12 +3,14 @@
 //! Each page reads exactly one projection; its view says which one and how fresh it is, so the
 //! page can wait for its own projection after a command.
 
+use chrono::serde::{ts_microseconds, ts_microseconds_option};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::events::ContactMethod;
 
 use crate::receipt::EventId;
+use crate::wire;
 
 /// The projections a page can be backed by and wait on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -70,14 +72,17 @@ pub struct ContactSummary {
     pub name: String,
     pub description: String,
     pub contact_method: Option<ContactMethod>,
+    #[serde(with = "wire::optional_day")]
     pub last_interacted_on: Option<NaiveDate>,
     pub next_meeting: Option<MeetingSummary>,
+    #[serde(with = "ts_microseconds")]
     pub last_updated_at: DateTime<Utc>,
 }
 
 /// The next meeting with a contact, as the list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingSummary {
+    #[serde(with = "ts_microseconds")]
     pub at: DateTime<Utc>,
     /// The local date and time as scheduled, e.g. "2019-08-20 09:30".
     pub local: String,
@@ -205,6 +210,7 @@ impl ListQuery {
 pub struct InteractionView {
     /// The id of the event that recorded it: stable across rebuilds.
     pub id: i64,
+    #[serde(with = "wire::day")]
     pub occurred_on: NaiveDate,
     pub kind: String,
     pub note: String,
@@ -213,6 +219,7 @@ pub struct InteractionView {
 /// The next meeting with a contact, as its page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingView {
+    #[serde(with = "wire::day")]
     pub meeting_on: NaiveDate,
     /// `HH:MM`, local to `time_zone`.
     pub meeting_time: String,
@@ -264,6 +271,7 @@ pub struct ContactView {
     /// What happened to the contact, newest first.
     pub history: Vec<HistoryLine>,
     /// Today on the server (UTC): the default date of a new interaction.
+    #[serde(with = "wire::day")]
     pub today: NaiveDate,
     pub freshness: Freshness,
 }
@@ -276,6 +284,7 @@ pub struct HistoryLine {
     pub text: String,
     /// "you", or the system process ("the mailer").
     pub caused_by: String,
+    #[serde(with = "ts_microseconds")]
     pub at: DateTime<Utc>,
     /// `at` in the account's zone, e.g. "Friday 27 November 2026 at 07:00".
     pub when: String,
@@ -314,8 +323,8 @@ pub struct WorkerHealth {
     pub projection: String,
     /// Whether the listener has shown a sign of life recently.
     pub alive: bool,
-    /// Seconds since its last sign of life, if it has shown any.
-    pub seconds_since_heartbeat: Option<f64>,
+    /// Milliseconds since its last sign of life, if it has shown any.
+    pub milliseconds_since_heartbeat: Option<u64>,
     /// How many of the account's events it has yet to apply.
     pub behind: i64,
     /// Whether it keeps failing (what failed is for the operator: see `server status`).
@@ -329,6 +338,7 @@ pub struct WorkerHealth {
 pub struct Rebuilding {
     /// Of the events in the stream when it began, 0 to 100.
     pub percent: u8,
+    #[serde(with = "ts_microseconds")]
     pub started_at: DateTime<Utc>,
 }
 
@@ -337,7 +347,9 @@ pub struct Rebuilding {
 pub struct JobHealth {
     pub name: String,
     /// `None` until it first runs.
+    #[serde(with = "ts_microseconds_option")]
     pub last_run_at: Option<DateTime<Utc>>,
+    #[serde(with = "ts_microseconds_option")]
     pub next_run_at: Option<DateTime<Utc>>,
     /// False when the job has never run or is overdue: its scheduler has stopped.
     pub running: bool,
@@ -402,6 +414,7 @@ pub struct EventView {
     pub version: i32,
     /// Who caused it: "you", or the system process ("the mailer").
     pub caused_by: String,
+    #[serde(with = "ts_microseconds")]
     pub created_at: DateTime<Utc>,
     /// The payload as stored, indented.
     pub payload: String,

@@ -195,7 +195,9 @@ impl Backend for CrmBackend {
             workers.push(WorkerHealth {
                 projection: listener.projection,
                 alive: listener.alive,
-                seconds_since_heartbeat: listener.seconds_since_heartbeat,
+                milliseconds_since_heartbeat: listener
+                    .seconds_since_heartbeat
+                    .map(|seconds| (seconds * 1000.0).round().max(0.0) as u64),
                 behind,
                 failing: listener.error.is_some(),
                 rebuilding: listener.rebuilding.map(|r| Rebuilding {

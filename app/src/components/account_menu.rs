@@ -2,18 +2,20 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_router::components::A;
 
 use crate::error::AppError;
+use crate::wire;
 
 /// The email address of the signed-in account, if any.
-#[server]
+#[server(output = Postcard)]
 pub async fn signed_in_as() -> Result<Option<String>, AppError> {
     Ok(crate::backend::signed_in().map(|s| s.email))
 }
 
 /// Ends this browser's session and sends it to the sign-in page.
-#[server]
+#[server(output = Postcard)]
 pub async fn sign_out() -> Result<(), AppError> {
     use leptos_axum::ResponseOptions;
     if let Some(signed_in) = crate::backend::signed_in() {
@@ -31,7 +33,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 #[component]
 pub fn AccountMenu() -> impl IntoView {
-    let account = Resource::new_blocking(|| (), |_| signed_in_as());
+    let account = wire::load_blocking(|| (), |_| signed_in_as());
     let sign_out = ServerAction::<SignOut>::new();
     // Signing out forgets the whole page, not just the header.
     Effect::new(move |_| {

@@ -14,7 +14,7 @@ fn job_item(job: JobHealth) -> impl IntoView {
     } else {
         "not running"
     };
-    let clock = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let clock = crate::clock::utc_clock;
     let facts = match (job.last_run_at, job.next_run_at) {
         (Some(last), Some(next)) => format!("last run {} · next run {}", clock(last), clock(next)),
         _ => "has never run".to_owned(),
@@ -61,14 +61,14 @@ pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> 
                 "not responding"
             };
             let heartbeat = worker
-                .seconds_since_heartbeat
-                .map(|s| format!("last heartbeat {s:.1} s ago"))
+                .milliseconds_since_heartbeat
+                .map(|ms| format!("last heartbeat {}.{} s ago", ms / 1000, ms % 1000 / 100))
                 .unwrap_or_else(|| "no heartbeat yet".into());
             let facts = format!("{} · {heartbeat}", behind_text(worker.behind));
             let rebuild = worker.rebuilding.map(|r| {
                 let text = format!(
                     "rebuilding beside the live tables since {}: {}% done",
-                    r.started_at.format("%H:%M:%S UTC"),
+                    crate::clock::utc_time(r.started_at),
                     r.percent
                 );
                 view! {

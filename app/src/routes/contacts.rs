@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_location;
@@ -17,10 +18,11 @@ use crate::form_echo::FormEcho;
 use crate::plain_form::use_form_echo;
 use crate::url::contact_path;
 use crate::views::{ContactSummary, ContactsView, ListQuery, ProjectionName, SortKey};
+use crate::wire;
 
 /// One page of the signed-in account's contacts, from `projected_contacts`, as the list's query
 /// string (`sort`, `dir`, `q`, `page`) asks.
-#[server]
+#[server(output = Postcard)]
 pub async fn list_contacts(query: String) -> Result<ContactsView, AppError> {
     let actor = crate::backend::current_actor()?;
     crate::backend::backend()?
@@ -29,7 +31,7 @@ pub async fn list_contacts(query: String) -> Result<ContactsView, AppError> {
 }
 
 /// Adds a contact: appends "contact created", or says why not.
-#[server]
+#[server(output = Postcard)]
 pub async fn add_contact(
     name: String,
     description: String,
@@ -57,7 +59,7 @@ pub async fn add_contact(
 pub fn ContactsPage() -> impl IntoView {
     let location = use_location();
     let query = Memo::new(move |_| ListQuery::from_query(&location.search.get()));
-    let contacts = Resource::new(
+    let contacts = wire::load(
         move || query.get().to_url(),
         |url| list_contacts(url.split_once('?').map(|(_, q)| q.to_owned()).unwrap_or_default()),
     );
@@ -300,7 +302,7 @@ fn contact_row(contact: ContactSummary) -> impl IntoView {
             <td data-label="Contact method" class=("empty-cell", no_method)>
                 <ContactMethodText method=contact.contact_method />
             </td>
-            {cell("Last interaction", contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}
+            {cell("Last interaction", contact.last_interacted_on.map(|d| d.to_string()))}
             {match contact.next_meeting {
                 Some(meeting) => view! {
                     <td data-label="Next meeting" class="meeting-cell">

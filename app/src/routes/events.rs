@@ -4,15 +4,17 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 
 use crate::components::notice::ErrorNotice;
 use crate::error::AppError;
 use crate::views::{EventQuery, EventsView};
+use crate::wire;
 
 /// A page of the signed-in account's events; `query` is the page's query string.
-#[server]
+#[server(output = Postcard)]
 pub async fn list_events(query: String) -> Result<EventsView, AppError> {
     let actor = crate::backend::current_actor()?;
     crate::backend::backend()?
@@ -23,7 +25,7 @@ pub async fn list_events(query: String) -> Result<EventsView, AppError> {
 #[component]
 pub fn EventsPage() -> impl IntoView {
     let location = use_location();
-    let events = Resource::new(move || location.search.get(), list_events);
+    let events = wire::load(move || location.search.get(), list_events);
     view! {
         <Title text="Events" />
         <div class="page contact-page">
@@ -97,7 +99,7 @@ fn event_list(view: EventsView) -> impl IntoView {
         let items = events
             .into_iter()
             .map(|event| {
-                let when = event.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+                let when = crate::clock::utc_clock(event.created_at);
                 view! {
                     <li class="event">
                         <p class="event-head">

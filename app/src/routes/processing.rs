@@ -13,6 +13,7 @@ use crate::components::health::HealthPanel;
 use crate::plain_form::{NextPage, processing_url};
 use crate::url::query_value;
 use crate::views::{HealthView, ProjectionName};
+use crate::wire;
 
 /// Refreshes after which the page shows the workers' health.
 const PATIENT_REFRESHES: u32 = 3;
@@ -70,7 +71,7 @@ pub fn ProcessingPage() -> impl IntoView {
         }
         .into_any();
     };
-    let waiting = Resource::new_blocking(
+    let waiting = wire::load_blocking(
         {
             let request = request.clone();
             move || request.clone()

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_meta::Title;
 
 use crate::account::{DISPLAY_NAME_MAX, EMAIL_MAX, SettingsForm};
@@ -13,16 +14,17 @@ use crate::error::{AppError, CommandOutcome};
 use crate::form_echo::FormEcho;
 use crate::plain_form::use_form_echo;
 use crate::views::{ProjectionName, SettingsView};
+use crate::wire;
 
 /// The signed-in account's settings, from `projected_accounts`.
-#[server]
+#[server(output = Postcard)]
 pub async fn get_settings() -> Result<SettingsView, AppError> {
     let signed_in = crate::backend::signed_in().ok_or(AppError::SignedOut)?;
     crate::backend::backend()?.settings(&signed_in).await
 }
 
 /// Changes the account's settings: appends "account settings changed", or says why not.
-#[server]
+#[server(output = Postcard)]
 pub async fn save_settings(
     display_name: String,
     notes_email: String,
@@ -54,7 +56,7 @@ pub async fn save_settings(
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| get_settings());
+    let settings = wire::load(|| (), |_| get_settings());
     let echo = use_form_echo();
     let save = ServerAction::<SaveSettings>::new();
     let tracker = CatchUpTracker::new();

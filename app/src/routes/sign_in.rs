@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
@@ -15,7 +16,7 @@ use crate::plain_form::use_form_echo;
 use crate::url::query_value;
 
 /// Signs in: on success the session cookie is set and the browser goes on to `next`.
-#[server]
+#[server(output = Postcard)]
 pub async fn sign_in(email: String, password: String, next: String) -> Result<AuthOutcome, AppError> {
     let outcome = crate::backend::backend()?.sign_in(&email, &password).await?;
     let form_page = match next.as_str() {

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -14,7 +15,7 @@ use crate::plain_form::use_form_echo;
 use crate::routes::sign_in::go_on_after_auth;
 
 /// Creates an account and signs it in.
-#[server]
+#[server(output = Postcard)]
 pub async fn sign_up(
     email: String,
     password: String,

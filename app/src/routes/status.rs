@@ -10,10 +10,11 @@ use leptos_meta::Title;
 use crate::catch_up::worker_health;
 use crate::components::health::HealthPanel;
 use crate::components::notice::ErrorNotice;
+use crate::wire;
 
 #[component]
 pub fn StatusPage() -> impl IntoView {
-    let health = Resource::new(|| (), |_| worker_health());
+    let health = wire::load(|| (), |_| worker_health());
     view! {
         <Title text="Status" />
         <div class="page contact-page">

@@ -12,7 +12,8 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use leptos::server_fn::ContentType;
+use leptos::server_fn::error::{FromServerFnError, SERVER_FN_ERROR_HEADER};
 
 /// How long a request's body may take to arrive once its headers have.
 const BODY_TIME: std::time::Duration = std::time::Duration::from_secs(30);
@@ -105,8 +106,9 @@ pub fn refuse(headers: &HeaderMap, error: AppError) -> Response {
         let page = error_page(status, &error.to_string());
         return (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     }
-    let body = serde_json::to_string(&error).unwrap_or_default();
-    let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    let content_type = <<AppError as FromServerFnError>::Encoder as ContentType>::CONTENT_TYPE;
+    let body = error.ser();
+    let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
     response
         .headers_mut()
         .insert(SERVER_FN_ERROR_HEADER, HeaderValue::from_static("refused"));

@@ -12,12 +12,14 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use leptos::config::LeptosOptions;
+use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+use serde::de::DeserializeOwned;
 use server::backend::CrmBackend;
 use tower::ServiceExt;
 
 use app::account::SignUpForm;
 use app::backend::Actor;
-use app::error::Rejection;
+use app::error::{AppError, Rejection};
 use app::events::{ContactCreated, ContactEdited, ContactMethod, Event};
 use engine::domain::Receipt;
 use server::Kith;
@@ -311,8 +313,14 @@ pub async fn send(db: &TestDb, request: Request<Body>) -> Response<Body> {
 }
 
 /// Calls a server function as the hydrated app does, in the session `token`; returns the
-/// status and the JSON answer.
-pub async fn call(db: &TestDb, path: &str, token: &str, body: &str) -> (StatusCode, serde_json::Value) {
+/// status and the answer read with the postcard crate: the value, or the error the server
+/// function (or the web server, before it) answered with.
+pub async fn call<T: DeserializeOwned>(
+    db: &TestDb,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (StatusCode, Result<T, AppError>) {
     let request = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, format!("kith_session={token}"))
@@ -320,12 +328,24 @@ pub async fn call(db: &TestDb, path: &str, token: &str, body: &str) -> (StatusCo
         .unwrap();
     let response = send(db, request).await;
     let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+    assert_eq!(
+        content_type.as_ref().and_then(|v| v.to_str().ok()),
+        Some("application/x-postcard"),
+        "{path} answered {status}"
+    );
+    let failed = response.headers().contains_key(SERVER_FN_ERROR_HEADER);
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
-    let value = serde_json::from_slice(&body)
-        .unwrap_or_else(|e| panic!("{path} answered {status} with {body:?}: {e}"));
-    (status, value)
+    let answer = if failed {
+        Err(postcard::from_bytes::<AppError>(&body)
+            .unwrap_or_else(|e| panic!("{path} answered {status} with {body:?}: {e}")))
+    } else {
+        Ok(postcard::from_bytes::<T>(&body)
+            .unwrap_or_else(|e| panic!("{path} answered {status} with {body:?}: {e}")))
+    };
+    (status, answer)
 }
 
 /// The HTML of the page at `path`, seen in the session `token`, with its status.

@@ -16,8 +16,8 @@ use leptos::server_fn::ServerFn;
 
 async fn command(db: &TestDb, path: &str, token: &str, body: &str) -> CommandOutcome {
     let (status, answer) = call(db, path, token, body).await;
-    assert_eq!(status, StatusCode::OK, "{path}: {answer}");
-    serde_json::from_value(answer).unwrap()
+    assert_eq!(status, StatusCode::OK, "{path}: {answer:?}");
+    answer.unwrap()
 }
 
 fn event_id(outcome: CommandOutcome) -> i64 {
@@ -99,19 +99,19 @@ async fn another_account_finds_nothing_of_yours_anywhere_and_may_use_the_same_na
     assert_eq!(db.count("SELECT COUNT(*) FROM events").await, events + 1);
 
     // Every query of B's: nothing of A's.
-    let (_, answer) = call(&db, GetContact::PATH, &b, "name=Bob").await;
-    let view: ContactView = serde_json::from_value(answer).unwrap();
+    let (_, answer) = call::<ContactView>(&db, GetContact::PATH, &b, "name=Bob").await;
+    let view = answer.unwrap();
     assert_eq!(
         (view.contact, view.interactions.len(), view.meeting),
         (None, 0, None)
     );
     db.dispatcher().run_until_caught_up().await.unwrap();
-    let (_, answer) = call(&db, ListContacts::PATH, &b, "query=").await;
-    let list: ContactsView = serde_json::from_value(answer).unwrap();
+    let (_, answer) = call::<ContactsView>(&db, ListContacts::PATH, &b, "query=").await;
+    let list = answer.unwrap();
     let names: Vec<&str> = list.contacts.iter().map(|c| c.name.as_str()).collect();
     assert_eq!((names, list.total), (vec!["Carol"], 1));
-    let (_, answer) = call(&db, ListContacts::PATH, &b, "query=q%3DBob").await;
-    let list: ContactsView = serde_json::from_value(answer).unwrap();
+    let (_, answer) = call::<ContactsView>(&db, ListContacts::PATH, &b, "query=q%3DBob").await;
+    let list = answer.unwrap();
     assert_eq!(list.matching, 0);
 
     // Every page of B's: a 404 that says no such contact, and none of A's words.

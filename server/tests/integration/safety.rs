@@ -8,12 +8,14 @@ use crate::common;
 
 use std::time::Duration;
 
+use app::account::AuthOutcome;
 use app::catch_up::{AwaitProjection, WorkerHealth};
-use app::error::{AppError, BODY_LIMIT};
+use app::error::{AppError, BODY_LIMIT, CommandOutcome};
 use app::events::{ContactCreated, Event, InteractionRecorded, NextMeetingScheduled};
 use app::routes::contacts::AddContact;
 use app::routes::sign_in::SignIn;
 use app::url::contact_path;
+use app::views::{CatchUp, HealthView};
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode, header};
 use common::{PASSWORD, TestDb, call, page, send};
@@ -198,12 +200,11 @@ async fn after_signing_in_the_browser_stays_on_this_site_and_control_characters_
         "email=ada%40example.com&password={}&next=%2F%09%2Fevil.example",
         urlencoding::encode(PASSWORD)
     );
-    let request = Request::post(SignIn::PATH)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    let answer = body_text(send(&db, request).await).await;
-    assert!(answer.contains(r#""next":"/contacts""#), "{answer}");
+    let (_, answer) = call::<AuthOutcome>(&db, SignIn::PATH, "", &body).await;
+    match answer {
+        Ok(AuthOutcome::SignedIn { next }) => assert_eq!(next, "/contacts"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -494,7 +495,7 @@ async fn pages_and_answers_carry_the_safety_headers() {
     }
 
     // Over plain HTTP, no HSTS; server function answers are never cached either.
-    let (status, _) = call(
+    let (status, _) = call::<CatchUp>(
         &db,
         AwaitProjection::PATH,
         &session.token,
@@ -517,7 +518,7 @@ async fn pages_and_answers_carry_the_safety_headers() {
 async fn mistakes_get_a_status_and_a_message_a_person_can_act_on() {
     let db = TestDb::new().await;
     let session = db.sign_up("ada@example.com").await;
-    let error = |value: serde_json::Value| -> AppError { serde_json::from_value(value).unwrap() };
+    let error = |answer: Result<CommandOutcome, AppError>| answer.expect_err("a refusal");
 
     // Signed out.
     let (status, answer) = call(
@@ -541,7 +542,7 @@ async fn mistakes_get_a_status_and_a_message_a_person_can_act_on() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let message = error(answer).to_string();
     assert!(message.contains("name"), "{message}");
-    let (status, _) = call(
+    let (status, _) = call::<CatchUp>(
         &db,
         AwaitProjection::PATH,
         &session.token,
@@ -628,9 +629,9 @@ async fn answers_speak_of_the_signed_in_account_only() {
         let db = &db;
         async move {
             let body = format!("projection=projected_contacts&event_id={event}&wait_ms=0");
-            let (status, answer) = call(db, AwaitProjection::PATH, &token, &body).await;
+            let (status, answer) = call::<CatchUp>(db, AwaitProjection::PATH, &token, &body).await;
             assert_eq!(status, StatusCode::OK);
-            serde_json::from_value::<app::views::CatchUp>(answer).unwrap()
+            answer.unwrap()
         }
     };
     let own = ask(ada.token.clone(), adas.event_id).await;
@@ -643,9 +644,9 @@ async fn answers_speak_of_the_signed_in_account_only() {
             "{event}: {other:?}"
         );
     }
-    let (status, answer) = call(&db, WorkerHealth::PATH, &ada.token, "").await;
+    let (status, answer) = call::<HealthView>(&db, WorkerHealth::PATH, &ada.token, "").await;
     assert_eq!(status, StatusCode::OK);
-    let text = answer.to_string();
+    let text = format!("{:?}", answer.unwrap());
     for secret in ["head", "checkpoint", "runner", "last_result", "pid "] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }

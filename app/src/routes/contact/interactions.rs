@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 
 use crate::catch_up::CatchUpTracker;
 use crate::components::field::Field;
@@ -20,7 +21,7 @@ fn latest_day() -> NaiveDate {
 }
 
 /// Records an interaction with the contact called `contact`.
-#[server]
+#[server(output = Postcard)]
 pub async fn record_interaction(
     contact: String,
     occurred_on: String,
@@ -39,7 +40,7 @@ pub async fn record_interaction(
 }
 
 /// Corrects the interaction `interaction` (the id of the event that recorded it).
-#[server]
+#[server(output = Postcard)]
 pub async fn correct_interaction(
     contact: String,
     interaction: i64,
@@ -68,7 +69,7 @@ pub async fn correct_interaction(
 }
 
 /// Removes the interaction `interaction`.
-#[server]
+#[server(output = Postcard)]
 pub async fn remove_interaction(contact: String, interaction: i64) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(Ok(crate::interaction::remove(&contact, interaction).into())).await;
     super::follow_up_on_contact(&result, &contact, &format!("remove-{interaction}"), &[]).await;

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 
 use crate::catch_up::CatchUpTracker;
 use crate::components::field::Field;
@@ -14,7 +15,7 @@ use crate::views::{MeetingEmailView, MeetingView, ProjectionName};
 
 /// Schedules the next meeting with `contact` (or changes it), at a local time in the account's
 /// time zone, with Markdown notes.
-#[server]
+#[server(output = Postcard)]
 pub async fn schedule_meeting(
     contact: String,
     meeting_on: String,
@@ -39,7 +40,7 @@ pub async fn schedule_meeting(
 }
 
 /// Cancels the next meeting with `contact`, notes included.
-#[server]
+#[server(output = Postcard)]
 pub async fn cancel_meeting(contact: String) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(Ok(crate::interaction::cancel_meeting(&contact).into())).await;
     super::follow_up_on_contact(&result, &contact, "cancel-meeting", &[]).await;
@@ -48,7 +49,7 @@ pub async fn cancel_meeting(contact: String) -> Result<CommandOutcome, AppError>
 
 /// Asks for the failed morning email of the meeting with `contact` on `meeting_on` to be sent
 /// again.
-#[server]
+#[server(output = Postcard)]
 pub async fn send_notes_again(contact: String, meeting_on: String) -> Result<CommandOutcome, AppError> {
     let event = crate::interaction::request_notes_email(&contact, &meeting_on).map(Into::into);
     let result = crate::backend::execute(event).await;

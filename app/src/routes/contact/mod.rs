@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::server;
+use leptos::server_fn::codec::Postcard;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
@@ -26,9 +27,10 @@ use crate::form_echo::FormEcho;
 use crate::plain_form::use_form_echo;
 use crate::url::{contact_in_path, contact_path};
 use crate::views::{ContactSummary, ContactView, ProjectionName};
+use crate::wire;
 
 /// The signed-in account's contact called `name`, with its interactions and next meeting.
-#[server]
+#[server(output = Postcard)]
 pub async fn get_contact(name: String) -> Result<ContactView, AppError> {
     let actor = crate::backend::current_actor()?;
     crate::backend::backend()?.contact(actor.account_id, &name).await
@@ -49,7 +51,7 @@ async fn follow_up_on_contact(
 }
 
 /// Edits the contact called `current_name`, renaming it when `name` differs.
-#[server]
+#[server(output = Postcard)]
 pub async fn edit_contact(
     current_name: String,
     name: String,
@@ -76,7 +78,7 @@ pub async fn edit_contact(
 }
 
 /// Deletes the contact called `name`.
-#[server]
+#[server(output = Postcard)]
 pub async fn delete_contact(name: String) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(crate::contact::delete(&name).map(Into::into)).await;
     let page = contact_path(&name);
@@ -95,7 +97,7 @@ pub async fn delete_contact(name: String) -> Result<CommandOutcome, AppError> {
 pub fn ContactPage() -> impl IntoView {
     let location = use_location();
     let name = Memo::new(move |_| contact_in_path(&location.pathname.get()).unwrap_or_default());
-    let contact = Resource::new(move || name.get(), get_contact);
+    let contact = wire::load(move || name.get(), get_contact);
     let echo = use_form_echo();
     let edit = ServerAction::<EditContact>::new();
     let delete = ServerAction::<DeleteContact>::new();
@@ -189,7 +191,7 @@ fn ContactFacts(contact: ContactSummary) -> impl IntoView {
                 <dt>"Contact method"</dt>
                 <dd><ContactMethodText method=contact.contact_method /></dd>
                 <dt>"Last interaction"</dt>
-                <dd>{or_dash(contact.last_interacted_on.map(|d| d.format("%Y-%m-%d").to_string()))}</dd>
+                <dd>{or_dash(contact.last_interacted_on.map(|d| d.to_string()))}</dd>
                 <dt>"Next meeting"</dt>
                 <dd>{or_dash(next_meeting)}</dd>
             </dl>
