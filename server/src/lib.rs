@@ -7,6 +7,11 @@
 // templates, which the integration tests compile) reads the same inside it.
 extern crate self as server;
 
+// Every binary built on the server (the server itself, its tests and benchmarks) allocates with
+// mimalloc: a page render and an append allocate many small values, from several threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod accounts;
 pub mod backend;
 pub mod config;
