@@ -81,6 +81,13 @@ function report(path, lhr) {
   const ms = (id) => `${(lhr.audits[id].numericValue / 1000).toFixed(1)} s`;
   const kib = Math.round(lhr.audits["total-byte-weight"].numericValue / 1024);
   console.log(`${path}: ${scores}`);
+  // A run Lighthouse could not finish (no paint measured, say) scores 0: say why.
+  if (lhr.runtimeError) {
+    console.log(`  Lighthouse could not measure this run: ${lhr.runtimeError.code}: ${lhr.runtimeError.message}`);
+  }
+  for (const warning of lhr.runWarnings ?? []) {
+    console.log(`  warning: ${warning}`);
+  }
   console.log(
     `  first contentful paint ${ms("first-contentful-paint")}, largest contentful paint ${ms("largest-contentful-paint")}, ` +
       `total blocking time ${Math.round(lhr.audits["total-blocking-time"].numericValue)} ms, ` +
