@@ -49,7 +49,6 @@ where
 /// date parser: `#[serde(with = "wire::day")]`.
 pub mod day {
     use chrono::{Datelike, NaiveDate};
-    use serde::de::Error;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
@@ -57,31 +56,28 @@ pub mod day {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
-        let days = i32::deserialize(deserializer)?;
-        NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| D::Error::custom("a day out of range"))
+        from_days(i32::deserialize(deserializer)?)
+    }
+
+    /// The date of day number `days`, or an error the deserializer reports.
+    pub(super) fn from_days<E: serde::de::Error>(days: i32) -> Result<NaiveDate, E> {
+        NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| E::custom("a day out of range"))
     }
 }
 
 /// [`day`] for a date that may be missing: `#[serde(with = "wire::optional_day")]`.
 pub mod optional_day {
     use chrono::{Datelike, NaiveDate};
-    use serde::de::Error;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(date: &Option<NaiveDate>, serializer: S) -> Result<S::Ok, S::Error> {
-        match date {
-            Some(date) => serializer.serialize_some(&date.num_days_from_ce()),
-            None => serializer.serialize_none(),
-        }
+        date.map(|date| date.num_days_from_ce()).serialize(serializer)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDate>, D::Error> {
-        match Option::<i32>::deserialize(deserializer)? {
-            Some(days) => NaiveDate::from_num_days_from_ce_opt(days)
-                .map(Some)
-                .ok_or_else(|| D::Error::custom("a day out of range")),
-            None => Ok(None),
-        }
+        Option::<i32>::deserialize(deserializer)?
+            .map(super::day::from_days)
+            .transpose()
     }
 }
 

@@ -38,6 +38,18 @@ fn behind_text(behind: i64) -> String {
     }
 }
 
+/// When a listener last showed a sign of life, to a tenth of a second (integer arithmetic: a
+/// float's formatting would weigh on the WebAssembly every page loads first).
+fn heartbeat_text(milliseconds: Option<u64>) -> String {
+    match milliseconds {
+        Some(ms) => {
+            let tenths = (ms + 50) / 100;
+            format!("last heartbeat {}.{} s ago", tenths / 10, tenths % 10)
+        }
+        None => "no heartbeat yet".to_owned(),
+    }
+}
+
 /// The health of the workers; `full` on the status page, otherwise with a link to it.
 #[component]
 pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> impl IntoView {
@@ -60,10 +72,7 @@ pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> 
             } else {
                 "not responding"
             };
-            let heartbeat = worker
-                .milliseconds_since_heartbeat
-                .map(|ms| format!("last heartbeat {}.{} s ago", ms / 1000, ms % 1000 / 100))
-                .unwrap_or_else(|| "no heartbeat yet".into());
+            let heartbeat = heartbeat_text(worker.milliseconds_since_heartbeat);
             let facts = format!("{} · {heartbeat}", behind_text(worker.behind));
             let rebuild = worker.rebuilding.map(|r| {
                 let text = format!(
@@ -104,4 +113,23 @@ pub fn HealthPanel(health: Option<HealthView>, #[prop(optional)] full: bool) -> 
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::heartbeat_text;
+
+    #[test]
+    fn a_heartbeat_reads_in_tenths_of_a_second_rounded() {
+        assert_eq!(heartbeat_text(None), "no heartbeat yet");
+        for (ms, text) in [
+            (0, "0.0"),
+            (49, "0.0"),
+            (50, "0.1"),
+            (1_960, "2.0"),
+            (12_345, "12.3"),
+        ] {
+            assert_eq!(heartbeat_text(Some(ms)), format!("last heartbeat {text} s ago"));
+        }
+    }
 }

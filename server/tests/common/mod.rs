@@ -338,12 +338,11 @@ pub async fn call<T: DeserializeOwned>(
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .unwrap();
+    let unreadable = |e: postcard::Error| -> ! { panic!("{path} answered {status} with {body:?}: {e}") };
     let answer = if failed {
-        Err(postcard::from_bytes::<AppError>(&body)
-            .unwrap_or_else(|e| panic!("{path} answered {status} with {body:?}: {e}")))
+        Err(postcard::from_bytes::<AppError>(&body).unwrap_or_else(|e| unreadable(e)))
     } else {
-        Ok(postcard::from_bytes::<T>(&body)
-            .unwrap_or_else(|e| panic!("{path} answered {status} with {body:?}: {e}")))
+        Ok(postcard::from_bytes::<T>(&body).unwrap_or_else(|e| unreadable(e)))
     };
     (status, answer)
 }
