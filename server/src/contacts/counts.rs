@@ -84,17 +84,6 @@ async fn write(mut conn: Conn<'_>, counts: Counts, on_conflict: &str) -> Result<
     Ok(())
 }
 
-/// The number of the account's contacts, as the projection has it.
-pub async fn count(conn: Conn<'_>, account_id: i64) -> Result<i64, StoreError> {
-    let found: Option<i64> = on!(conn, c => sqlx::query_scalar(
-        "SELECT contacts FROM projected_contact_counts WHERE account_id = $1",
-    )
-    .bind(account_id)
-    .fetch_optional(c)
-    .await)?;
-    Ok(found.unwrap_or(0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

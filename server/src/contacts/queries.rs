@@ -4,8 +4,8 @@
 use app::account::{DEFAULT_MORNING_HOUR, DEFAULT_TIME_ZONE};
 use app::events::{ContactMethod, ContactMethodKind};
 use app::views::{
-    ContactSummary, ContactView, ContactsView, InteractionView, ListQuery, MeetingSummary, MeetingView,
-    ProjectionName, SortKey,
+    ContactSummary, ContactView, ContactsView, Freshness, InteractionView, ListQuery, MeetingSummary,
+    MeetingView, ProjectionName, SortKey,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -20,7 +20,7 @@ use crate::meetings::markdown;
 use crate::time;
 use engine::db::{Conn, Pool};
 use engine::jobs::JobStatus;
-use engine::{jobs, on};
+use engine::{jobs, on, on_pool};
 
 /// A row of `projected_contacts`, as the pages see it.
 #[derive(sqlx::FromRow)]
@@ -121,69 +121,142 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// The search's condition on `projected_contacts`, its pattern bound as `$2`. Both sides are
+/// The search's condition on `projected_contacts`, its pattern bound as `$3`. Both sides are
 /// folded, so `LIKE` compares bytes alike on both databases (SQLite's folds ASCII letters
 /// only, and there are none in upper case left to fold).
-const SEARCH: &str = "AND search_key LIKE $2 ESCAPE '\\' ";
+const SEARCH: &str = "AND search_key LIKE $3 ESCAPE '\\' ";
 
-/// The statement that reads a page of the list: the account as `$1`, then with a search its
-/// pattern as `$2`, then the limit and the offset. It is put together from fixed fragments
-/// only; input is always bound. A page without a search is a statement without the search's
-/// condition: PostgreSQL plans a prepared statement once for any parameters after a few runs,
-/// and a plan that had to allow for a search sorted all 10,000 rows of an account (17 ms)
-/// where the sort's index gives the first 50 in order.
-pub fn page_statement(query: &ListQuery, searching: bool) -> String {
-    let order = order_by(query);
+/// The columns a page's statement reads beside its rows, all from the snapshot its rows come
+/// from: how far the projection is behind the account (the account as `$1`, the projection's
+/// name as `$2`), how many contacts the account has, and how many of them match (`{matching}`).
+macro_rules! counts_columns {
+    () => {
+        concat!(
+            engine::behind_sql!(),
+            " AS behind, COALESCE((SELECT contacts FROM projected_contact_counts WHERE account_id = $1), 0) AS total, \
+             {matching} AS matching"
+        )
+    };
+}
+
+/// How many of the account's contacts match: all of them, as the projection counts them,
+/// without a search (counting 10,000 rows took longer than reading the page of 50); those
+/// whose folded text has the pattern, with one.
+fn matching(searching: bool) -> String {
     if searching {
-        format!("{}{SEARCH}{order} LIMIT $3 OFFSET $4", select_contacts!(""))
+        format!("(SELECT COUNT(*) FROM projected_contacts WHERE account_id = $1 {SEARCH})")
     } else {
-        format!("{}{order} LIMIT $2 OFFSET $3", select_contacts!(""))
+        "COALESCE((SELECT contacts FROM projected_contact_counts WHERE account_id = $1), 0)".into()
     }
 }
 
-/// One page of the account's contacts, sorted and filtered as `query` says.
-pub async fn contacts(pool: &Pool, account_id: i64, query: ListQuery) -> Result<ContactsView, StoreError> {
-    let mut tx = pool.begin_read().await?;
-    // The freshness first: the rows are then at least as new as it says. One transaction, so
-    // one connection from the pool for the whole page (sqlx checks each as it goes back).
-    let (freshness, _) = freshness(tx.conn(), account_id, ProjectionName::Contacts).await?;
-    let term = names::search_term(&query.search);
-    let pattern = contains_pattern(&term);
-    // Without a search every contact matches, and the projection keeps their count: reading
-    // every row to test the search took most of the time of a request for a page of 10,000.
-    let (total, matching): (i64, i64) = if term.is_empty() {
-        let total = super::counts::count(tx.conn(), account_id).await?;
-        (total, total)
+/// The statement that reads a page of the list with its freshness and counts: the account as
+/// `$1`, the projection's name as `$2`, with a search its pattern as `$3`, then the limit and
+/// the offset. It is put together from fixed fragments only; input is always bound. A page
+/// without a search is a statement without the search's condition: PostgreSQL plans a
+/// prepared statement once for any parameters after a few runs, and a plan that had to allow
+/// for a search sorted all 10,000 rows of an account (17 ms) where the sort's index gives the
+/// first 50 in order.
+pub fn page_statement(query: &ListQuery, searching: bool) -> String {
+    let order = order_by(query);
+    let counts = format!(counts_columns!(), matching = matching(searching));
+    let select = format!(select_contacts!(", {counts}"; ""), counts = counts);
+    if searching {
+        format!("{select}{SEARCH}{order} LIMIT $4 OFFSET $5")
     } else {
-        on!(tx.conn(), c => sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN TRUE {SEARCH} THEN 1 ELSE 0 END), 0) AS BIGINT) \
-             FROM projected_contacts WHERE account_id = $1"
-        )))
-            .bind(account_id)
-            .bind(&pattern)
-            .fetch_one(c)
-            .await)?
-    };
+        format!("{select}{order} LIMIT $3 OFFSET $4")
+    }
+}
+
+/// The freshness and counts alone, for a page that came back empty.
+fn counts_statement(searching: bool) -> String {
+    format!(
+        concat!("SELECT ", counts_columns!()),
+        matching = matching(searching)
+    )
+}
+
+/// A row of a page's statement: the contact, and the same freshness and counts on each.
+#[derive(sqlx::FromRow)]
+struct PageRow {
+    #[sqlx(flatten)]
+    contact: ContactRow,
+    #[sqlx(flatten)]
+    counts: Counts,
+}
+
+#[derive(sqlx::FromRow, Clone, Copy)]
+struct Counts {
+    behind: i64,
+    total: i64,
+    matching: i64,
+}
+
+/// One page of the account's contacts, sorted and filtered as `query` says.
+///
+/// The page and what it says of itself (how fresh it is, how many contacts match) come from
+/// one statement, so from one snapshot, without a transaction: one hand-over to the database
+/// for the usual page. Only a page that comes back empty (nothing matches, or the page asked
+/// for is past the last) reads its counts on their own, and then the last page if there is one.
+pub async fn contacts(pool: &Pool, account_id: i64, query: ListQuery) -> Result<ContactsView, StoreError> {
+    let term = names::search_term(&query.search);
+    let pattern = (!term.is_empty()).then(|| contains_pattern(&term));
     let size = ListQuery::PAGE_SIZE;
-    let pages = (matching.max(1) as u32).div_ceil(size);
-    let page = query.page.clamp(1, pages);
-    let (limit, offset) = (i64::from(size), i64::from((page - 1) * size));
-    let searching = !term.is_empty();
-    let sql = page_statement(&query, searching);
-    let rows: Vec<ContactRow> = on!(tx.conn(), c => {
-        let page = sqlx::query_as(AssertSqlSafe(sql)).bind(account_id);
-        let page = if searching { page.bind(&pattern) } else { page };
-        page.bind(limit).bind(offset).fetch_all(c).await
-    })?;
-    tx.commit().await?;
+    let read_page = async |page: u32| -> Result<Vec<PageRow>, StoreError> {
+        let (limit, offset) = (i64::from(size), i64::from(page - 1) * i64::from(size));
+        let sql = page_statement(&query, pattern.is_some());
+        Ok(on_pool!(pool, p => {
+            let statement = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(account_id)
+                .bind(ProjectionName::Contacts.as_str());
+            let statement = match &pattern {
+                Some(pattern) => statement.bind(pattern),
+                None => statement,
+            };
+            statement.bind(limit).bind(offset).fetch_all(p).await
+        })?)
+    };
+    let mut page = query.page.max(1);
+    let mut rows = read_page(page).await?;
+    let counts = match rows.first() {
+        Some(row) => row.counts,
+        None => {
+            let counts: Counts = on_pool!(pool, p => {
+                let statement = sqlx::query_as(AssertSqlSafe(counts_statement(pattern.is_some())))
+                    .bind(account_id)
+                    .bind(ProjectionName::Contacts.as_str());
+                let statement = match &pattern {
+                    Some(pattern) => statement.bind(pattern),
+                    None => statement,
+                };
+                statement.fetch_one(p).await
+            })?;
+            let last = pages(counts.matching, size);
+            if page > last {
+                page = last;
+                if counts.matching > 0 {
+                    rows = read_page(page).await?;
+                }
+            }
+            rows.first().map_or(counts, |row| row.counts)
+        }
+    };
     Ok(ContactsView {
-        contacts: rows.into_iter().map(Into::into).collect(),
+        contacts: rows.into_iter().map(|row| row.contact.into()).collect(),
         query: ListQuery { page, ..query },
-        matching,
-        total,
-        pages,
-        freshness,
+        matching: counts.matching,
+        total: counts.total,
+        pages: pages(counts.matching, size),
+        freshness: Freshness {
+            projection: ProjectionName::Contacts,
+            behind: counts.behind,
+        },
     })
+}
+
+/// How many pages of `size` show `matching` contacts: at least one, empty when none match.
+fn pages(matching: i64, size: u32) -> u32 {
+    (matching.max(1) as u32).div_ceil(size)
 }
 
 #[derive(sqlx::FromRow)]

@@ -346,6 +346,14 @@ async fn the_list_sorts_searches_and_pages_with_empty_dates_last() {
     assert_eq!(second.query.page, 2);
     let beyond = list(&db, me, "page=99").await;
     assert_eq!(beyond.query.page, 2, "a page past the end shows the last one");
+    assert_eq!(beyond.contacts.len(), 14);
+    let farthest = list(&db, me, &format!("page={}", u32::MAX)).await;
+    assert_eq!((farthest.query.page, farthest.contacts.len()), (2, 14));
+    let none = list(&db, me, "q=nobody&page=3").await;
+    assert_eq!(
+        (none.query.page, none.pages, none.matching, none.total),
+        (1, 1, 0, 64)
+    );
     let query = ListQuery::from_query("sort=next_meeting&dir=desc&q=a%20b&page=2");
     assert_eq!(
         (query.sort, query.descending, query.search.as_str(), query.page),
@@ -608,12 +616,12 @@ async fn pages_without_a_search_read_the_sorts_index_on_postgres() {
             };
             let statement = server::contacts::queries::page_statement(&query, false);
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "PREPARE page_{n} (BIGINT, BIGINT, BIGINT) AS {statement}"
+                "PREPARE page_{n} (BIGINT, TEXT, BIGINT, BIGINT) AS {statement}"
             )))
             .execute(&mut *c)
             .await
             .unwrap();
-            let explain = format!("EXPLAIN EXECUTE page_{n} (1, 50, 0)");
+            let explain = format!("EXPLAIN EXECUTE page_{n} (1, 'projected_contacts', 50, 0)");
             let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(explain))
                 .fetch_all(&mut *c)
                 .await
@@ -625,4 +633,48 @@ async fn pages_without_a_search_read_the_sorts_index_on_postgres() {
             );
         }
     }
+}
+
+/// The list says how many of the account's own events its rows have still to show, read with
+/// its rows: on a page of contacts, and on an empty one (an account whose first contact is not
+/// listed yet).
+#[tokio::test]
+async fn the_list_says_how_far_behind_its_rows_are() {
+    let db = TestDb::new().await;
+    let me = db.local();
+    let other = db.sign_up("other@example.com").await.actor;
+    db.accept(me, &created("Ada", "")).await;
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    let read = |actor: Actor| {
+        server::contacts::queries::contacts(db.store().reader(), actor.account_id, ListQuery::default())
+    };
+    let names = |view: &ContactsView| view.contacts.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+
+    db.accept(me, &created("Bob", "")).await;
+    db.accept(me, &edited("Ada", None, "engineer")).await;
+    db.accept(other, &created("Dee", "")).await;
+    let mine = read(me).await.unwrap();
+    assert_eq!(
+        (names(&mine), mine.total, mine.freshness.behind),
+        (vec!["Ada".to_owned()], 1, 2),
+        "two of my events are not listed yet; the other account's is not mine"
+    );
+    let theirs = read(other).await.unwrap();
+    assert_eq!(
+        (
+            theirs.contacts.len(),
+            theirs.total,
+            theirs.pages,
+            theirs.freshness.behind
+        ),
+        (0, 0, 1, 1)
+    );
+
+    db.dispatcher().run_until_caught_up().await.unwrap();
+    let mine = read(me).await.unwrap();
+    assert_eq!(
+        (names(&mine), mine.total, mine.freshness.behind),
+        (vec!["Ada".to_owned(), "Bob".to_owned()], 2, 0)
+    );
+    assert_eq!(read(other).await.unwrap().freshness.behind, 0);
 }

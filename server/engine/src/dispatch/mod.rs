@@ -64,6 +64,17 @@ async fn checkpoint_of<D: Domain>(store: &EventStore<D>, name: &str) -> Result<E
     .await)?)
 }
 
+/// How many events of the account bound as `$1` come after the last one the projection named
+/// by `$2` applied: a scalar subquery, as a literal, for a page that reads its freshness in the
+/// same statement as its rows (one statement reads one snapshot, on both databases).
+#[macro_export]
+macro_rules! behind_sql {
+    () => {
+        "(SELECT COUNT(*) FROM events WHERE events.account_id = $1 \
+         AND events.id > (SELECT last_event_id FROM projections WHERE projections.name = $2))"
+    };
+}
+
 /// The listeners of every projection, and what the web side asks of them.
 pub struct Dispatcher<D: Domain> {
     store: Arc<EventStore<D>>,
@@ -205,9 +216,7 @@ impl<D: Domain> Dispatcher<D> {
         account_id: i64,
     ) -> Result<(EventId, i64), StoreError> {
         Ok(on!(conn, c => sqlx::query_as(
-            "SELECT p.last_event_id, \
-             (SELECT COUNT(*) FROM events e WHERE e.account_id = $1 AND e.id > p.last_event_id) \
-             FROM projections p WHERE p.name = $2"
+            concat!("SELECT last_event_id, ", crate::behind_sql!(), " FROM projections WHERE name = $2")
         )
         .bind(account_id)
         .bind(projection)
