@@ -132,13 +132,16 @@ test.describe("with JavaScript", () => {
     await page.reload();
     await expect(names).toHaveText([`${tag} Anna`, `${tag} Cleo`, `${tag} Bert`]);
 
+    const navigations = recordNavigations(page);
     await page.getByLabel("Search").fill(`${tag} Cl`);
     await page.getByRole("button", { name: "Show" }).click();
     await expect(names).toHaveText([`${tag} Cleo`]);
+    expect(new URL(page.url()).searchParams.get("q")).toBe(`${tag} Cl`);
     await expect(page.locator(".list-count")).toContainText("1 of");
     await page.getByLabel("Search").fill("no such person at all");
     await page.getByRole("button", { name: "Show" }).click();
     await expect(page.getByText(/No contacts match/)).toBeVisible();
+    expect(navigations, "the search is shown in place, without loading the page again").toEqual([]);
   });
 });
 

@@ -2,11 +2,11 @@
 //! searched and paginated from its URL, with the form that adds a contact.
 
 use leptos::prelude::*;
-use leptos::server;
 use leptos::server_fn::codec::Postcard;
+use leptos::{ev, html, server};
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
-use leptos_router::hooks::use_location;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::catch_up::{CatchUpNotice, CatchUpTracker};
 use crate::components::contact_fields::ContactFields;
@@ -233,7 +233,8 @@ fn count_text(query: &ListQuery, matching: i64, total: i64) -> String {
 }
 
 /// The search box and the sort, as a GET form: the list's state lives in its URL, so it
-/// survives a reload and works without JavaScript.
+/// survives a reload and works without JavaScript. With JavaScript the router shows the new
+/// URL in place, as its links do.
 #[component]
 fn ListControls(query: ListQuery) -> impl IntoView {
     let sorts = SortKey::ALL
@@ -243,25 +244,44 @@ fn ListControls(query: ListQuery) -> impl IntoView {
             view! { <option value=key.as_str() selected=selected>{key.label()}</option> }
         })
         .collect_view();
+    let (search, sort, dir) = (
+        NodeRef::<html::Input>::new(),
+        NodeRef::<html::Select>::new(),
+        NodeRef::<html::Select>::new(),
+    );
+    let navigate = use_navigate();
+    let show = move |submit: ev::SubmitEvent| {
+        let (Some(search), Some(sort), Some(dir)) = (search.get(), sort.get(), dir.get()) else {
+            return;
+        };
+        submit.prevent_default();
+        let shown = ListQuery {
+            sort: SortKey::parse(&sort.value()).unwrap_or_default(),
+            descending: dir.value() == "desc",
+            search: search.value().trim().to_owned(),
+            page: 1,
+        };
+        navigate(&shown.to_url(), Default::default());
+    };
     view! {
-        <Form method="GET" action="/contacts" attr:class="list-controls" attr:role="search">
+        <form method="get" action="/contacts" class="list-controls" role="search" on:submit=show>
             <div class="control grow">
                 <label for="list-q">"Search"</label>
-                <input id="list-q" type="search" name="q" value=query.search.clone() placeholder="Name or description" />
+                <input id="list-q" type="search" name="q" value=query.search.clone() placeholder="Name or description" node_ref=search />
             </div>
             <div class="control">
                 <label for="list-sort">"Sort by"</label>
-                <select id="list-sort" name="sort">{sorts}</select>
+                <select id="list-sort" name="sort" node_ref=sort>{sorts}</select>
             </div>
             <div class="control">
                 <label for="list-dir">"Order"</label>
-                <select id="list-dir" name="dir">
+                <select id="list-dir" name="dir" node_ref=dir>
                     <option value="asc" selected=!query.descending>"Ascending"</option>
                     <option value="desc" selected=query.descending>"Descending"</option>
                 </select>
             </div>
             <button type="submit">"Show"</button>
-        </Form>
+        </form>
     }
 }
 
