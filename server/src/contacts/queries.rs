@@ -202,35 +202,30 @@ pub async fn contacts(pool: &Pool, account_id: i64, query: ListQuery) -> Result<
     let term = names::search_term(&query.search);
     let pattern = (!term.is_empty()).then(|| contains_pattern(&term));
     let size = ListQuery::PAGE_SIZE;
+    // The account, the projection and the search's pattern, as both statements take them.
+    macro_rules! with_list_parameters {
+        ($sql:expr) => {{
+            let statement = sqlx::query_as(AssertSqlSafe($sql))
+                .bind(account_id)
+                .bind(ProjectionName::Contacts.as_str());
+            match &pattern {
+                Some(pattern) => statement.bind(pattern),
+                None => statement,
+            }
+        }};
+    }
     let read_page = async |page: u32| -> Result<Vec<PageRow>, StoreError> {
         let (limit, offset) = (i64::from(size), i64::from(page - 1) * i64::from(size));
         let sql = page_statement(&query, pattern.is_some());
-        Ok(on_pool!(pool, p => {
-            let statement = sqlx::query_as(AssertSqlSafe(sql))
-                .bind(account_id)
-                .bind(ProjectionName::Contacts.as_str());
-            let statement = match &pattern {
-                Some(pattern) => statement.bind(pattern),
-                None => statement,
-            };
-            statement.bind(limit).bind(offset).fetch_all(p).await
-        })?)
+        Ok(on_pool!(pool, p => with_list_parameters!(sql).bind(limit).bind(offset).fetch_all(p).await)?)
     };
     let mut page = query.page.max(1);
     let mut rows = read_page(page).await?;
     let counts = match rows.first() {
         Some(row) => row.counts,
         None => {
-            let counts: Counts = on_pool!(pool, p => {
-                let statement = sqlx::query_as(AssertSqlSafe(counts_statement(pattern.is_some())))
-                    .bind(account_id)
-                    .bind(ProjectionName::Contacts.as_str());
-                let statement = match &pattern {
-                    Some(pattern) => statement.bind(pattern),
-                    None => statement,
-                };
-                statement.fetch_one(p).await
-            })?;
+            let sql = counts_statement(pattern.is_some());
+            let counts: Counts = on_pool!(pool, p => with_list_parameters!(sql).fetch_one(p).await)?;
             let last = pages(counts.matching, size);
             if page > last {
                 page = last;
