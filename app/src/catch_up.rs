@@ -19,7 +19,7 @@ use crate::views::{CatchUp, HealthView, ProjectionName};
 pub const MAX_WAIT_MS: u32 = 2_000;
 
 /// Has `projection` applied `event_id`? Waits up to `wait_ms` (capped) for it to happen.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn await_projection(
     projection: ProjectionName,
     event_id: EventId,
@@ -33,7 +33,7 @@ pub async fn await_projection(
 }
 
 /// The background workers' health, for the "still processing" notice and the processing page.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn worker_health() -> Result<HealthView, AppError> {
     let actor = crate::backend::current_actor()?;
     crate::backend::backend()?.health(actor.account_id).await

@@ -14,10 +14,61 @@ use crate::wire;
 use leptos::prelude::*;
 use leptos::server;
 use leptos::server_fn::codec::Postcard;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Http, ServerFn};
 use leptos_router::hooks::use_location;
+use serde::de::DeserializeOwned;
+
+/// A form bound to a server function. Before hydration (or with JavaScript off) the browser
+/// posts its fields to the function's URL and follows the redirect it answers with; once
+/// hydrated, submitting reads the same fields into the function's arguments and dispatches
+/// `action` in place. Attributes given as `attr:name` land on the `<form>`.
+#[component]
+pub fn ServerForm<ServFn>(
+    action: ServerAction<ServFn>,
+    /// The `<form>` element, for a caller that resets it after a success.
+    #[prop(optional)]
+    node_ref: Option<NodeRef<leptos::html::Form>>,
+    children: Children,
+) -> impl IntoView
+where
+    ServFn: DeserializeOwned
+        + ServerFn<Protocol = Http<wire::Fields, Postcard>, Error = AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    ServFn::Output: Send + Sync + 'static,
+{
+    let form = node_ref.unwrap_or_default();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        if ev.default_prevented() {
+            return;
+        }
+        ev.prevent_default();
+        let Some(element) = form.get_untracked() else {
+            return;
+        };
+        match wire::fields_of::<ServFn>(&element) {
+            Ok(arguments) => {
+                action.dispatch(arguments);
+            }
+            Err(message) => {
+                let error = AppError::from_server_fn_error(ServerFnErrorErr::Args(message));
+                action.value().set(Some(Err(error)));
+                action.version().update(|version| *version += 1);
+            }
+        }
+    };
+    view! {
+        <form action=ServFn::url() method="post" node_ref=form on:submit=on_submit>
+            {children()}
+        </form>
+    }
+}
 
 /// The refusal kept under `token`, if it is still there.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn form_refusal(token: String) -> Result<Option<FormEcho>, AppError> {
     let session = crate::backend::signed_in().map(|s| s.session);
     crate::backend::backend()?

@@ -6,16 +6,17 @@ use leptos::server_fn::codec::Postcard;
 use leptos_router::components::A;
 
 use crate::error::AppError;
+use crate::plain_form::ServerForm;
 use crate::wire;
 
 /// The email address of the signed-in account, if any.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn signed_in_as() -> Result<Option<String>, AppError> {
     Ok(crate::backend::signed_in().map(|s| s.email))
 }
 
 /// Ends this browser's session and sends it to the sign-in page.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn sign_out() -> Result<(), AppError> {
     use leptos_axum::ResponseOptions;
     if let Some(signed_in) = crate::backend::signed_in() {
@@ -55,9 +56,9 @@ pub fn AccountMenu() -> impl IntoView {
                         </nav>
                         <div class="account">
                             <span class="account-email" title="Signed in as">{email}</span>
-                            <ActionForm action=sign_out>
+                            <ServerForm action=sign_out>
                                 <button type="submit" class="link-button">"Sign out"</button>
-                            </ActionForm>
+                            </ServerForm>
                         </div>
                     }
                     .into_any(),

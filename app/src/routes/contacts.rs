@@ -15,14 +15,14 @@ use crate::components::notice::{ErrorNotice, FreshnessNote, shown_rejection};
 use crate::contact::ContactForm;
 use crate::error::{AppError, CommandOutcome};
 use crate::form_echo::FormEcho;
-use crate::plain_form::use_form_echo;
+use crate::plain_form::{ServerForm, use_form_echo};
 use crate::url::contact_path;
 use crate::views::{ContactSummary, ContactsView, ListQuery, ProjectionName, SortKey};
 use crate::wire;
 
 /// One page of the signed-in account's contacts, from `projected_contacts`, as the list's query
 /// string (`sort`, `dir`, `q`, `page`) asks.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn list_contacts(query: String) -> Result<ContactsView, AppError> {
     let actor = crate::backend::current_actor()?;
     crate::backend::backend()?
@@ -31,7 +31,7 @@ pub async fn list_contacts(query: String) -> Result<ContactsView, AppError> {
 }
 
 /// Adds a contact: appends "contact created", or says why not.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn add_contact(
     name: String,
     description: String,
@@ -115,14 +115,14 @@ fn AddContactForm(echo: FormEcho, on_shown: impl Fn() + Copy + Send + Sync + 'st
     let initial = ContactForm::from_echo(&echo, &ContactForm::default());
     let rejection = shown_rejection(move || add.value().get(), echo);
     view! {
-        <ActionForm action=add node_ref=form attr:novalidate="true">
+        <ServerForm action=add node_ref=form attr:novalidate="true">
             <ContactFields form="add" initial rejection />
             <div class="actions">
                 <button type="submit" class="primary" disabled=move || add.pending().get()>
                     "Add contact"
                 </button>
             </div>
-        </ActionForm>
+        </ServerForm>
         <CatchUpNotice tracker />
     }
 }

@@ -14,7 +14,7 @@ use crate::views::{EventQuery, EventsView};
 use crate::wire;
 
 /// A page of the signed-in account's events; `query` is the page's query string.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn list_events(query: String) -> Result<EventsView, AppError> {
     let actor = crate::backend::current_actor()?;
     crate::backend::backend()?

@@ -12,19 +12,19 @@ use crate::components::field::{Field, SelectField};
 use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
 use crate::form_echo::FormEcho;
-use crate::plain_form::use_form_echo;
+use crate::plain_form::{ServerForm, use_form_echo};
 use crate::views::{ProjectionName, SettingsView};
 use crate::wire;
 
 /// The signed-in account's settings, from `projected_accounts`.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn get_settings() -> Result<SettingsView, AppError> {
     let signed_in = crate::backend::signed_in().ok_or(AppError::SignedOut)?;
     crate::backend::backend()?.settings(&signed_in).await
 }
 
 /// Changes the account's settings: appends "account settings changed", or says why not.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn save_settings(
     display_name: String,
     notes_email: String,
@@ -113,7 +113,7 @@ fn SettingsDetails(view: SettingsView, save: ServerAction<SaveSettings>, echo: F
         <section class="card" aria-labelledby="settings-heading">
             <h1 id="settings-heading">"Settings"</h1>
             <p class="signed-in-as">"You sign in as " <strong>{email}</strong> "."</p>
-            <ActionForm action=save attr:novalidate="true">
+            <ServerForm action=save attr:novalidate="true">
                 <RejectionSummary rejection except=&["display_name", "notes_email", "time_zone", "morning_email_hour"] />
                 <Field
                     form="settings"
@@ -160,7 +160,7 @@ fn SettingsDetails(view: SettingsView, save: ServerAction<SaveSettings>, echo: F
                         "Save settings"
                     </button>
                 </div>
-            </ActionForm>
+            </ServerForm>
         </section>
         <FreshnessNote freshness />
     }

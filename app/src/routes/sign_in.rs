@@ -12,11 +12,11 @@ use crate::account::{AuthOutcome, EMAIL_MAX, PASSWORD_MAX};
 use crate::components::field::Field;
 use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::AppError;
-use crate::plain_form::use_form_echo;
+use crate::plain_form::{ServerForm, use_form_echo};
 use crate::url::query_value;
 
 /// Signs in: on success the session cookie is set and the browser goes on to `next`.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn sign_in(email: String, password: String, next: String) -> Result<AuthOutcome, AppError> {
     let outcome = crate::backend::backend()?.sign_in(&email, &password).await?;
     let form_page = match next.as_str() {
@@ -102,7 +102,7 @@ pub fn SignInPage() -> impl IntoView {
                                 let rejection = shown_rejection(move || action.value().get(), echo);
                                 let error_for = move |field: &'static str| field_error(rejection, field);
                                 view! {
-                                    <ActionForm action attr:novalidate="true">
+                                    <ServerForm action attr:novalidate="true">
                                         <RejectionSummary rejection except=&["email", "password"] />
                                         <input type="hidden" name="next" value=next />
                                         <Field
@@ -132,7 +132,7 @@ pub fn SignInPage() -> impl IntoView {
                                                 "Sign in"
                                             </button>
                                         </div>
-                                    </ActionForm>
+                                    </ServerForm>
                                 }
                             })
                         }

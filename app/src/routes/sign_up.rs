@@ -11,11 +11,11 @@ use crate::account::{AuthOutcome, DISPLAY_NAME_MAX, EMAIL_MAX, PASSWORD_MAX};
 use crate::components::field::Field;
 use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::AppError;
-use crate::plain_form::use_form_echo;
+use crate::plain_form::{ServerForm, use_form_echo};
 use crate::routes::sign_in::go_on_after_auth;
 
 /// Creates an account and signs it in.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn sign_up(
     email: String,
     password: String,
@@ -61,7 +61,7 @@ pub fn SignUpPage() -> impl IntoView {
                         let rejection = shown_rejection(move || action.value().get(), echo);
                         let error_for = move |field: &'static str| field_error(rejection, field);
                         view! {
-                            <ActionForm action attr:novalidate="true">
+                            <ServerForm action attr:novalidate="true">
                                 <input type="hidden" name="time_zone" prop:value=move || time_zone.get() />
                                 <RejectionSummary rejection except=&["email", "password", "display_name"] />
                                 <Field
@@ -103,7 +103,7 @@ pub fn SignUpPage() -> impl IntoView {
                                         "Create account"
                                     </button>
                                 </div>
-                            </ActionForm>
+                            </ServerForm>
                         }
                     })}
                 </Suspense>

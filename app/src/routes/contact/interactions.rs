@@ -12,6 +12,7 @@ use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
 use crate::form_echo::FormEcho;
 use crate::interaction::{InteractionForm, KIND_MAX, NOTE_MAX};
+use crate::plain_form::ServerForm;
 use crate::views::{InteractionView, ProjectionName};
 
 /// The latest day an interaction can be dated: tomorrow on the server, for time zones ahead.
@@ -21,7 +22,7 @@ fn latest_day() -> NaiveDate {
 }
 
 /// Records an interaction with the contact called `contact`.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn record_interaction(
     contact: String,
     occurred_on: String,
@@ -40,7 +41,7 @@ pub async fn record_interaction(
 }
 
 /// Corrects the interaction `interaction` (the id of the event that recorded it).
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn correct_interaction(
     contact: String,
     interaction: i64,
@@ -69,7 +70,7 @@ pub async fn correct_interaction(
 }
 
 /// Removes the interaction `interaction`.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn remove_interaction(contact: String, interaction: i64) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(Ok(crate::interaction::remove(&contact, interaction).into())).await;
     super::follow_up_on_contact(&result, &contact, &format!("remove-{interaction}"), &[]).await;
@@ -160,7 +161,7 @@ pub fn Interactions(
             <h2 id="interactions-heading">"Interactions"</h2>
             {list}
             <h3 id="record-heading">"Record an interaction"</h3>
-            <ActionForm action=record node_ref=form attr:novalidate="true" attr:aria-labelledby="record-heading">
+            <ServerForm action=record node_ref=form attr:novalidate="true" attr:aria-labelledby="record-heading">
                 <input type="hidden" name="contact" value=contact.clone() />
                 <InteractionFields form="interaction" initial rejection />
                 <div class="actions">
@@ -168,7 +169,7 @@ pub fn Interactions(
                         "Record interaction"
                     </button>
                 </div>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }
@@ -251,7 +252,7 @@ fn InteractionItem(
             {(!interaction.note.is_empty()).then(|| view! { <p class="interaction-note">{interaction.note}</p> })}
             <details open=open>
                 <summary>"Correct or remove"</summary>
-                <ActionForm action=correct attr:novalidate="true">
+                <ServerForm action=correct attr:novalidate="true">
                     <input type="hidden" name="contact" value=contact_for_correction />
                     <input type="hidden" name="interaction" value=id />
                     <InteractionFields form=correct_id initial rejection=correct_rejection />
@@ -260,8 +261,8 @@ fn InteractionItem(
                             "Save correction"
                         </button>
                     </div>
-                </ActionForm>
-                <ActionForm action=remove>
+                </ServerForm>
+                <ServerForm action=remove>
                     <input type="hidden" name="contact" value=contact />
                     <input type="hidden" name="interaction" value=id />
                     <RejectionSummary rejection=remove_rejection except=&[] />
@@ -270,7 +271,7 @@ fn InteractionItem(
                             "Remove this interaction"
                         </button>
                     </div>
-                </ActionForm>
+                </ServerForm>
             </details>
         </li>
     }

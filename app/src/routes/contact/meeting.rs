@@ -11,11 +11,12 @@ use crate::components::notice::{RejectionSummary, field_error, shown_rejection};
 use crate::error::{AppError, CommandOutcome};
 use crate::form_echo::FormEcho;
 use crate::interaction::{MeetingForm, NOTES_MAX};
+use crate::plain_form::ServerForm;
 use crate::views::{MeetingEmailView, MeetingView, ProjectionName};
 
 /// Schedules the next meeting with `contact` (or changes it), at a local time in the account's
 /// time zone, with Markdown notes.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn schedule_meeting(
     contact: String,
     meeting_on: String,
@@ -40,7 +41,7 @@ pub async fn schedule_meeting(
 }
 
 /// Cancels the next meeting with `contact`, notes included.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn cancel_meeting(contact: String) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(Ok(crate::interaction::cancel_meeting(&contact).into())).await;
     super::follow_up_on_contact(&result, &contact, "cancel-meeting", &[]).await;
@@ -49,7 +50,7 @@ pub async fn cancel_meeting(contact: String) -> Result<CommandOutcome, AppError>
 
 /// Asks for the failed morning email of the meeting with `contact` on `meeting_on` to be sent
 /// again.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn send_notes_again(contact: String, meeting_on: String) -> Result<CommandOutcome, AppError> {
     let event = crate::interaction::request_notes_email(&contact, &meeting_on).map(Into::into);
     let result = crate::backend::execute(event).await;
@@ -120,7 +121,7 @@ pub fn Meeting(
     let error_for = move |field: &'static str| field_error(rejection, field);
     let contact_name = contact.clone();
     let form = view! {
-        <ActionForm action=schedule attr:novalidate="true">
+        <ServerForm action=schedule attr:novalidate="true">
             <input type="hidden" name="contact" value=contact_name />
             <RejectionSummary rejection except=&["meeting_on", "meeting_time", "notes"] />
             <div class="field-row">
@@ -162,7 +163,7 @@ pub fn Meeting(
                     "Save meeting"
                 </button>
             </div>
-        </ActionForm>
+        </ServerForm>
     };
     let body = match meeting {
         None => view! {
@@ -203,7 +204,7 @@ pub fn Meeting(
                 <details open=refused>
                     <summary>"Change the meeting or its notes"</summary>
                     {form}
-                    <ActionForm action=cancel>
+                    <ServerForm action=cancel>
                         <input type="hidden" name="contact" value=contact.clone() />
                         <RejectionSummary rejection=cancel_rejection except=&[] />
                         <div class="actions">
@@ -211,7 +212,7 @@ pub fn Meeting(
                                 "Cancel the meeting"
                             </button>
                         </div>
-                    </ActionForm>
+                    </ServerForm>
                 </details>
             }
             .into_any()
@@ -271,7 +272,7 @@ fn MorningEmail(
             {offer_again
                 .then(|| {
                     view! {
-                        <ActionForm action=send_again>
+                        <ServerForm action=send_again>
                             <input type="hidden" name="contact" value=contact />
                             <input type="hidden" name="meeting_on" value=meeting_on />
                             <RejectionSummary rejection except=&[] />
@@ -280,7 +281,7 @@ fn MorningEmail(
                                     "Send the email again"
                                 </button>
                             </div>
-                        </ActionForm>
+                        </ServerForm>
                     }
                 })}
             <p class="field-hint">

@@ -24,13 +24,13 @@ use crate::components::notice::{ErrorNotice, FreshnessNote, RejectionSummary, sh
 use crate::contact::{ContactForm, normalize_name};
 use crate::error::{AppError, CommandOutcome};
 use crate::form_echo::FormEcho;
-use crate::plain_form::use_form_echo;
+use crate::plain_form::{ServerForm, use_form_echo};
 use crate::url::{contact_in_path, contact_path};
 use crate::views::{ContactSummary, ContactView, ProjectionName};
 use crate::wire;
 
 /// The signed-in account's contact called `name`, with its interactions and next meeting.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn get_contact(name: String) -> Result<ContactView, AppError> {
     let actor = crate::backend::current_actor()?;
     crate::backend::backend()?.contact(actor.account_id, &name).await
@@ -51,7 +51,7 @@ async fn follow_up_on_contact(
 }
 
 /// Edits the contact called `current_name`, renaming it when `name` differs.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn edit_contact(
     current_name: String,
     name: String,
@@ -78,7 +78,7 @@ pub async fn edit_contact(
 }
 
 /// Deletes the contact called `name`.
-#[server(output = Postcard)]
+#[server(input = crate::wire::Fields, output = Postcard)]
 pub async fn delete_contact(name: String) -> Result<CommandOutcome, AppError> {
     let result = crate::backend::execute(crate::contact::delete(&name).map(Into::into)).await;
     let page = contact_path(&name);
@@ -224,7 +224,7 @@ fn ContactDetails(
     view! {
         <section class="card" aria-labelledby="edit-heading">
             <h2 id="edit-heading">"Edit details"</h2>
-            <ActionForm action=edit attr:novalidate="true">
+            <ServerForm action=edit attr:novalidate="true">
                 <input type="hidden" name="current_name" value=contact.name.clone() />
                 <ContactFields form="edit" initial rejection=edit_rejection />
                 <div class="actions">
@@ -232,7 +232,7 @@ fn ContactDetails(
                         "Save changes"
                     </button>
                 </div>
-            </ActionForm>
+            </ServerForm>
         </section>
         <section class="card danger-zone" aria-labelledby="delete-heading">
             <h2 id="delete-heading">"Delete"</h2>
@@ -242,12 +242,12 @@ fn ContactDetails(
                     "This removes " <strong>{name.clone()}</strong>
                     " from your contacts. The history of events stays in the stream."
                 </p>
-                <ActionForm action=delete>
+                <ServerForm action=delete>
                     <input type="hidden" name="name" value=name.clone() />
                     <button type="submit" class="danger" disabled=move || delete.pending().get()>
                         {format!("Delete {name}")}
                     </button>
-                </ActionForm>
+                </ServerForm>
             </details>
             <RejectionSummary rejection=delete_rejection except=&[] />
         </section>
