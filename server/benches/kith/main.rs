@@ -18,7 +18,9 @@
 //! `-- --only NAME` runs one of append, replay, latency, backlog, page and wasm;
 //! `-- --backend sqlite|postgres` runs one backend; `-- --postgres URL` names the PostgreSQL
 //! server (default `postgres://postgres@127.0.0.1:5432`), where each part makes a database of
-//! its own and drops it after. Not a test: CI
+//! its own and drops it after; `-- --site DIR` measures the WebAssembly of the site in `DIR`
+//! (default this tree's `target/site`), such as an older release built in a worktree. Not a
+//! test: CI
 //! builds it (clippy's `--all-targets`) so it cannot rot, but never runs it, since timings on a
 //! shared machine are no pass or fail.
 
@@ -30,7 +32,7 @@ mod replay;
 mod support;
 mod wasm;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use support::Error;
@@ -93,7 +95,10 @@ fn main() -> Result<(), Error> {
         }
     }
     if only.as_deref().is_none_or(|only| only == "wasm") {
-        let pkg = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site/pkg");
+        let site = option("--site")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/site"));
+        let pkg = site.join("pkg");
         match wasm::bundle(&pkg) {
             Ok(bundle) => {
                 let shown = |sizes: wasm::Sizes| {

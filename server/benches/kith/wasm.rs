@@ -1,7 +1,8 @@
-//! The code the browser downloads, as the release build left it in `target/site/pkg/`
-//! (`cargo leptos build --release --precompress --split`): the main module (`crm.HASH.wasm` and
-//! its `crm.HASH.js`), and, when the build split the routes, the chunks each page loads, named
-//! in the split manifest (`__wasm_split_manifest.HASH.json`) beside the loader
+//! The code the browser downloads, as the release build left it in `target/site/pkg/`, or in
+//! the `pkg/` of the site `--site` names (`cargo leptos build --release --precompress
+//! --split`): the main module (`crm.HASH.wasm` and its `crm.HASH.js`), and, when the build
+//! split the routes, the chunks each page loads, named in the split manifest
+//! (`__wasm_split_manifest.HASH.json`) beside the loader
 //! (`__wasm_split.HASH.js`). Sizes are raw, gzip and brotli: the copies the build wrote when
 //! there are some (what the server sends), else compressed here.
 
@@ -73,8 +74,9 @@ pub fn bundle(pkg: &Path) -> Result<Bundle, Error> {
             .max_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
             .cloned()
     };
-    let main = newest("crm", "wasm").ok_or("no crm*.wasm in target/site/pkg")?;
-    let mut main_sizes = sizes(&main)? + sizes(&newest("crm", "js").ok_or("no crm*.js in target/site/pkg")?)?;
+    let missing = |what: &str| format!("no {what} in {}", pkg.display());
+    let main = newest("crm", "wasm").ok_or_else(|| missing("crm*.wasm"))?;
+    let mut main_sizes = sizes(&main)? + sizes(&newest("crm", "js").ok_or_else(|| missing("crm*.js"))?)?;
     let manifest = newest("__wasm_split_manifest", "json");
     let prefetches: HashMap<String, Vec<String>> = match &manifest {
         Some(path) => serde_json::from_slice(&std::fs::read(path)?)?,
