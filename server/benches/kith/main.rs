@@ -20,9 +20,8 @@
 //! server (default `postgres://postgres@127.0.0.1:5432`), where each part makes a database of
 //! its own and drops it after; `-- --site DIR` measures the WebAssembly of the site in `DIR`
 //! (default this tree's `target/site`), such as an older release built in a worktree. Not a
-//! test: CI
-//! builds it (clippy's `--all-targets`) so it cannot rot, but never runs it, since timings on a
-//! shared machine are no pass or fail.
+//! test: CI builds it (clippy's `--all-targets`) so it cannot rot, but never runs it, since
+//! timings on a shared machine are no pass or fail.
 
 mod append;
 mod contacts_page;
